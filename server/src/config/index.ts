@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { envSchema, type Env } from './schema.ts';
+
+export { envSchema };
+
+export interface WecomConfig {
+  corpId: string;
+  agentId: string;
+  secret: string;
+  token: string;
+  encodingAesKey: string;
+  apiBase: string;
+}
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  /** No WeCom credentials: the simulator and demo data stand in (see README). */
+  demoMode: boolean;
+  http: { host: string; port: number; publicUrl: string; bodyLimitKb: number; shutdownTimeoutMs: number };
+  dataDir: string;
+  logLevel: Env['LOG_LEVEL'];
+  timeZone: string;
+  store:
+    | { kind: 'external'; uri: string }
+    | { kind: 'embedded'; port: number; dbPath: string; fsync: Env['EMBEDDED_MONGO_FSYNC'] };
+  /** Null in demo mode; later the simulator provides an equivalent config. */
+  wecom: WecomConfig | null;
+  bot: { enabled: boolean; puppet: string; puppetToken: string | undefined };
+  adminToken: string;
+  sessionSecret: string;
+  /** Secrets generated for this run because demo mode allows it; main logs that they are ephemeral. */
+  generatedSecrets: Array<'ADMIN_TOKEN' | 'SESSION_SECRET'>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const WECOM_VARS = [
+  'WECOM_CORP_ID',
+  'WECOM_AGENT_ID',
+  'WECOM_SECRET',
+  'WECOM_TOKEN',
+  'WECOM_ENCODING_AES_KEY',
+] as const;
+
+/** Parses the environment once; every module receives the result instead of reading process.env. */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+
+  const presentWecom = WECOM_VARS.filter((name) => env[name] !== undefined);
+  if (presentWecom.length > 0 && presentWecom.length < WECOM_VARS.length) {
+    const missing = WECOM_VARS.filter((name) => env[name] === undefined);
+    throw new ConfigError(
+      missing.map((name) => `${name}: required when other WECOM_* variables are set (or unset them all for demo mode)`),
+    );
+  }
+  const demoMode = presentWecom.length === 0;
+
+  const problems: string[] = [];
+  if (!demoMode && env.ADMIN_TOKEN === undefined) problems.push('ADMIN_TOKEN: required outside demo mode');
+  if (!demoMode && env.SESSION_SECRET === undefined) problems.push('SESSION_SECRET: required outside demo mode');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const generatedSecrets: Config['generatedSecrets'] = [];
+  const adminToken = env.ADMIN_TOKEN ?? (generatedSecrets.push('ADMIN_TOKEN'), randomBytes(18).toString('base64url'));
+  const sessionSecret =
+    env.SESSION_SECRET ?? (generatedSecrets.push('SESSION_SECRET'), randomBytes(32).toString('base64url'));
+
+  const dataDir = path.resolve(env.DATA_DIR);
+  const localHost = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
+
+  return {
+    env: env.NODE_ENV,
+    demoMode,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl: (env.PUBLIC_URL ?? `http://${localHost}:${env.PORT}`).replace(/\/+$/, ''),
+      bodyLimitKb: env.HTTP_BODY_LIMIT_KB,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    dataDir,
+    logLevel: env.LOG_LEVEL,
+    timeZone: env.TZ_DEFAULT,
+    store:
+      env.MONGODB_URI !== undefined
+        ? { kind: 'external', uri: env.MONGODB_URI }
+        : {
+            kind: 'embedded',
+            port: env.EMBEDDED_MONGO_PORT,
+            dbPath: path.join(dataDir, 'db'),
+            fsync: env.EMBEDDED_MONGO_FSYNC,
+          },
+    wecom: demoMode
+      ? null
+      : {
+          // The presence check above guarantees these are set.
+          corpId: env.WECOM_CORP_ID!,
+          agentId: env.WECOM_AGENT_ID!,
+          secret: env.WECOM_SECRET!,
+          token: env.WECOM_TOKEN!,
+          encodingAesKey: env.WECOM_ENCODING_AES_KEY!,
+          apiBase: env.WECOM_API_BASE,
+        },
+    bot: { enabled: env.BOT_ENABLED, puppet: env.WECHATY_PUPPET, puppetToken: env.WECHATY_PUPPET_TOKEN },
+    adminToken,
+    sessionSecret,
+    generatedSecrets,
+  };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** Env files often carry `KEY=` for "not set": treat blank as absent so defaults apply. */
+const blankAsUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = z.preprocess(blankAsUndefined, z.string().trim().optional());
+
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess(
+    blankAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+        error: 'must be one of true/false/1/0/yes/no/on/off',
+      })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => ['true', '1', 'yes', 'on'].includes(v)),
+  );
+
+const port = (fallback: number) =>
+  z.preprocess(
+    blankAsUndefined,
+    z.coerce
+      .number({ error: 'must be a port number (0-65535)' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .default(fallback),
+  );
+
+const positiveInt = (fallback: number) =>
+  z.preprocess(blankAsUndefined, z.coerce.number().int().positive().default(fallback));
+
+const timeZone = z.preprocess(
+  blankAsUndefined,
+  z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Asia/Shanghai'),
+);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** WeCom's EncodingAESKey is 43 base64 characters that decode (with a trailing '=') to a 32-byte AES key. */
+const encodingAesKey = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{43}$/, 'must be the 43-character EncodingAESKey from the WeCom admin console')
+  .refine((key) => Buffer.from(`${key}=`, 'base64').length === 32, 'must decode to a 32-byte key');
+
+export const envSchema = z.object({
+  NODE_ENV: z.preprocess(blankAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  PORT: port(3000),
+  HOST: z.preprocess(blankAsUndefined, z.string().default('0.0.0.0')),
+  PUBLIC_URL: z.preprocess(blankAsUndefined, httpUrl.optional()),
+  DATA_DIR: z.preprocess(blankAsUndefined, z.string().default('./data')),
+  LOG_LEVEL: z.preprocess(
+    blankAsUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  TZ_DEFAULT: timeZone,
+  HTTP_BODY_LIMIT_KB: positiveInt(1024),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+
+  MONGODB_URI: z.preprocess(
+    blankAsUndefined,
+    z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+      .optional(),
+  ),
+  EMBEDDED_MONGO_PORT: port(0),
+  EMBEDDED_MONGO_FSYNC: z.preprocess(blankAsUndefined, z.enum(['always', 'batch', 'never']).default('batch')),
+
+  WECOM_CORP_ID: optionalString,
+  WECOM_AGENT_ID: z.preprocess(blankAsUndefined, z.string().regex(/^\d+$/, 'must be the numeric AgentId').optional()),
+  WECOM_SECRET: optionalString,
+  WECOM_TOKEN: optionalString,
+  WECOM_ENCODING_AES_KEY: z.preprocess(blankAsUndefined, encodingAesKey.optional()),
+  WECOM_API_BASE: z.preprocess(blankAsUndefined, httpUrl.default('https://qyapi.weixin.qq.com/cgi-bin')),
+
+  BOT_ENABLED: booleanFlag(true),
+  WECHATY_PUPPET: z.preprocess(blankAsUndefined, z.string().default('wechaty-puppet-wechat4u')),
+  WECHATY_PUPPET_TOKEN: optionalString,
+
+  ADMIN_TOKEN: z.preprocess(blankAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  SESSION_SECRET: z.preprocess(blankAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,3 @@
+export { createApp, type AppDeps } from './app.ts';
+export { startHttpServer, type RunningHttpServer } from './server.ts';
+export type { AppContext, AppRouter, AppState, HttpModule } from './context.ts';
