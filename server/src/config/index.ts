@@ -23,7 +23,7 @@ export interface Config {
   timeZone: string;
   store:
     | { kind: 'external'; uri: string }
-    | { kind: 'embedded'; port: number; dbPath: string; fsync: Env['EMBEDDED_MONGO_FSYNC'] };
+    | { kind: 'embedded'; port: number; dbPath: string | null; fsync: Env['EMBEDDED_MONGO_FSYNC'] };
   /** Null in demo mode; later the simulator provides an equivalent config. */
   wecom: WecomConfig | null;
   bot: { enabled: boolean; puppet: string; puppetToken: string | undefined };

@@ -1,0 +1,184 @@
+import mongoose, { Schema, type Model } from 'mongoose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../server/src/observability/index.ts';
+import {
+  PermanentFailure,
+  QueueWorker,
+  withWorkFields,
+  type WorkFields,
+  type WorkOutcome,
+} from '../../server/src/queue/index.ts';
+import { openTestStore } from '../support/db.ts';
+
+interface Item extends WorkFields {
+  key: string;
+  payload: string;
+}
+
+let store: Awaited<ReturnType<typeof openTestStore>>;
+let Items: Model<Item>;
+const logger = createLogger({ level: 'silent' });
+
+beforeAll(async () => {
+  store = await openTestStore();
+  const schema = withWorkFields(new Schema<Item>({ key: { type: String, required: true, unique: true }, payload: String }));
+  Items = store.connection.model<Item>('QueueItem', schema);
+  await Items.init();
+});
+afterAll(() => store.dispose());
+beforeEach(() => Items.deleteMany({}));
+
+function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  return (async () => {
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+}
+
+describe('QueueWorker', () => {
+  it('runs a new item as soon as it is kicked and marks it done', async () => {
+    const handled: string[] = [];
+    const worker = new QueueWorker<Item>({
+      name: 'test',
+      model: Items,
+      logger,
+      pollMs: 60_000, // only the kick can wake it in time
+      handle: async (item) => void handled.push(item.key),
+    });
+    worker.start();
+    await Items.create({ key: 'a', payload: 'x' });
+    worker.kick();
+    const done = await waitFor(async () => (await Items.findOne({ key: 'a', status: 'done' })) ?? undefined, 'item a done');
+    await worker.stop();
+    expect(handled).toEqual(['a']);
+    expect(done).toMatchObject({ attempts: 1, lastError: null });
+    expect(done.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('retries with backoff, then dead-letters with the last error', async () => {
+    let clock = new Date('2026-01-01T00:00:00Z').getTime();
+    const outcomes: WorkOutcome[] = [];
+    const worker = new QueueWorker<Item>({
+      name: 'test',
+      model: Items,
+      logger,
+      maxAttempts: 3,
+      backoffMs: (n) => n * 1_000,
+      now: () => new Date(clock),
+      handle: async () => {
+        throw new Error('WeCom busy (-1)');
+      },
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    await Items.create({ key: 'b', runAt: new Date(clock) });
+
+    expect(await worker.drain()).toBe(1);
+    const afterFirst = await Items.findOne({ key: 'b' }).lean();
+    expect(afterFirst).toMatchObject({ status: 'pending', attempts: 1, lastError: 'WeCom busy (-1)' });
+    expect(afterFirst!.runAt.getTime()).toBe(clock + 1_000);
+
+    expect(await worker.drain()).toBe(0); // not due yet
+    clock += 1_000;
+    expect(await worker.drain()).toBe(1);
+    clock += 2_000;
+    expect(await worker.drain()).toBe(1);
+    expect(await Items.findOne({ key: 'b' }).lean()).toMatchObject({ status: 'dead', attempts: 3 });
+    expect(outcomes).toEqual(['retry', 'retry', 'dead']);
+  });
+
+  it('dead-letters a permanent failure at once', async () => {
+    const worker = new QueueWorker<Item>({
+      name: 'test',
+      model: Items,
+      logger,
+      handle: async () => {
+        throw new PermanentFailure('welcome code expired (41050)');
+      },
+    });
+    await Items.create({ key: 'c' });
+    await worker.drain();
+    expect(await Items.findOne({ key: 'c' }).lean()).toMatchObject({
+      status: 'dead',
+      attempts: 1,
+      lastError: 'welcome code expired (41050)',
+    });
+  });
+
+  it('lets two workers share one collection without running any item twice', async () => {
+    const runs = new Map<string, number>();
+    const make = () =>
+      new QueueWorker<Item>({
+        name: 'test',
+        model: Items,
+        logger,
+        concurrency: 3,
+        pollMs: 20,
+        handle: async (item) => {
+          runs.set(item.key, (runs.get(item.key) ?? 0) + 1);
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      });
+    const [a, b] = [make(), make()];
+    await Items.insertMany(Array.from({ length: 60 }, (_, i) => ({ key: `k${i}` })));
+    a.start();
+    b.start();
+    await waitFor(async () => ((await Items.countDocuments({ status: 'done' })) === 60 ? true : undefined), 'all done');
+    await Promise.all([a.stop(), b.stop()]);
+    expect(runs.size).toBe(60);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('reclaims an item whose worker died mid-run once its lease expires', async () => {
+    const now = new Date();
+    await Items.create({
+      key: 'orphan',
+      status: 'running',
+      attempts: 1,
+      leaseOwner: 'dead-worker',
+      leaseUntil: new Date(now.getTime() - 1),
+    });
+    await Items.create({
+      key: 'still-leased',
+      status: 'running',
+      attempts: 1,
+      leaseOwner: 'live-worker',
+      leaseUntil: new Date(now.getTime() + 60_000),
+    });
+    const handled: string[] = [];
+    const worker = new QueueWorker<Item>({ name: 'test', model: Items, logger, handle: async (i) => void handled.push(i.key) });
+    await worker.drain();
+    expect(handled).toEqual(['orphan']);
+    expect(await Items.findOne({ key: 'orphan' }).lean()).toMatchObject({ status: 'done', attempts: 2 });
+    expect(await Items.findOne({ key: 'still-leased' }).lean()).toMatchObject({ status: 'running', leaseOwner: 'live-worker' });
+  });
+
+  it('does not record an outcome for an item whose lease was taken over', async () => {
+    const outcomes: WorkOutcome[] = [];
+    const worker = new QueueWorker<Item>({
+      name: 'test',
+      model: Items,
+      logger,
+      handle: async (item) => {
+        // Another instance reclaimed the item while this one stalled.
+        await Items.updateOne({ _id: item._id }, { $set: { leaseOwner: 'other' } });
+      },
+      onOutcome: (o) => outcomes.push(o),
+    });
+    await Items.create({ key: 'stalled' });
+    await worker.drain();
+    expect(outcomes).toEqual(['lost_lease']);
+    expect(await Items.findOne({ key: 'stalled' }).lean()).toMatchObject({ status: 'running', leaseOwner: 'other' });
+  });
+
+  it('keeps operator filters internal: user-supplied objects cannot inject operators', async () => {
+    await Items.create({ key: 'secret', payload: 'p' });
+    const injected = { $ne: 'nothing' } as unknown as string;
+    expect(await Items.findOne({ key: injected }).lean()).toBeNull();
+    expect(mongoose.trusted({ $ne: 'x' })).toBeTruthy();
+  });
+});
