@@ -1,0 +1,101 @@
+/** BSON helpers shared by journal and snapshot encoding. */
+import { BSON, Double, Int32, Long } from 'bson';
+import type { DeserializeOptions, Document } from 'bson';
+import { FRAME_HEADER_BYTES, sealRecord } from './framing.ts';
+import type { IndexDefinition } from './contract.ts';
+
+/**
+ * Keeps every BSON type distinct on the way back (int32 vs double vs long, BSON regex flags JS
+ * cannot express), so re-serialising a recovered document yields the bytes that were journaled.
+ */
+export const DESERIALIZE_OPTIONS: DeserializeOptions = { promoteValues: false, bsonRegExp: true };
+
+export function deserialize(payload: Uint8Array): Document {
+  return BSON.deserialize(payload, DESERIALIZE_OPTIONS);
+}
+
+/** Frames one BSON document as a record. */
+export function frameDocument(doc: Document): Buffer {
+  const bytes = BSON.serialize(doc);
+  const record = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bytes.length);
+  record.set(bytes, FRAME_HEADER_BYTES);
+  return sealRecord(record);
+}
+
+/**
+ * Frames `{ ...head, [key]: [elements] }` where each element is an already serialised document.
+ * Assembling the array by hand avoids serialising every element twice (once to size the split,
+ * once for the record) and sidesteps BSON.serialize's fixed internal buffer for big records.
+ */
+export function frameDocumentWithArray(head: Document, key: string, elements: readonly Uint8Array[]): Buffer {
+  const headBytes = BSON.serialize(head);
+  const headBody = headBytes.subarray(4, headBytes.length - 1);
+  let arraySize = 4 + 1;
+  for (let i = 0; i < elements.length; i++) arraySize += 1 + decimalDigits(i) + 1 + elements[i]!.length;
+  const keyBytes = Buffer.from(key, 'utf8');
+  const docSize = 4 + headBody.length + 1 + keyBytes.length + 1 + arraySize + 1;
+
+  const record = Buffer.allocUnsafe(FRAME_HEADER_BYTES + docSize);
+  let at = FRAME_HEADER_BYTES;
+  at = record.writeInt32LE(docSize, at);
+  record.set(headBody, at);
+  at += headBody.length;
+  at = record.writeUInt8(0x04, at); // array
+  record.set(keyBytes, at);
+  at += keyBytes.length;
+  at = record.writeUInt8(0, at);
+  at = record.writeInt32LE(arraySize, at);
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i]!;
+    at = record.writeUInt8(0x03, at); // embedded document
+    at += record.write(String(i), at, 'latin1');
+    at = record.writeUInt8(0, at);
+    record.set(element, at);
+    at += element.length;
+  }
+  at = record.writeUInt8(0, at); // end of array
+  record.writeUInt8(0, at); // end of document
+  return sealRecord(record);
+}
+
+function decimalDigits(n: number): number {
+  return n < 10 ? 1 : Math.floor(Math.log10(n)) + 1;
+}
+
+/** Numeric BSON wrappers (as produced by promoteValues: false) to a JS number. */
+export function toNumber(value: unknown, what: string): number {
+  if (typeof value === 'number') return value;
+  if (value instanceof Int32 || value instanceof Double) return value.value;
+  if (value instanceof Long) return value.toNumber();
+  throw new Error(`${what} is not a number`);
+}
+
+export function toLong(value: number): Long {
+  return Long.fromNumber(value);
+}
+
+export function expectString(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new Error(`${what} is not a string`);
+  return value;
+}
+
+export function expectDocument(value: unknown, what: string): Document {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${what} is not a document`);
+  return value as Document;
+}
+
+/**
+ * Index definitions come back as the contract types them: `key` directions and
+ * `expireAfterSeconds` as plain numbers. `partialFilterExpression` and unknown extra fields
+ * stay exact, like any other document.
+ */
+export function decodeIndex(value: unknown): IndexDefinition {
+  const raw = expectDocument(value, 'index definition');
+  const key: Document = {};
+  for (const [field, direction] of Object.entries(expectDocument(raw.key, 'index key'))) {
+    key[field] = typeof direction === 'string' ? direction : toNumber(direction, `index key ${field}`);
+  }
+  const index: IndexDefinition = { ...raw, name: expectString(raw.name, 'index name'), key };
+  if (raw.expireAfterSeconds !== undefined) index.expireAfterSeconds = toNumber(raw.expireAfterSeconds, 'expireAfterSeconds');
+  return index;
+}

@@ -1,0 +1,2 @@
+export { createPersistence } from './persistence.ts';
+export type * from './contract.ts';

@@ -1,0 +1,89 @@
+/**
+ * Journal record payload: `{ seq: Long, part: int32, last: bool, ops: JournalOp[] }`.
+ * A batch normally fits one record (part 0, last true); a huge batch is split into consecutive
+ * records sharing its seq, and recovery applies it only once the `last` part is seen.
+ */
+import { BSON, Long } from 'bson';
+import type { JournalOp } from './contract.ts';
+import {
+  decodeIndex,
+  deserialize,
+  expectDocument,
+  expectString,
+  frameDocumentWithArray,
+  toLong,
+  toNumber,
+} from './bson-codec.ts';
+
+/** Split threshold; well under BSON's 16 MiB so one record never needs an oversized buffer. */
+const TARGET_RECORD_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+export interface JournalRecord {
+  seq: number;
+  part: number;
+  last: boolean;
+  ops: JournalOp[];
+}
+
+/** Serialises the ops first so an unserialisable op rejects the whole batch before anything is written. */
+export function serializeOps(ops: readonly JournalOp[]): Uint8Array[] {
+  return ops.map((op) => BSON.serialize(op));
+}
+
+export function encodeBatch(seq: number, serializedOps: readonly Uint8Array[]): Buffer[] {
+  const parts: Uint8Array[][] = [];
+  let current: Uint8Array[] = [];
+  let size = 0;
+  for (const op of serializedOps) {
+    if (current.length > 0 && size + op.length > TARGET_RECORD_PAYLOAD_BYTES) {
+      parts.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(op);
+    size += op.length;
+  }
+  parts.push(current);
+  const seqLong = toLong(seq);
+  return parts.map((ops, part) =>
+    frameDocumentWithArray({ seq: seqLong, part, last: part === parts.length - 1 }, 'ops', ops),
+  );
+}
+
+/** Throws on anything that is not a well-formed record payload; recovery treats that as a torn tail. */
+export function decodeRecord(payload: Uint8Array): JournalRecord {
+  const raw = deserialize(payload);
+  if (!(raw.seq instanceof Long)) throw new Error('record seq is not a Long');
+  if (typeof raw.last !== 'boolean') throw new Error('record last flag is not a boolean');
+  if (!Array.isArray(raw.ops)) throw new Error('record ops is not an array');
+  return {
+    seq: raw.seq.toNumber(),
+    part: toNumber(raw.part, 'record part'),
+    last: raw.last,
+    ops: raw.ops.map(decodeOp),
+  };
+}
+
+function decodeOp(value: unknown): JournalOp {
+  const raw = expectDocument(value, 'journal op');
+  const db = expectString(raw.db, 'op db');
+  switch (raw.op) {
+    case 'put':
+      return { op: 'put', db, coll: expectString(raw.coll, 'op coll'), doc: expectDocument(raw.doc, 'put doc') };
+    case 'del':
+      // `id` is whatever _id value the engine used, kept with its exact BSON type.
+      return { op: 'del', db, coll: expectString(raw.coll, 'op coll'), id: raw.id };
+    case 'createCollection':
+      return { op: 'createCollection', db, coll: expectString(raw.coll, 'op coll'), options: expectDocument(raw.options, 'collection options') };
+    case 'dropCollection':
+      return { op: 'dropCollection', db, coll: expectString(raw.coll, 'op coll') };
+    case 'dropDatabase':
+      return { op: 'dropDatabase', db };
+    case 'createIndex':
+      return { op: 'createIndex', db, coll: expectString(raw.coll, 'op coll'), index: decodeIndex(raw.index) };
+    case 'dropIndex':
+      return { op: 'dropIndex', db, coll: expectString(raw.coll, 'op coll'), name: expectString(raw.name, 'index name') };
+    default:
+      throw new Error(`unknown journal op ${String(raw.op)}`);
+  }
+}
