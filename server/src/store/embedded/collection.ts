@@ -1,0 +1,110 @@
+/** One collection: records keyed by canonical _id (insertion order = natural order) plus its indexes. */
+import { ObjectId } from 'bson';
+import type { Document } from 'bson';
+import { canonicalKey } from './bson-order.ts';
+import { MongoServerFault } from './errors.ts';
+import { Index, sameIndex } from './indexes.ts';
+import type { IndexDefinition } from './persistence/contract.ts';
+import { plan } from './planner.ts';
+import type { Plan } from './planner.ts';
+import { compileFilter, makeRecord } from './query.ts';
+import type { DocRecord, SortSpec } from './query.ts';
+
+export const ID_INDEX: IndexDefinition = { name: '_id_', key: { _id: 1 } };
+
+export class Collection {
+  readonly records = new Map<string, DocRecord>();
+  readonly indexes: Index[] = [new Index(ID_INDEX)];
+
+  constructor(readonly db: string, readonly name: string, readonly options: Document = {}) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  /** Inserts a document, assigning an ObjectId _id first if it has none. Throws 11000 on conflict. */
+  insert(doc: Document): DocRecord {
+    const full = doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc;
+    const rec = makeRecord(full);
+    const keys = this.indexes.map((ix) => ix.keysFor(rec));
+    this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, keys[i] ?? []));
+    this.indexes.forEach((ix, i) => ix.add(rec, keys[i]));
+    this.records.set(canonicalKey(full._id), rec);
+    return rec;
+  }
+
+  /** Swaps a record's document; on a unique conflict nothing changes. */
+  replace(old: DocRecord, doc: Document): DocRecord {
+    const rec = makeRecord(doc);
+    const oldKeys = this.indexes.map((ix) => ix.keysFor(old));
+    const newKeys = this.indexes.map((ix) => ix.keysFor(rec));
+    this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, newKeys[i] ?? [], old));
+    this.indexes.forEach((ix, i) => {
+      ix.remove(old, oldKeys[i]);
+      ix.add(rec, newKeys[i]);
+    });
+    this.records.set(canonicalKey(doc._id), rec);
+    return rec;
+  }
+
+  remove(rec: DocRecord): void {
+    for (const ix of this.indexes) ix.remove(rec);
+    this.records.delete(canonicalKey(rec.doc._id));
+  }
+
+  getById(id: unknown): DocRecord | undefined {
+    return this.records.get(canonicalKey(id));
+  }
+
+  plan(filter: Document | undefined, sort?: SortSpec): Plan {
+    return plan(this.records, this.indexes, filter, sort);
+  }
+
+  /** Matching records, materialised so callers may write while holding them. */
+  match(filter: Document | undefined, limit = Infinity): DocRecord[] {
+    const test = compileFilter(filter);
+    const out: DocRecord[] = [];
+    for (const rec of this.plan(filter).candidates) {
+      if (!test(rec)) continue;
+      out.push(rec);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * Adds an index, validating existing documents first. Returns false if an identical index exists;
+   * throws 85/86 on a same-name or same-key conflict.
+   */
+  createIndex(def: IndexDefinition): boolean {
+    for (const ix of this.indexes) {
+      if (sameIndex(ix.def, def)) {
+        if (ix.name !== def.name) throw new MongoServerFault(85, `Index already exists with a different name: ${ix.name}`);
+        return false;
+      }
+      if (ix.name === def.name) throw new MongoServerFault(86, `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(def)}, existing index: ${JSON.stringify(ix.def)}`);
+    }
+    const ix = new Index(def);
+    const all = [...this.records.values()];
+    const keys = all.map((rec) => ix.keysFor(rec));
+    if (ix.unique) {
+      const seen = new Set<string>();
+      for (const ks of keys) {
+        for (const k of ks) {
+          if (seen.has(k.hash)) throw ix.duplicateFault(this.ns, k.vals);
+          seen.add(k.hash);
+        }
+      }
+    }
+    all.forEach((rec, i) => ix.add(rec, keys[i]));
+    this.indexes.push(ix);
+    return true;
+  }
+
+  dropIndex(name: string): void {
+    const i = this.indexes.findIndex((ix) => ix.name === name);
+    if (i < 0) throw new MongoServerFault(27, `index not found with name [${name}]`);
+    if (name === '_id_') throw new MongoServerFault(72, 'cannot drop _id index');
+    this.indexes.splice(i, 1);
+  }
+}

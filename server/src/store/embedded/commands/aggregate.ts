@@ -1,0 +1,47 @@
+/** aggregate via mingo, with a leading $match served by the planner. */
+import { Aggregator } from 'mingo';
+import type { Document } from 'bson';
+import { MongoServerFault, badValue } from '../errors.ts';
+import { MINGO_CONTEXT } from '../query.ts';
+import { isPlainObject, toView } from '../values.ts';
+import type { CommandHandler } from './types.ts';
+import { nsOf, optDoc, optNumber } from './util.ts';
+
+const WRITING_STAGES = new Set(['$out', '$merge']);
+const SERVER_STAGES = new Set(['$collStats', '$indexStats', '$currentOp', '$listSessions', '$listLocalSessions', '$planCacheStats', '$search', '$searchMeta', '$vectorSearch']);
+
+const aggregate: CommandHandler = (cmd, ctx) => {
+  const pipeline = cmd.pipeline;
+  if (!Array.isArray(pipeline)) throw badValue("'pipeline' option must be specified as an array");
+  for (const stage of pipeline) {
+    const name = isPlainObject(stage) ? Object.keys(stage)[0] ?? '' : '';
+    if (name === '$changeStream') throw new MongoServerFault(40573, 'The $changeStream stage is only supported on replica sets');
+    if (WRITING_STAGES.has(name)) throw badValue(`${name} is not supported by the embedded server`);
+    if (SERVER_STAGES.has(name)) throw badValue(`${name} is not supported by the embedded server`);
+  }
+  if (cmd.explain === true) throw badValue('explain is not supported by the embedded server');
+  if (typeof cmd.aggregate !== 'string') throw badValue('collection-less aggregate is not supported by the embedded server');
+  const name = cmd.aggregate;
+  if (!optDoc(cmd, 'cursor') && cmd.cursor !== undefined) throw badValue("'cursor' must be an object");
+
+  const coll = ctx.engine.collection(ctx.db, name);
+  let stages = pipeline as Document[];
+  let source: Document[];
+  const first = stages[0];
+  if (coll && first && isPlainObject(first.$match)) {
+    source = coll.match(first.$match).map((r) => r.view);
+    stages = stages.slice(1);
+  } else source = coll ? [...coll.records.values()].map((r) => r.view) : [];
+
+  const resolver = (other: string): Document[] => {
+    const c = ctx.engine.collection(ctx.db, other);
+    return c ? [...c.records.values()].map((r) => r.view) : [];
+  };
+  const agg = new Aggregator(toView(stages) as Document[], { context: MINGO_CONTEXT, collectionResolver: resolver });
+  const results = stages.length ? (agg.run(source) as Document[]) : source;
+  const batchSize = optNumber(optDoc(cmd, 'cursor') ?? {}, 'batchSize');
+  const { id, batch } = ctx.engine.cursors.start(nsOf(ctx, name), results, batchSize, false);
+  return { cursor: { firstBatch: batch, id, ns: nsOf(ctx, name) }, ok: 1 };
+};
+
+export const aggregateCommands: Record<string, CommandHandler> = { aggregate };

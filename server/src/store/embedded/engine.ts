@@ -1,0 +1,198 @@
+/**
+ * In-memory catalogue of databases and collections, wired to persistence. Writes apply synchronously
+ * and then append their journal ops in that same order before the client is acknowledged.
+ */
+import type { Document } from 'bson';
+import { Collection } from './collection.ts';
+import { CursorRegistry } from './cursors.ts';
+import { MongoServerFault } from './errors.ts';
+import type { CollectionImage, IndexDefinition, JournalOp, Persistence, RecoveredState } from './persistence/contract.ts';
+import { normalize } from './values.ts';
+
+export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+const SNAPSHOT_JOURNAL_BYTES = 64 * 1024 * 1024;
+
+export class Engine {
+  readonly dbs = new Map<string, Map<string, Collection>>();
+  readonly cursors = new CursorRegistry();
+  recovered: RecoveredState['report'] | undefined;
+  /** Set while a snapshot is being written; writes wait so the image and the journal stay consistent. */
+  private snapshotting: Promise<void> | undefined;
+
+  constructor(private readonly persistence: Persistence | null, private readonly log: LogFn) {}
+
+  collection(db: string, name: string): Collection | undefined {
+    return this.dbs.get(db)?.get(name);
+  }
+
+  /** Gets or creates (recording the creation in `ops`) a collection. */
+  ensureCollection(db: string, name: string, ops: JournalOp[], options: Document = {}): Collection {
+    const existing = this.collection(db, name);
+    if (existing) return existing;
+    validateName(db, name);
+    let colls = this.dbs.get(db);
+    if (!colls) this.dbs.set(db, (colls = new Map()));
+    const coll = new Collection(db, name, options);
+    colls.set(name, coll);
+    ops.push({ op: 'createCollection', db, coll: name, options });
+    return coll;
+  }
+
+  dropCollection(db: string, name: string, ops: JournalOp[]): boolean {
+    const colls = this.dbs.get(db);
+    if (!colls?.delete(name)) return false;
+    if (colls.size === 0) this.dbs.delete(db);
+    ops.push({ op: 'dropCollection', db, coll: name });
+    return true;
+  }
+
+  dropDatabase(db: string, ops: JournalOp[]): void {
+    if (this.dbs.delete(db)) ops.push({ op: 'dropDatabase', db });
+  }
+
+  /**
+   * Runs a write: `apply` mutates memory synchronously and fills `ops`; the ops are journaled before
+   * the result is returned. Even when `apply` throws part-way (ordered batches), whatever it applied
+   * is journaled first.
+   */
+  async write<T>(apply: (ops: JournalOp[]) => T): Promise<T> {
+    while (this.snapshotting) await this.snapshotting;
+    const ops: JournalOp[] = [];
+    let result: T;
+    try {
+      result = apply(ops);
+    } finally {
+      if (ops.length && this.persistence) {
+        const pending = this.persistence.append(ops);
+        // The finally block must not swallow apply's error, so journal failures surface via the awaited promise below.
+        this.pendingAppend = pending.then(() => this.maybeSnapshot(), () => undefined);
+        await pending;
+      }
+    }
+    return result;
+  }
+
+  private pendingAppend: Promise<void> | undefined;
+
+  private maybeSnapshot(): void {
+    if (!this.persistence || this.snapshotting || this.persistence.journalBytes() < SNAPSHOT_JOURNAL_BYTES) return;
+    void this.snapshot().catch((err: unknown) => this.log('error', 'snapshot failed', { err: String(err) }));
+  }
+
+  async snapshot(): Promise<void> {
+    if (!this.persistence) return;
+    while (this.snapshotting) await this.snapshotting;
+    const persistence = this.persistence;
+    const started = Date.now();
+    this.snapshotting = persistence.writeSnapshot(this.images()).finally(() => {
+      this.snapshotting = undefined;
+    });
+    await this.snapshotting;
+    this.log('info', 'snapshot written', { ms: Date.now() - started, documents: this.documentCount() });
+  }
+
+  private *images(): Generator<CollectionImage> {
+    for (const colls of this.dbs.values()) {
+      for (const c of colls.values()) {
+        yield {
+          db: c.db,
+          coll: c.name,
+          options: c.options,
+          indexes: c.indexes.filter((ix) => ix.name !== '_id_').map((ix) => ix.def),
+          docs: mapIter(c.records.values(), (r) => r.doc),
+        };
+      }
+    }
+  }
+
+  documentCount(): number {
+    let n = 0;
+    for (const colls of this.dbs.values()) for (const c of colls.values()) n += c.records.size;
+    return n;
+  }
+
+  collectionCount(): number {
+    let n = 0;
+    for (const colls of this.dbs.values()) n += colls.size;
+    return n;
+  }
+
+  /** Rebuilds memory from the latest snapshot and the journal after it. */
+  async recover(): Promise<void> {
+    if (!this.persistence) return;
+    const state = await this.persistence.recover();
+    const scratch: JournalOp[] = [];
+    for (const img of state.collections) {
+      const coll = this.ensureCollection(img.db, img.coll, scratch, normalize(img.options) as Document);
+      for (const doc of img.docs) this.replay(() => coll.insert(normalize(doc) as Document));
+      for (const def of img.indexes) this.replay(() => coll.createIndex(normalize(def) as IndexDefinition));
+    }
+    for (const op of state.ops) this.replay(() => this.applyJournalOp(op, scratch));
+    this.recovered = state.report;
+    this.log('info', 'recovered', { ...state.report, documents: this.documentCount() });
+  }
+
+  private replay(fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log('warn', 'recovery skipped an op that no longer applies', { err: String(err) });
+    }
+  }
+
+  private applyJournalOp(op: JournalOp, scratch: JournalOp[]): void {
+    switch (op.op) {
+      case 'put': {
+        const coll = this.ensureCollection(op.db, op.coll, scratch);
+        const doc = normalize(op.doc) as Document;
+        const cur = coll.getById(doc._id);
+        if (cur) coll.replace(cur, doc);
+        else coll.insert(doc);
+        return;
+      }
+      case 'del': {
+        const coll = this.collection(op.db, op.coll);
+        const cur = coll?.getById(normalize(op.id));
+        if (coll && cur) coll.remove(cur);
+        return;
+      }
+      case 'createCollection':
+        this.ensureCollection(op.db, op.coll, scratch, normalize(op.options) as Document);
+        return;
+      case 'dropCollection':
+        this.dropCollection(op.db, op.coll, scratch);
+        return;
+      case 'dropDatabase':
+        this.dropDatabase(op.db, scratch);
+        return;
+      case 'createIndex':
+        this.ensureCollection(op.db, op.coll, scratch).createIndex(normalize(op.index) as IndexDefinition);
+        return;
+      case 'dropIndex':
+        this.collection(op.db, op.coll)?.dropIndex(op.name);
+        return;
+    }
+  }
+
+  /** Waits for in-flight appends, writes a final snapshot, closes persistence. */
+  async close(): Promise<void> {
+    this.cursors.close();
+    if (!this.persistence) return;
+    await this.pendingAppend;
+    try {
+      await this.snapshot();
+    } finally {
+      await this.persistence.close();
+    }
+  }
+}
+
+function* mapIter<A, B>(it: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const a of it) yield f(a);
+}
+
+function validateName(db: string, coll: string): void {
+  if (!db || /[/\\. "$]/.test(db)) throw new MongoServerFault(73, `Invalid database name: '${db}'`);
+  if (!coll || coll.includes('$') || coll.startsWith('system.')) throw new MongoServerFault(73, `Invalid collection name: ${coll}`);
+}

@@ -1,0 +1,183 @@
+/**
+ * One index: a hash map from canonical key to records (O(1) equality and uniqueness) plus a sorted
+ * list of key tuples (ranges and ordered scans). Multikey: one entry per distinct array element.
+ */
+import type { Document } from 'bson';
+import { ObjectId } from 'bson';
+import { canonicalKey, compareValues } from './bson-order.ts';
+import type { IndexDefinition } from './persistence/contract.ts';
+import { MongoServerFault, badValue } from './errors.ts';
+import { collectPath } from './paths.ts';
+import type { DocRecord, Matcher } from './query.ts';
+import { compileFilter } from './query.ts';
+import { isPlainObject, numericValue } from './values.ts';
+import { SortedList } from './sorted-list.ts';
+
+export interface IndexEntry {
+  vals: unknown[];
+  rec: DocRecord;
+}
+
+interface IndexKey {
+  vals: unknown[];
+  hash: string;
+}
+
+/** Index types we keep in the catalogue but never use to answer queries. */
+const INERT_TYPES = new Set(['text', '2d', '2dsphere', 'geoHaystack']);
+
+export class Index {
+  readonly def: IndexDefinition;
+  readonly fields: Array<[string, number]>;
+  /** Text/geo indexes are listed but not maintained. */
+  readonly inert: boolean;
+  multikey = false;
+  private readonly partial: Matcher | undefined;
+  private readonly hash = new Map<string, DocRecord | Set<DocRecord>>();
+  readonly sorted: SortedList<IndexEntry>;
+
+  constructor(def: IndexDefinition) {
+    this.def = def;
+    if (!isPlainObject(def.key) || Object.keys(def.key).length === 0) throw new MongoServerFault(67, 'Index keys cannot be empty.');
+    this.inert = Object.values(def.key).some((v) => typeof v === 'string' && INERT_TYPES.has(v));
+    this.fields = Object.entries(def.key).map(([k, v]) => [k, typeof v === 'string' ? 1 : (numericValue(v) ?? 1) < 0 ? -1 : 1]);
+    if (this.inert && def.unique) throw new MongoServerFault(67, `unique ${JSON.stringify(def.key)} indexes are not supported by the embedded server`);
+    this.partial = def.partialFilterExpression ? compileFilter(def.partialFilterExpression) : undefined;
+    const dirs = this.fields.map(([, d]) => d);
+    this.sorted = new SortedList<IndexEntry>((a, b) => compareTuples(a.vals, b.vals, dirs));
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  get unique(): boolean {
+    return this.def.unique === true;
+  }
+
+  get ttlField(): string | undefined {
+    return this.def.expireAfterSeconds !== undefined && this.fields.length === 1 ? this.fields[0]?.[0] : undefined;
+  }
+
+  /** Whether the index can answer an equality on `null` (sparse/partial indexes omit such docs). */
+  get complete(): boolean {
+    return !this.def.sparse && !this.partial && !this.inert;
+  }
+
+  /** Distinct key tuples for a document; empty when the index excludes it. */
+  keysFor(rec: DocRecord): IndexKey[] {
+    if (this.inert) return [];
+    if (this.partial && !this.partial(rec)) return [];
+    const perField = this.fields.map(([path]) => {
+      const vals = collectPath(rec.doc, path).flatMap((v) => (Array.isArray(v) ? (v.length ? v : [undefined]) : [v]));
+      return vals.length ? vals : [undefined];
+    });
+    if (this.def.sparse && perField.every((vs) => vs.every((v) => v === undefined))) return [];
+    let tuples: unknown[][] = [[]];
+    for (const vs of perField) tuples = tuples.flatMap((t) => vs.map((v) => [...t, v]));
+    const seen = new Map<string, IndexKey>();
+    for (const vals of tuples) {
+      const hash = tupleHash(vals);
+      if (!seen.has(hash)) seen.set(hash, { vals, hash });
+    }
+    return [...seen.values()];
+  }
+
+  /** Throws the duplicate-key fault if adding `rec` would collide with a record other than `self`. */
+  checkUnique(ns: string, keys: IndexKey[], self?: DocRecord): void {
+    if (!this.unique) return;
+    for (const k of keys) {
+      const hit = this.hash.get(k.hash) as DocRecord | undefined;
+      if (hit && hit !== self) throw this.duplicateFault(ns, k.vals);
+    }
+  }
+
+  duplicateFault(ns: string, vals: unknown[]): MongoServerFault {
+    const keyValue: Document = {};
+    this.fields.forEach(([p], i) => (keyValue[p] = vals[i] ?? null));
+    const shown = this.fields.map(([p], i) => `${p}: ${formatValue(vals[i])}`).join(', ');
+    return new MongoServerFault(11000, `E11000 duplicate key error collection: ${ns} index: ${this.name} dup key: { ${shown} }`, {
+      keyPattern: this.def.key,
+      keyValue,
+    });
+  }
+
+  add(rec: DocRecord, keys = this.keysFor(rec)): void {
+    if (keys.length > 1) this.multikey = true;
+    for (const k of keys) {
+      const cur = this.hash.get(k.hash);
+      if (this.unique || cur === undefined) {
+        this.hash.set(k.hash, this.unique ? rec : new Set([rec]));
+      } else (cur as Set<DocRecord>).add(rec);
+      this.sorted.insert({ vals: k.vals, rec });
+    }
+  }
+
+  remove(rec: DocRecord, keys = this.keysFor(rec)): void {
+    for (const k of keys) {
+      const cur = this.hash.get(k.hash);
+      if (cur instanceof Set) {
+        cur.delete(rec);
+        if (cur.size === 0) this.hash.delete(k.hash);
+      } else if (cur === rec) this.hash.delete(k.hash);
+      this.sorted.remove({ vals: k.vals, rec }, (e) => e.rec === rec);
+    }
+  }
+
+  /** Records whose key tuple equals `vals` exactly. */
+  lookup(vals: unknown[]): Iterable<DocRecord> {
+    const cur = this.hash.get(tupleHash(vals));
+    if (cur === undefined) return [];
+    return cur instanceof Set ? cur : [cur];
+  }
+
+  get entryCount(): number {
+    return this.sorted.size;
+  }
+}
+
+export const tupleHash = (vals: unknown[]): string => (vals.length === 1 ? canonicalKey(vals[0]) : vals.map(canonicalKey).join('\u0001'));
+
+function compareTuples(a: unknown[], b: unknown[], dirs: number[]): number {
+  for (let i = 0; i < dirs.length; i++) {
+    const c = compareValues(a[i], b[i]);
+    if (c) return c * (dirs[i] as number);
+  }
+  return 0;
+}
+
+/** mongod's shell-like rendering of a key value in E11000 messages. */
+function formatValue(v: unknown): string {
+  if (v === undefined || v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof ObjectId) return `ObjectId('${v.toHexString()}')`;
+  if (v instanceof Date) return `new Date(${v.getTime()})`;
+  if (Array.isArray(v)) return `[ ${v.map(formatValue).join(', ')} ]`;
+  if (isPlainObject(v)) return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')} }`;
+  const n = numericValue(v);
+  return n !== undefined ? String(n) : String(v);
+}
+
+/** Normalises and validates a createIndexes spec. */
+export function indexDefinitionFrom(spec: Document): IndexDefinition {
+  if (!isPlainObject(spec.key)) throw badValue('index specification must contain a key object');
+  const def: IndexDefinition = {
+    name: typeof spec.name === 'string' ? spec.name : defaultIndexName(spec.key),
+    key: spec.key,
+  };
+  if (spec.unique === true || spec.unique === 1) def.unique = true;
+  if (spec.sparse === true || spec.sparse === 1) def.sparse = true;
+  if (isPlainObject(spec.partialFilterExpression)) def.partialFilterExpression = spec.partialFilterExpression;
+  const ttl = numericValue(spec.expireAfterSeconds);
+  if (ttl !== undefined) def.expireAfterSeconds = ttl;
+  return def;
+}
+
+export const defaultIndexName = (key: Document): string => Object.entries(key).map(([k, v]) => `${k}_${String(numericValue(v) ?? v)}`).join('_');
+
+/** Whether two definitions describe the same index (createIndexes is idempotent for those). */
+export function sameIndex(a: IndexDefinition, b: IndexDefinition): boolean {
+  return canonicalKey(a.key) === canonicalKey(b.key) && !!a.unique === !!b.unique && !!a.sparse === !!b.sparse
+    && canonicalKey(a.partialFilterExpression) === canonicalKey(b.partialFilterExpression)
+    && a.expireAfterSeconds === b.expireAfterSeconds;
+}

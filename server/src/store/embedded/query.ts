@@ -1,0 +1,164 @@
+/** Filters (via mingo over plain views), sorting in BSON order, and find projections. */
+import { Context, Query } from 'mingo';
+import type { QueryOperator } from 'mingo/types';
+import type { Document } from 'bson';
+import { compareValues, sortKey } from './bson-order.ts';
+import { badValue } from './errors.ts';
+import { collectPath, getPath, setPath, sortPathValue } from './paths.ts';
+import { isPlainObject, matchesType, toView } from './values.ts';
+
+/** A stored document plus the plain copy mingo reads when the document holds numeric wrappers. */
+export interface DocRecord {
+  doc: Document;
+  view: Document;
+}
+
+/** Lets $type see the typed document even when mingo runs over its numeric view. */
+const TYPED = Symbol('typed');
+
+export function makeRecord(doc: Document): DocRecord {
+  const view = toView(doc) as Document;
+  if (view !== doc) Object.defineProperty(view, TYPED, { value: doc, enumerable: false });
+  return { doc, view };
+}
+
+// mingo's $type treats every number as double and does not know ObjectId; mongod's rules live in values.ts.
+const typeOperator = ((selector: string, value: unknown) => (o: Document) => {
+  const root = (o as Record<symbol, Document | undefined>)[TYPED] ?? o;
+  return collectPath(root, selector).some((v) => matchesType(v, value));
+}) as unknown as QueryOperator;
+
+export const MINGO_CONTEXT = Context.init({ query: { $type: typeOperator } });
+
+export type Matcher = (rec: DocRecord) => boolean;
+
+export function compileFilter(filter: Document | undefined): Matcher {
+  if (!filter || Object.keys(filter).length === 0) return () => true;
+  const q = new Query(toView(filter) as Document, { context: MINGO_CONTEXT });
+  return (rec) => q.test(rec.view);
+}
+
+/** Tests a plain value-holding object (array filters, $pull conditions) with mingo. */
+export function compileValueFilter(filter: Document): (obj: Document) => boolean {
+  const q = new Query(toView(filter) as Document, { context: MINGO_CONTEXT });
+  return (obj) => q.test(toView(obj) as Document);
+}
+
+export type SortSpec = Array<[string, 1 | -1]>;
+
+export function parseSort(sort: unknown): SortSpec | undefined {
+  if (!isPlainObject(sort) || Object.keys(sort).length === 0) return undefined;
+  return Object.entries(sort).map(([k, v]) => {
+    if (isPlainObject(v)) throw badValue(`$meta sort on '${k}' is not supported by the embedded server`);
+    const n = Number(v);
+    if (n !== 1 && n !== -1) throw badValue(`bad sort specification for '${k}': ${String(v)}`);
+    return [k, n];
+  });
+}
+
+export function sortDocs(docs: Document[], spec: SortSpec): Document[] {
+  // Precompute keys so the comparator never walks paths repeatedly.
+  const keyed = docs.map((d) => ({ d, k: spec.map(([p, dir]) => sortKey(sortPathValue(d, p), dir)) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < spec.length; i++) {
+      const c = compareValues(a.k[i], b.k[i]);
+      if (c) return c * (spec[i] as [string, number])[1];
+    }
+    return 0;
+  });
+  return keyed.map((x) => x.d);
+}
+
+/** find-style projection: inclusion or exclusion of dotted paths, plus $slice/$elemMatch. */
+export function compileProjection(proj: unknown): ((doc: Document) => Document) | undefined {
+  if (!isPlainObject(proj) || Object.keys(proj).length === 0) return undefined;
+  const include: string[] = [];
+  const exclude: string[] = [];
+  const ops: Array<[string, Document]> = [];
+  let idMode: boolean | undefined;
+  for (const [k, v] of Object.entries(proj)) {
+    if (k.includes('$')) throw badValue(`positional projection on '${k}' is not supported by the embedded server`);
+    if (isPlainObject(v)) {
+      const op = Object.keys(v)[0];
+      if (op !== '$slice' && op !== '$elemMatch') throw badValue(`Unsupported projection option: ${k}: ${JSON.stringify(v)}`);
+      ops.push([k, v]);
+      continue;
+    }
+    const on = v === true || (typeof v === 'number' && v !== 0) || (v !== false && v !== 0 && v !== null && typeof v === 'object');
+    if (k === '_id') idMode = on;
+    else (on ? include : exclude).push(k);
+  }
+  if (include.length && exclude.length) throw badValue('Cannot do exclusion on field in inclusion projection');
+  const inclusion = include.length > 0 || (exclude.length === 0 && idMode === true && ops.length === 0);
+  return (doc) => {
+    let out: Document;
+    if (inclusion) {
+      out = {};
+      if (idMode !== false && doc._id !== undefined) out._id = doc._id;
+      for (const p of include) copyPath(doc, out, p.split('.'));
+    } else {
+      out = { ...doc };
+      for (const p of exclude) removeCopy(out, p.split('.'));
+      if (idMode === false) delete out._id;
+    }
+    for (const [p, spec] of ops) applyProjectionOp(doc, out, p, spec);
+    return out;
+  };
+}
+
+function copyPath(src: unknown, dst: Document, segs: string[]): void {
+  const [head, ...rest] = segs as [string, ...string[]];
+  if (!isPlainObject(src) || !(head in src)) return;
+  const v = src[head];
+  if (rest.length === 0) {
+    dst[head] = v;
+    return;
+  }
+  if (Array.isArray(v)) {
+    const arr = (Array.isArray(dst[head]) ? dst[head] : v.map(() => undefined)) as unknown[];
+    v.forEach((el, i) => {
+      if (!isPlainObject(el)) return;
+      const sub = (isPlainObject(arr[i]) ? arr[i] : {}) as Document;
+      copyPath(el, sub, rest);
+      arr[i] = sub;
+    });
+    dst[head] = arr.filter((x) => x !== undefined);
+  } else if (isPlainObject(v)) {
+    const sub = (isPlainObject(dst[head]) ? dst[head] : {}) as Document;
+    copyPath(v, sub, rest);
+    dst[head] = sub;
+  }
+}
+
+function removeCopy(dst: Document, segs: string[]): void {
+  const [head, ...rest] = segs as [string, ...string[]];
+  if (!(head in dst)) return;
+  if (rest.length === 0) {
+    delete dst[head];
+    return;
+  }
+  const v = dst[head];
+  if (Array.isArray(v)) dst[head] = v.map((el) => (isPlainObject(el) ? removeFrom({ ...el }, rest) : el));
+  else if (isPlainObject(v)) dst[head] = removeFrom({ ...v }, rest);
+}
+
+function removeFrom(d: Document, segs: string[]): Document {
+  removeCopy(d, segs);
+  return d;
+}
+
+function applyProjectionOp(doc: Document, out: Document, path: string, spec: Document): void {
+  const v = getPath(doc, path);
+  if (!Array.isArray(v)) return;
+  if ('$slice' in spec) {
+    const s = spec.$slice as unknown;
+    const [skip, lim] = Array.isArray(s) ? [Number(s[0]), Number(s[1])] : Number(s) >= 0 ? [0, Number(s)] : [Number(s), undefined];
+    const from = skip < 0 ? Math.max(v.length + skip, 0) : skip;
+    setPath(out, path, v.slice(from, lim === undefined ? undefined : from + lim));
+  } else {
+    const test = compileValueFilter(spec.$elemMatch as Document);
+    const hit = v.find((el) => isPlainObject(el) && test(el));
+    if (hit === undefined) delete out[path];
+    else out[path] = [hit];
+  }
+}

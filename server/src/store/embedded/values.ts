@@ -1,0 +1,137 @@
+/**
+ * Value representation. Stored documents are "hybrid": bson's wrapper objects are replaced by
+ * plain JS numbers wherever that round-trips exactly (int32, and doubles that bson would re-encode
+ * as doubles), so most documents are plain data that mingo can query directly. The wrappers that
+ * carry type information a JS number cannot (integral doubles in int32 range, -0, Long, Decimal128)
+ * are kept; documents containing them get a plain "view" for mingo.
+ */
+import { Binary, BSONRegExp, Decimal128, Double, Int32, Long, ObjectId, Timestamp } from 'bson';
+import type { Document } from 'bson';
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export const isInt32Range = (n: number): boolean => Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX && !Object.is(n, -0);
+
+export function isPlainObject(v: unknown): v is Document {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Converts a value deserialised with promoteValues:false into the hybrid stored form. */
+export function normalize(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = normalize(v[i]);
+    return v;
+  }
+  if (v instanceof Int32) return v.value;
+  if (v instanceof Double) return isInt32Range(v.value) || Object.is(v.value, -0) ? v : v.value;
+  if (v instanceof BSONRegExp) {
+    // JS RegExp is what mingo and users expect; bson re-encodes it with the same pattern and flags.
+    try { return new RegExp(v.pattern, v.options.replace(/[^imsu]/g, '')); } catch { return v; }
+  }
+  if (isPlainObject(v)) {
+    for (const k of Object.keys(v)) v[k] = normalize(v[k]);
+    return v;
+  }
+  return v;
+}
+
+/** True when the value contains a numeric wrapper mingo cannot compare as a number. */
+export function hasNumericWrapper(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (v instanceof Double || v instanceof Long || v instanceof Decimal128) return true;
+  if (Array.isArray(v)) return v.some(hasNumericWrapper);
+  if (isPlainObject(v)) {
+    for (const k in v) if (hasNumericWrapper(v[k])) return true;
+  }
+  return false;
+}
+
+export function numericValue(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (v instanceof Double || v instanceof Int32) return v.value;
+  if (v instanceof Long) return v.toNumber();
+  if (v instanceof Decimal128) return Number(v.toString());
+  return undefined;
+}
+
+/** Plain-number copy for mingo; shares every subtree that has no wrapper. */
+export function toView(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const n = numericValue(v);
+  if (n !== undefined) return n;
+  if (Array.isArray(v)) return v.some(hasNumericWrapper) ? v.map(toView) : v;
+  if (isPlainObject(v)) {
+    if (!hasNumericWrapper(v)) return v;
+    const out: Document = {};
+    for (const k of Object.keys(v)) out[k] = toView(v[k]);
+    return out;
+  }
+  return v;
+}
+
+/** Deep copy of plain objects/arrays; BSON leaves are immutable in practice and are shared. */
+export function cloneDoc<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(cloneDoc) as T;
+  if (isPlainObject(v)) {
+    const out: Document = {};
+    for (const k of Object.keys(v)) out[k] = cloneDoc(v[k]);
+    return out as T;
+  }
+  return v;
+}
+
+/** BSON type number of a stored value (undefined for a missing field). */
+export function bsonType(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return 10;
+  switch (typeof v) {
+    case 'number': return isInt32Range(v) ? 16 : 1;
+    case 'string': return 2;
+    case 'boolean': return 8;
+    case 'bigint': return 18;
+    default: break;
+  }
+  if (Array.isArray(v)) return 4;
+  if (v instanceof Date) return 9;
+  if (v instanceof RegExp || v instanceof BSONRegExp) return 11;
+  if (v instanceof ObjectId) return 7;
+  if (v instanceof Binary) return 5;
+  if (v instanceof Double) return 1;
+  if (v instanceof Long) return 18;
+  if (v instanceof Decimal128) return 19;
+  if (v instanceof Timestamp) return 17;
+  const tag = (v as { _bsontype?: string })._bsontype;
+  if (tag === 'MinKey') return -1;
+  if (tag === 'MaxKey') return 127;
+  if (tag === 'Code') return 13;
+  if (tag === 'BSONSymbol') return 14;
+  return 3;
+}
+
+export const TYPE_ALIASES: Record<string, number> = {
+  double: 1, string: 2, object: 3, array: 4, binData: 5, undefined: 6, objectId: 7, bool: 8, date: 9,
+  null: 10, regex: 11, dbPointer: 12, javascript: 13, symbol: 14, javascriptWithScope: 15, int: 16,
+  timestamp: 17, long: 18, decimal: 19, minKey: -1, maxKey: 127,
+};
+const NUMBER_TYPES = new Set([1, 16, 18, 19]);
+
+/** MongoDB $type semantics: arrays match 'array' themselves or through any element. */
+export function matchesType(v: unknown, wanted: unknown): boolean {
+  const list = Array.isArray(wanted) ? wanted : [wanted];
+  const test = (x: unknown): boolean => {
+    const t = bsonType(x);
+    if (t === undefined) return false;
+    return list.some((w) => {
+      if (w === 'number') return NUMBER_TYPES.has(t);
+      const code = typeof w === 'string' ? TYPE_ALIASES[w] : numericValue(w);
+      if (code === undefined) throw new Error(`unknown type name alias: ${String(w)}`);
+      return code === t;
+    });
+  };
+  if (Array.isArray(v)) return test(v) || v.some(test);
+  return test(v);
+}

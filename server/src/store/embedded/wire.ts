@@ -1,0 +1,145 @@
+/** MongoDB wire protocol framing: OP_QUERY/OP_REPLY for the handshake, OP_MSG for everything else. */
+import { BSON } from 'bson';
+import type { Document } from 'bson';
+import { normalize } from './values.ts';
+
+export const OP_REPLY = 1;
+export const OP_QUERY = 2004;
+export const OP_COMPRESSED = 2012;
+export const OP_MSG = 2013;
+
+export const MAX_MESSAGE_BYTES = 48_000_000;
+export const MAX_BSON_BYTES = 16 * 1024 * 1024;
+
+const CHECKSUM_PRESENT = 1;
+export const MORE_TO_COME = 2;
+
+export interface Header {
+  length: number;
+  requestId: number;
+  responseTo: number;
+  opCode: number;
+}
+
+export type Inbound =
+  | { kind: 'query'; header: Header; collection: string; query: Document }
+  | { kind: 'msg'; header: Header; moreToCome: boolean; body: Document };
+
+export class ProtocolError extends Error {}
+
+/** Typed values stay distinguishable (int32 vs double), then collapse to the stored hybrid form. */
+const DESERIALIZE = { promoteValues: false, promoteBuffers: false, bsonRegExp: true, validation: { utf8: false } } as const;
+
+function readDocument(buf: Buffer, at: number): { doc: Document; end: number } {
+  if (at + 5 > buf.length) throw new ProtocolError('truncated BSON document');
+  const size = buf.readInt32LE(at);
+  if (size < 5 || at + size > buf.length) throw new ProtocolError(`invalid BSON document size ${size}`);
+  const doc = BSON.deserialize(buf.subarray(at, at + size), DESERIALIZE);
+  return { doc: normalize(doc) as Document, end: at + size };
+}
+
+function readCString(buf: Buffer, at: number): { s: string; end: number } {
+  const z = buf.indexOf(0, at);
+  if (z < 0) throw new ProtocolError('unterminated cstring');
+  return { s: buf.toString('utf8', at, z), end: z + 1 };
+}
+
+export function readHeader(buf: Buffer): Header {
+  return { length: buf.readInt32LE(0), requestId: buf.readInt32LE(4), responseTo: buf.readInt32LE(8), opCode: buf.readInt32LE(12) };
+}
+
+/** Parses one complete message (header included). Throws ProtocolError on anything malformed. */
+export function parseMessage(buf: Buffer): Inbound {
+  const header = readHeader(buf);
+  if (header.opCode === OP_QUERY) {
+    const { s: collection, end } = readCString(buf, 20);
+    const { doc: query } = readDocument(buf, end + 8);
+    return { kind: 'query', header, collection, query };
+  }
+  if (header.opCode !== OP_MSG) throw new ProtocolError(`unsupported opCode ${header.opCode}`);
+  const flags = buf.readUInt32LE(16);
+  if (flags & ~(CHECKSUM_PRESENT | MORE_TO_COME | 0x10000)) throw new ProtocolError(`unknown required OP_MSG flags ${flags}`);
+  let end = buf.length;
+  if (flags & CHECKSUM_PRESENT) {
+    end -= 4;
+    if (end < 21) throw new ProtocolError('OP_MSG too short for checksum');
+    if (crc32c(buf.subarray(0, end)) !== buf.readUInt32LE(end)) throw new ProtocolError('OP_MSG checksum mismatch');
+  }
+  let body: Document | undefined;
+  const sequences: Array<[string, Document[]]> = [];
+  let at = 20;
+  while (at < end) {
+    const kind = buf[at++];
+    if (kind === 0) {
+      if (body) throw new ProtocolError('OP_MSG has more than one body section');
+      const r = readDocument(buf, at);
+      body = r.doc;
+      at = r.end;
+    } else if (kind === 1) {
+      if (at + 4 > end) throw new ProtocolError('truncated document sequence');
+      const seqEnd = at + buf.readInt32LE(at);
+      if (seqEnd > end || seqEnd < at + 5) throw new ProtocolError('invalid document sequence size');
+      const id = readCString(buf, at + 4);
+      const docs: Document[] = [];
+      for (let p = id.end; p < seqEnd; ) {
+        const r = readDocument(buf, p);
+        docs.push(r.doc);
+        p = r.end;
+      }
+      sequences.push([id.s, docs]);
+      at = seqEnd;
+    } else throw new ProtocolError(`unknown OP_MSG section kind ${String(kind)}`);
+  }
+  if (!body) throw new ProtocolError('OP_MSG without a body section');
+  // Document sequences are the same as array fields of the body (e.g. insert's `documents`).
+  for (const [id, docs] of sequences) body[id] = docs;
+  return { kind: 'msg', header, moreToCome: (flags & MORE_TO_COME) !== 0, body };
+}
+
+let nextRequestId = 1;
+
+export function encodeMsg(responseTo: number, body: Document): Buffer {
+  const doc = BSON.serialize(body);
+  const out = Buffer.allocUnsafe(21 + doc.length);
+  writeHeader(out, responseTo, OP_MSG);
+  out.writeUInt32LE(0, 16);
+  out[20] = 0;
+  out.set(doc, 21);
+  return out;
+}
+
+export function encodeReply(responseTo: number, doc: Document): Buffer {
+  const bytes = BSON.serialize(doc);
+  const out = Buffer.allocUnsafe(36 + bytes.length);
+  writeHeader(out, responseTo, OP_REPLY);
+  out.writeInt32LE(0, 16); // responseFlags
+  out.writeBigInt64LE(0n, 20); // cursorID
+  out.writeInt32LE(0, 28); // startingFrom
+  out.writeInt32LE(1, 32); // numberReturned
+  out.set(bytes, 36);
+  return out;
+}
+
+function writeHeader(out: Buffer, responseTo: number, opCode: number): void {
+  out.writeInt32LE(out.length, 0);
+  out.writeInt32LE(nextRequestId, 4);
+  nextRequestId = (nextRequestId + 1) & 0x7fffffff;
+  out.writeInt32LE(responseTo, 8);
+  out.writeInt32LE(opCode, 12);
+}
+
+const CRC32C_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32c(buf: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < buf.length; i++) crc = (CRC32C_TABLE[(crc ^ (buf[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
