@@ -1,0 +1,169 @@
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+/**
+ * The contact pool. One contact per person across reps and channels (ONE_ID): WeCom's
+ * external_userid is the key for WeCom contacts; bot-side contacts get linked by unionid or phone.
+ */
+const contactSchema = new Schema(
+  {
+    externalUserId: { type: String, required: true, unique: true },
+    unionId: { type: String, default: null },
+    name: { type: String, default: '' },
+    avatar: { type: String, default: '' },
+    /** 1 = WeChat user, 2 = WeCom user (WeCom's own numbering). */
+    type: { type: Number, enum: [1, 2], default: 1 },
+    gender: { type: Number, enum: [0, 1, 2], default: 0 },
+    corpName: { type: String, default: '' },
+    corpFullName: { type: String, default: '' },
+    position: { type: String, default: '' },
+    phone: { type: String, default: null },
+    /** Where we first learned of this contact. */
+    origin: { type: String, enum: ['wecom', 'bot', 'import'], default: 'wecom' },
+    /** First time any rep relation was entered (half-added or added): the 通过率 denominator. */
+    enteredAt: { type: Date },
+    syncedAt: { type: Date, default: null },
+  },
+  { timestamps: true },
+);
+contactSchema.index({ unionId: 1 }, { partialFilterExpression: { unionId: { $type: 'string' } } });
+contactSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
+
+/** A rep ↔ contact relation (WeCom's follow_user), with its channel and its WeCom tags. */
+const followRelationSchema = new Schema(
+  {
+    externalUserId: { type: String, required: true },
+    userId: { type: String, required: true },
+    /** active = friends; pending = half-added, not confirmed; lost = the customer deleted the rep; deleted = the rep deleted the customer. */
+    status: { type: String, enum: ['pending', 'active', 'lost', 'deleted', 'transferred'], default: 'active' },
+    remark: { type: String, default: '' },
+    description: { type: String, default: '' },
+    remarkMobiles: { type: [String], default: [] },
+    /** The 联系我 channel `state` the contact came through. */
+    state: { type: String, default: null },
+    addWay: { type: Number, default: null },
+    enteredAt: { type: Date },
+    addedAt: { type: Date, default: null },
+    removedAt: { type: Date, default: null },
+    tagIds: { type: [String], default: [] },
+  },
+  { timestamps: true },
+);
+followRelationSchema.index({ externalUserId: 1, userId: 1 }, { unique: true });
+followRelationSchema.index({ userId: 1, status: 1 });
+followRelationSchema.index({ state: 1 });
+
+/** WeCom corp tags mirrored locally, plus tags that exist only here (origin 'local'). */
+const tagSchema = new Schema(
+  {
+    tagId: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    groupId: { type: String, required: true },
+    groupName: { type: String, required: true },
+    order: { type: Number, default: 0 },
+    origin: { type: String, enum: ['wecom', 'local'], default: 'wecom' },
+  },
+  { timestamps: true },
+);
+tagSchema.index({ groupId: 1 });
+
+/** Everything that happened to a contact, newest first: the raw material for the sidebar, scoring and analytics. */
+const timelineEventSchema = new Schema({
+  externalUserId: { type: String, required: true },
+  at: { type: Date, required: true },
+  kind: { type: String, required: true },
+  userId: { type: String, default: null },
+  /** Unique per real-world occurrence, so replays of one callback never add it twice. */
+  key: { type: String, required: true, unique: true },
+  data: { type: Schema.Types.Mixed, default: {} },
+});
+timelineEventSchema.index({ externalUserId: 1, at: -1 });
+
+const groupMemberSchema = new Schema(
+  {
+    userId: { type: String, required: true },
+    /** 1 = corp member, 2 = external contact. */
+    type: { type: Number, required: true },
+    unionId: { type: String, default: null },
+    name: { type: String, default: '' },
+    joinTime: { type: Date, default: null },
+    joinScene: { type: Number, default: null },
+    invitor: { type: String, default: null },
+  },
+  { _id: false },
+);
+
+const customerGroupSchema = new Schema(
+  {
+    chatId: { type: String, required: true, unique: true },
+    name: { type: String, default: '' },
+    owner: { type: String, default: '' },
+    notice: { type: String, default: '' },
+    adminList: { type: [String], default: [] },
+    createdAtWecom: { type: Date, default: null },
+    status: { type: String, enum: ['active', 'dismissed'], default: 'active' },
+    members: { type: [groupMemberSchema], default: [] },
+    memberCount: { type: Number, default: 0 },
+    syncedAt: { type: Date, default: null },
+  },
+  { timestamps: true },
+);
+customerGroupSchema.index({ owner: 1 });
+customerGroupSchema.index({ 'members.userId': 1 });
+
+/** A 联系我 channel: contacts arriving with its `state` get its tags automatically. */
+const channelSchema = new Schema(
+  {
+    state: { type: String, required: true, unique: true, maxlength: 30 },
+    name: { type: String, required: true },
+    tagIds: { type: [String], default: [] },
+    configId: { type: String, default: null },
+    qrCode: { type: String, default: null },
+    /** Spend on this channel for the analysed period, in yuan. */
+    cost: { type: Number, default: 0 },
+  },
+  { timestamps: true },
+);
+
+/** Raised when a customer deletes a rep (del_follow_user): the churn signal a rep must see. */
+const churnAlertSchema = new Schema(
+  {
+    externalUserId: { type: String, required: true },
+    userId: { type: String, required: true },
+    at: { type: Date, required: true },
+    key: { type: String, required: true, unique: true },
+    status: { type: String, enum: ['open', 'acknowledged'], default: 'open' },
+  },
+  { timestamps: true },
+);
+churnAlertSchema.index({ userId: 1, status: 1 });
+
+export type Contact = InferSchemaType<typeof contactSchema>;
+export type FollowRelation = InferSchemaType<typeof followRelationSchema>;
+export type Tag = InferSchemaType<typeof tagSchema>;
+export type TimelineEvent = InferSchemaType<typeof timelineEventSchema>;
+export type CustomerGroup = InferSchemaType<typeof customerGroupSchema>;
+export type GroupMember = InferSchemaType<typeof groupMemberSchema>;
+export type Channel = InferSchemaType<typeof channelSchema>;
+export type ChurnAlert = InferSchemaType<typeof churnAlertSchema>;
+
+export interface ContactModels {
+  Contact: Model<Contact>;
+  FollowRelation: Model<FollowRelation>;
+  Tag: Model<Tag>;
+  TimelineEvent: Model<TimelineEvent>;
+  CustomerGroup: Model<CustomerGroup>;
+  Channel: Model<Channel>;
+  ChurnAlert: Model<ChurnAlert>;
+}
+
+export function registerContactModels(connection: Connection): ContactModels {
+  return {
+    Contact: connection.model('Contact', contactSchema, 'contacts'),
+    FollowRelation: connection.model('FollowRelation', followRelationSchema, 'follow_relations'),
+    Tag: connection.model('Tag', tagSchema, 'tags'),
+    TimelineEvent: connection.model('TimelineEvent', timelineEventSchema, 'timeline_events'),
+    CustomerGroup: connection.model('CustomerGroup', customerGroupSchema, 'customer_groups'),
+    Channel: connection.model('Channel', channelSchema, 'channels'),
+    ChurnAlert: connection.model('ChurnAlert', churnAlertSchema, 'churn_alerts'),
+  };
+}

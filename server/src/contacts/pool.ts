@@ -1,0 +1,253 @@
+import mongoose from 'mongoose';
+import type { ContactModels, CustomerGroup, GroupMember, Tag } from './models.ts';
+
+/** What we know of a contact from WeCom (externalcontact/get or batch/get_by_user), in our words. */
+export interface ContactSnapshot {
+  externalUserId: string;
+  unionId?: string | null;
+  name: string;
+  avatar?: string;
+  type: 1 | 2;
+  gender?: 0 | 1 | 2;
+  corpName?: string;
+  corpFullName?: string;
+  position?: string;
+  follows: FollowSnapshot[];
+}
+
+export interface FollowSnapshot {
+  userId: string;
+  remark?: string;
+  description?: string;
+  remarkMobiles?: string[];
+  addedAt: Date;
+  tagIds: string[];
+  state?: string | null;
+  addWay?: number | null;
+}
+
+export interface GroupSnapshot {
+  chatId: string;
+  name: string;
+  owner: string;
+  notice?: string;
+  adminList: string[];
+  createdAt: Date | null;
+  members: GroupMember[];
+}
+
+export type TimelineInput = {
+  externalUserId: string;
+  at: Date;
+  kind: string;
+  key: string;
+  userId?: string | null;
+  data?: Record<string, unknown>;
+};
+
+const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
+
+/**
+ * The contact pool's write side. Every operation is idempotent, so replaying a callback or rerunning
+ * a sync converges on the same state instead of duplicating anything.
+ */
+export class ContactPool {
+  constructor(private readonly models: ContactModels) {}
+
+  /** Upserts the contact and each listed follow relation; returns the reps whose relation is new or re-activated. */
+  async upsertFromWecom(snapshot: ContactSnapshot, at: Date): Promise<{ created: boolean; newFollows: string[] }> {
+    const { Contact, FollowRelation } = this.models;
+    const before = await Contact.findOneAndUpdate(
+      { externalUserId: snapshot.externalUserId },
+      {
+        $set: {
+          unionId: snapshot.unionId ?? null,
+          name: snapshot.name,
+          avatar: snapshot.avatar ?? '',
+          type: snapshot.type,
+          gender: snapshot.gender ?? 0,
+          corpName: snapshot.corpName ?? '',
+          corpFullName: snapshot.corpFullName ?? '',
+          position: snapshot.position ?? '',
+          syncedAt: at,
+        },
+        $setOnInsert: { origin: 'wecom' },
+        $min: { enteredAt: earliest(snapshot.follows.map((f) => f.addedAt)) ?? at },
+      },
+      { upsert: true, new: false },
+    ).lean();
+
+    const newFollows: string[] = [];
+    for (const follow of snapshot.follows) {
+      const previous = await FollowRelation.findOneAndUpdate(
+        { externalUserId: snapshot.externalUserId, userId: follow.userId },
+        {
+          $set: {
+            status: 'active',
+            remark: follow.remark ?? '',
+            description: follow.description ?? '',
+            remarkMobiles: follow.remarkMobiles ?? [],
+            addedAt: follow.addedAt,
+            removedAt: null,
+            tagIds: follow.tagIds,
+            ...(follow.state ? { state: follow.state } : {}),
+            ...(follow.addWay !== undefined && follow.addWay !== null ? { addWay: follow.addWay } : {}),
+          },
+          $min: { enteredAt: follow.addedAt },
+        },
+        { upsert: true, new: false },
+      ).lean();
+      if (!previous || previous.status !== 'active') newFollows.push(follow.userId);
+    }
+    return { created: before === null, newFollows };
+  }
+
+  /** add_half_external_contact: the customer added the rep, who has not confirmed yet. */
+  async recordPendingFollow(input: { externalUserId: string; userId: string; state: string | null; at: Date }): Promise<void> {
+    const { Contact, FollowRelation } = this.models;
+    await Contact.updateOne(
+      { externalUserId: input.externalUserId },
+      { $setOnInsert: { origin: 'wecom' }, $min: { enteredAt: input.at } },
+      { upsert: true },
+    );
+    await FollowRelation.updateOne(
+      { externalUserId: input.externalUserId, userId: input.userId },
+      {
+        $setOnInsert: { status: 'pending', ...(input.state ? { state: input.state } : {}) },
+        $min: { enteredAt: input.at },
+      },
+      { upsert: true },
+    );
+  }
+
+  /** Ends a relation: `lost` when the customer deleted the rep (raises a churn alert), `deleted`/`transferred` when the rep side ended it. */
+  async endFollow(input: {
+    externalUserId: string;
+    userId: string;
+    status: 'lost' | 'deleted' | 'transferred';
+    at: Date;
+    key: string;
+  }): Promise<void> {
+    const { FollowRelation, ChurnAlert } = this.models;
+    await FollowRelation.updateOne(
+      { externalUserId: input.externalUserId, userId: input.userId },
+      { $set: { status: input.status, removedAt: input.at } },
+      { upsert: true },
+    );
+    if (input.status === 'lost') {
+      await ignoreDuplicate(
+        ChurnAlert.create({ externalUserId: input.externalUserId, userId: input.userId, at: input.at, key: input.key }),
+      );
+    }
+  }
+
+  /** Sets a relation's tags to exactly `tagIds`, recording what changed on the timeline. */
+  async setFollowTags(input: { externalUserId: string; userId: string; tagIds: string[]; at: Date; key: string }): Promise<{ added: string[]; removed: string[] }> {
+    const previous = await this.models.FollowRelation.findOneAndUpdate(
+      { externalUserId: input.externalUserId, userId: input.userId },
+      { $set: { tagIds: input.tagIds } },
+      { new: false },
+    ).lean();
+    const before = new Set(previous?.tagIds ?? []);
+    const after = new Set(input.tagIds);
+    const added = input.tagIds.filter((t) => !before.has(t));
+    const removed = [...before].filter((t) => !after.has(t));
+    if (added.length > 0 || removed.length > 0) {
+      await this.addTimeline({
+        externalUserId: input.externalUserId,
+        userId: input.userId,
+        at: input.at,
+        kind: 'tags_changed',
+        key: input.key,
+        data: { added, removed },
+      });
+    }
+    return { added, removed };
+  }
+
+  async addTags(input: { externalUserId: string; userId: string; tagIds: string[] }): Promise<void> {
+    await this.models.FollowRelation.updateOne(
+      { externalUserId: input.externalUserId, userId: input.userId },
+      { $addToSet: { tagIds: { $each: input.tagIds } } },
+    );
+  }
+
+  /** Appends to the contact's timeline once per key. */
+  async addTimeline(event: TimelineInput): Promise<void> {
+    await ignoreDuplicate(this.models.TimelineEvent.create({ ...event, userId: event.userId ?? null, data: event.data ?? {} }));
+  }
+
+  async upsertTags(tags: Array<Pick<Tag, 'tagId' | 'name' | 'groupId' | 'groupName' | 'order'>>): Promise<void> {
+    if (tags.length === 0) return;
+    await this.models.Tag.bulkWrite(
+      tags.map((tag) => ({
+        updateOne: { filter: { tagId: tag.tagId }, update: { $set: { ...tag, origin: 'wecom' } }, upsert: true },
+      })),
+    );
+  }
+
+  /** Replaces the mirror of WeCom's corp tags with `tags` (a full list, e.g. after a shuffle or a sync). */
+  async replaceWecomTags(tags: Array<Pick<Tag, 'tagId' | 'name' | 'groupId' | 'groupName' | 'order'>>): Promise<void> {
+    await this.upsertTags(tags);
+    await this.models.Tag.deleteMany({
+      origin: 'wecom',
+      tagId: mongoose.trusted({ $nin: tags.map((t) => t.tagId) }),
+    });
+  }
+
+  async removeTags(tagIds: string[]): Promise<void> {
+    await this.models.Tag.deleteMany({ tagId: mongoose.trusted({ $in: tagIds }) });
+  }
+
+  async removeTagGroup(groupId: string): Promise<void> {
+    await this.models.Tag.deleteMany({ groupId });
+  }
+
+  /** Upserts a customer group; returns the external members who joined or left since the stored copy. */
+  async upsertGroup(snapshot: GroupSnapshot, at: Date): Promise<{ joined: GroupMember[]; left: GroupMember[] }> {
+    const previous = await this.models.CustomerGroup.findOneAndUpdate(
+      { chatId: snapshot.chatId },
+      {
+        $set: {
+          name: snapshot.name,
+          owner: snapshot.owner,
+          notice: snapshot.notice ?? '',
+          adminList: snapshot.adminList,
+          createdAtWecom: snapshot.createdAt,
+          status: 'active',
+          members: snapshot.members,
+          memberCount: snapshot.members.length,
+          syncedAt: at,
+        },
+      },
+      { upsert: true, new: false },
+    ).lean<CustomerGroup | null>();
+    const before = new Map((previous?.members ?? []).map((m) => [m.userId, m]));
+    const after = new Map(snapshot.members.map((m) => [m.userId, m]));
+    return {
+      joined: snapshot.members.filter((m) => !before.has(m.userId)),
+      left: [...before.values()].filter((m) => !after.has(m.userId)),
+    };
+  }
+
+  async dismissGroup(chatId: string): Promise<void> {
+    await this.models.CustomerGroup.updateOne({ chatId }, { $set: { status: 'dismissed' } }, { upsert: true });
+  }
+
+  async tagIdsForState(state: string): Promise<string[]> {
+    const channel = await this.models.Channel.findOne({ state }).lean();
+    return channel?.tagIds ?? [];
+  }
+}
+
+async function ignoreDuplicate(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+}
+
+function earliest(dates: Date[]): Date | undefined {
+  return dates.length === 0 ? undefined : new Date(Math.min(...dates.map((d) => d.getTime())));
+}

@@ -1,0 +1,176 @@
+import type { ContactPool } from '../../contacts/index.ts';
+import type { Logger } from '../../observability/index.ts';
+import { PermanentFailure } from '../../queue/index.ts';
+import { WecomApiError, type WecomClient } from '../client/index.ts';
+import { textField, type XmlFields } from '../callback/xml.ts';
+import { contactSnapshot, groupSnapshot, tagRows } from './mapping.ts';
+
+/** Raised after a new contact is in the pool: the SOP engine answers it with the welcome message. */
+export interface ContactAdded {
+  externalUserId: string;
+  userId: string;
+  state: string | null;
+  welcomeCode: string | null;
+  at: Date;
+}
+
+export interface EventDeps {
+  client: WecomClient;
+  pool: ContactPool;
+  logger: Logger;
+  onContactAdded?: (event: ContactAdded) => Promise<void>;
+}
+
+/** WeCom codes that no retry can fix: the contact or relation is gone, or we may not see it. */
+const UNRECOVERABLE = new Set([40096, 84061, 48002, 60020, 40001]);
+
+/** Applies one inbox event to the pool. Safe to run twice for the same event. */
+export async function applyEvent(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {
+  const event = textField(fields, 'Event');
+  try {
+    switch (event) {
+      case 'change_external_contact':
+        return await externalContactChanged(fields, key, deps);
+      case 'change_external_chat':
+        return await externalChatChanged(fields, key, deps);
+      case 'change_external_tag':
+        return await externalTagChanged(fields, deps);
+      default:
+        deps.logger.debug({ event, msgType: textField(fields, 'MsgType') }, 'callback ignored: not an event we act on');
+    }
+  } catch (err) {
+    if (err instanceof WecomApiError && UNRECOVERABLE.has(err.errcode)) {
+      throw new PermanentFailure(err.message, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function required(fields: XmlFields, name: string): string {
+  const value = textField(fields, name);
+  if (!value) throw new PermanentFailure(`event without ${name}`);
+  return value;
+}
+
+function eventTime(fields: XmlFields): Date {
+  const seconds = Number(textField(fields, 'CreateTime'));
+  return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : new Date();
+}
+
+async function externalContactChanged(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {
+  const { client, pool } = deps;
+  const changeType = textField(fields, 'ChangeType');
+  const userId = required(fields, 'UserID');
+  const externalUserId = required(fields, 'ExternalUserID');
+  const at = eventTime(fields);
+  const state = textField(fields, 'State') || null;
+  const timeline = (kind: string, data: Record<string, unknown> = {}) =>
+    pool.addTimeline({ externalUserId, userId, at, kind, key: `${key}:${kind}`, data });
+
+  switch (changeType) {
+    case 'add_external_contact': {
+      await pool.upsertFromWecom(contactSnapshot(await client.externalContact.get(externalUserId)), at);
+      await timeline('added', { state });
+      if (state) await applyChannelTags({ externalUserId, userId, state, key }, deps);
+      await deps.onContactAdded?.({
+        externalUserId,
+        userId,
+        state,
+        welcomeCode: textField(fields, 'WelcomeCode') || null,
+        at,
+      });
+      return;
+    }
+    case 'add_half_external_contact':
+      await pool.recordPendingFollow({ externalUserId, userId, state, at });
+      await timeline('half_added', { state });
+      return;
+    case 'edit_external_contact': {
+      const snapshot = contactSnapshot(await client.externalContact.get(externalUserId));
+      const follow = snapshot.follows.find((f) => f.userId === userId);
+      if (follow) await pool.setFollowTags({ externalUserId, userId, tagIds: follow.tagIds, at, key: `${key}:tags` });
+      await pool.upsertFromWecom(snapshot, at);
+      await timeline('edited');
+      return;
+    }
+    case 'del_external_contact': {
+      const byTransfer = textField(fields, 'Source') === 'DELETE_BY_TRANSFER';
+      await pool.endFollow({ externalUserId, userId, status: byTransfer ? 'transferred' : 'deleted', at, key });
+      await timeline(byTransfer ? 'transferred_away' : 'deleted_by_rep');
+      return;
+    }
+    case 'del_follow_user':
+      await pool.endFollow({ externalUserId, userId, status: 'lost', at, key });
+      await timeline('deleted_rep');
+      return;
+    case 'transfer_fail':
+      await timeline('transfer_failed', { reason: textField(fields, 'FailReason') ?? '' });
+      return;
+    default:
+      deps.logger.info({ changeType }, 'unknown change_external_contact type ignored');
+  }
+}
+
+/** A contact that came through a 联系我 channel gets the channel's tags, in WeCom and here. */
+async function applyChannelTags(
+  input: { externalUserId: string; userId: string; state: string; key: string },
+  deps: EventDeps,
+): Promise<void> {
+  const tagIds = await deps.pool.tagIdsForState(input.state);
+  if (tagIds.length === 0) return;
+  await deps.client.tags.mark({ userid: input.userId, external_userid: input.externalUserId, add_tag: tagIds });
+  await deps.pool.addTags({ externalUserId: input.externalUserId, userId: input.userId, tagIds });
+  await deps.pool.addTimeline({
+    externalUserId: input.externalUserId,
+    userId: input.userId,
+    at: new Date(),
+    kind: 'tags_changed',
+    key: `${input.key}:channel-tags`,
+    data: { added: tagIds, removed: [], reason: 'channel', state: input.state },
+  });
+}
+
+async function externalChatChanged(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {
+  const chatId = required(fields, 'ChatId');
+  const at = eventTime(fields);
+  if (textField(fields, 'ChangeType') === 'dismiss') {
+    await deps.pool.dismissGroup(chatId);
+    return;
+  }
+  const { joined, left } = await deps.pool.upsertGroup(groupSnapshot(await deps.client.groupChat.get(chatId, true)), at);
+  const externals = (members: typeof joined) => members.filter((m) => m.type === 2);
+  for (const [kind, members] of [
+    ['joined_group', externals(joined)],
+    ['left_group', externals(left)],
+  ] as const) {
+    for (const member of members) {
+      await deps.pool.addTimeline({
+        externalUserId: member.userId,
+        at,
+        kind,
+        key: `${key}:${kind}:${member.userId}`,
+        data: { chatId },
+      });
+    }
+  }
+}
+
+async function externalTagChanged(fields: XmlFields, deps: EventDeps): Promise<void> {
+  const { client, pool } = deps;
+  const id = textField(fields, 'Id') ?? '';
+  const isGroup = textField(fields, 'TagType') === 'tag_group';
+  switch (textField(fields, 'ChangeType')) {
+    case 'create':
+    case 'update':
+      await pool.upsertTags(tagRows(await client.tags.list(isGroup ? { group_id: [id] } : { tag_id: [id] })));
+      return;
+    case 'delete':
+      await (isGroup ? pool.removeTagGroup(id) : pool.removeTags([id]));
+      return;
+    case 'shuffle':
+      await pool.replaceWecomTags(tagRows(await client.tags.list()));
+      return;
+    default:
+      deps.logger.info({ changeType: textField(fields, 'ChangeType') }, 'unknown change_external_tag type ignored');
+  }
+}
