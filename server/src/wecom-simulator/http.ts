@@ -1,0 +1,108 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ZodError, z } from 'zod';
+import type { Logger } from '../observability/index.ts';
+import type { CallLog, SimCall } from './call-log.ts';
+import { SimError, defaultErrmsg } from './errors.ts';
+import type { FaultPlan } from './faults.ts';
+import { routes } from './routes/index.ts';
+import type { SimState } from './state.ts';
+
+export const API_PREFIX = '/cgi-bin';
+
+interface Deps {
+  state: SimState;
+  faults: FaultPlan;
+  calls: CallLog;
+  logger: Logger;
+}
+
+/** qyapi over HTTP: faults first, then the access token, then the route's own rules. */
+export function createSimServer(deps: Deps): http.Server {
+  return http.createServer((req, res) => {
+    handle(deps, req, res).catch((err: unknown) => {
+      deps.logger.error({ err }, 'wecom simulator failed');
+      if (!res.headersSent) res.writeHead(500).end('simulator error');
+    });
+  });
+}
+
+async function handle(deps: Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sim');
+  const api = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
+  const body = parseJson(await readBody(req));
+  const call = deps.calls.record({
+    api,
+    method: req.method ?? 'GET',
+    query: Object.fromEntries(url.searchParams),
+    body: body.value,
+    at: deps.state.now(),
+  });
+
+  const fault = deps.faults.take(api);
+  if (fault?.delayMs) await delay(fault.delayMs);
+  if (fault?.dropConnection) {
+    req.socket.destroy();
+    return;
+  }
+  if (fault?.httpStatus !== undefined) {
+    res.writeHead(fault.httpStatus, { 'content-type': 'text/html' }).end('<html><body>gateway error</body></html>');
+    return;
+  }
+  const answer = fault?.errcode !== undefined ? errorAnswer(fault.errcode, fault.errmsg) : body.valid ? answerFor(deps.state, api, call) : errorAnswer(47001, 'data format error');
+  call.errcode = answer.errcode;
+  deps.logger.debug({ api, errcode: answer.errcode }, 'wecom simulator call');
+  res.writeHead(answer.status ?? 200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer.body));
+}
+
+interface Answer {
+  status?: number;
+  errcode: number;
+  body: Record<string, unknown>;
+}
+
+function answerFor(state: SimState, api: string, call: SimCall): Answer {
+  const route = routes.get(api);
+  if (!route) return { status: 404, errcode: 404, body: { errcode: 404, errmsg: `no such api ${api}` } };
+  try {
+    if (route.auth) state.checkToken(call.query.access_token);
+    const fields = route.handle({ query: call.query, body: call.body, state });
+    return { errcode: 0, body: { errcode: 0, errmsg: 'ok', ...fields } };
+  } catch (err) {
+    if (err instanceof SimError) return errorAnswer(err.errcode, err.message);
+    if (err instanceof ZodError) return errorAnswer(40058, `invalid parameter: ${z.prettifyError(err)}`);
+    throw err;
+  }
+}
+
+function errorAnswer(errcode: number, errmsg?: string): Answer {
+  return { errcode, body: { errcode, errmsg: errmsg ?? defaultErrmsg(errcode) } };
+}
+
+/** An unparseable body is kept as text in the call log, so a test can see what was sent. */
+function parseJson(raw: string): { valid: boolean; value: unknown } {
+  if (!raw) return { valid: true, value: undefined };
+  try {
+    return { valid: true, value: JSON.parse(raw) as unknown };
+  } catch {
+    return { valid: false, value: raw };
+  }
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function listen(server: http.Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}

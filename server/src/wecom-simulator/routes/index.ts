@@ -1,0 +1,21 @@
+import { contactWayRoutes } from './contact-way.ts';
+import { externalContactRoutes } from './external-contact.ts';
+import { groupChatRoutes } from './group-chat.ts';
+import { identityRoutes } from './identity.ts';
+import { massSendRoutes } from './mass-send.ts';
+import type { Route } from './route.ts';
+import { tagRoutes } from './tags.ts';
+
+/** Every qyapi path the simulator answers, relative to /cgi-bin. */
+export const routes: ReadonlyMap<string, Route> = new Map(
+  Object.entries({
+    ...identityRoutes,
+    ...externalContactRoutes,
+    ...tagRoutes,
+    ...groupChatRoutes,
+    ...contactWayRoutes,
+    ...massSendRoutes,
+  }),
+);
+
+export type { Route, SimRequest } from './route.ts';

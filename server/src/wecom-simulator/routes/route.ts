@@ -1,0 +1,16 @@
+import type { SimState } from '../state.ts';
+
+export interface SimRequest {
+  query: Record<string, string>;
+  body: unknown;
+  state: SimState;
+}
+
+export interface Route {
+  /** Whether the request must carry a valid access_token (all but gettoken). */
+  auth: boolean;
+  /** Returns the answer's fields besides errcode/errmsg; throws SimError for a WeCom error. */
+  handle(request: SimRequest): Record<string, unknown>;
+}
+
+export const route = (handle: Route['handle']): Route => ({ auth: true, handle });
