@@ -62,7 +62,7 @@ export function compareValues(a: unknown, b: unknown): number {
       const bb = (b as Binary).buffer;
       return cmpPrim(ba.length, bb.length) || cmpPrim((a as Binary).sub_type, (b as Binary).sub_type) || Buffer.compare(Buffer.from(ba), Buffer.from(bb));
     }
-    case 7: return Buffer.compare(Buffer.from((a as ObjectId).id), Buffer.from((b as ObjectId).id));
+    case 7: return Buffer.compare((a as ObjectId).id, (b as ObjectId).id);
     case 8: return cmpPrim(Number(a), Number(b));
     case 9: return cmpPrim((a as Date).getTime(), (b as Date).getTime());
     case 10: return (a as Timestamp).compare(b as Timestamp);
@@ -91,7 +91,7 @@ export function canonicalKey(v: unknown): string {
   if (v === null || v === undefined) return 'z';
   switch (typeof v) {
     case 'number': return 'n' + (Object.is(v, -0) ? '0' : String(v));
-    case 'string': return 's' + JSON.stringify(v);
+    case 'string': return 's' + v;
     case 'boolean': return v ? 'T' : 'F';
     default: break;
   }
@@ -107,4 +107,48 @@ export function canonicalKey(v: unknown): string {
   if (v instanceof RegExp) return 'r' + v.source + '/' + v.flags;
   if (isPlainObject(v)) return '{' + Object.keys(v).map((k) => JSON.stringify(k) + ':' + canonicalKey(v[k])).join(',') + '}';
   return 'x' + String((v as { _bsontype?: string })._bsontype) + ':' + JSON.stringify(v);
+}
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/** 16 hex chars whose string order equals the numeric order of `n` (NaN excluded by callers). */
+function sortableNumber(n: number): string {
+  f64[0] = n === 0 ? 0 : n;
+  let hi = u32[1] as number;
+  let lo = u32[0] as number;
+  if (hi & 0x80000000) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+  } else hi = (hi | 0x80000000) >>> 0;
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
+
+/**
+ * Order-preserving string for a key tuple, so index comparisons are one string compare. Undefined for
+ * values without a cheap encoding (those entries fall back to compareValues, which agrees with it).
+ */
+export function sortableKey(vals: unknown[]): string | undefined {
+  let out = '';
+  for (let i = 0; i < vals.length; i++) {
+    const v = vals[i];
+    if (i > 0) out += '\u0000';
+    if (v === null || v === undefined) out += '\u0021';
+    else if (typeof v === 'string') out += '\u0023' + v;
+    else if (typeof v === 'number') {
+      if (Number.isNaN(v)) return undefined;
+      out += '\u0022' + sortableNumber(v);
+    } else if (typeof v === 'boolean') out += v ? '\u00281' : '\u00280';
+    else if (v instanceof Date) {
+      const t = v.getTime();
+      if (Number.isNaN(t)) return undefined;
+      out += '\u0029' + sortableNumber(t);
+    } else if (v instanceof ObjectId) out += '\u0027' + v.toHexString();
+    else {
+      const n = numericValue(v);
+      if (n === undefined || Number.isNaN(n) || !Number.isSafeInteger(Math.trunc(n)) && (v as { _bsontype?: string })._bsontype === 'Long') return undefined;
+      out += '\u0022' + sortableNumber(n);
+    }
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
  */
 import type { Document } from 'bson';
 import { ObjectId } from 'bson';
-import { canonicalKey, compareValues } from './bson-order.ts';
+import { canonicalKey, compareValues, sortableKey } from './bson-order.ts';
 import type { IndexDefinition } from './persistence/contract.ts';
 import { MongoServerFault, badValue } from './errors.ts';
 import { collectPath } from './paths.ts';
@@ -15,6 +15,8 @@ import { SortedList } from './sorted-list.ts';
 
 export interface IndexEntry {
   vals: unknown[];
+  /** sortableKey(vals) when the index directions allow it; compares like vals. */
+  sk: string | undefined;
   rec: DocRecord;
 }
 
@@ -32,6 +34,9 @@ export class Index {
   /** Text/geo indexes are listed but not maintained. */
   readonly inert: boolean;
   multikey = false;
+  private readonly keyDir: number;
+  /** The field of a single-field, non-dotted index: the common case gets a fast key path. */
+  private readonly single: string | undefined;
   private readonly partial: Matcher | undefined;
   private readonly hash = new Map<string, DocRecord | Set<DocRecord>>();
   readonly sorted: SortedList<IndexEntry>;
@@ -42,9 +47,16 @@ export class Index {
     this.inert = Object.values(def.key).some((v) => typeof v === 'string' && INERT_TYPES.has(v));
     this.fields = Object.entries(def.key).map(([k, v]) => [k, typeof v === 'string' ? 1 : (numericValue(v) ?? 1) < 0 ? -1 : 1]);
     if (this.inert && def.unique) throw new MongoServerFault(67, `unique ${JSON.stringify(def.key)} indexes are not supported by the embedded server`);
+    this.single = this.fields.length === 1 && !(this.fields[0]?.[0] ?? '.').includes('.') ? this.fields[0]?.[0] : undefined;
     this.partial = def.partialFilterExpression ? compileFilter(def.partialFilterExpression) : undefined;
     const dirs = this.fields.map(([, d]) => d);
-    this.sorted = new SortedList<IndexEntry>((a, b) => compareTuples(a.vals, b.vals, dirs));
+    // A string key only works when every field sorts the same way; mixed directions compare field by field.
+    this.keyDir = dirs.every((d) => d === dirs[0]) ? (dirs[0] as number) : 0;
+    const kd = this.keyDir;
+    this.sorted = new SortedList<IndexEntry>((a, b) => {
+      if (a.sk !== undefined && b.sk !== undefined) return a.sk < b.sk ? -kd : a.sk > b.sk ? kd : 0;
+      return compareTuples(a.vals, b.vals, dirs);
+    });
   }
 
   get name(): string {
@@ -68,6 +80,10 @@ export class Index {
   keysFor(rec: DocRecord): IndexKey[] {
     if (this.inert) return [];
     if (this.partial && !this.partial(rec)) return [];
+    if (this.single !== undefined) {
+      const v = rec.doc[this.single];
+      if (!Array.isArray(v) && !(v === undefined && this.def.sparse) && !isPlainObject(v)) return [{ vals: [v], hash: canonicalKey(v) }];
+    }
     const perField = this.fields.map(([path]) => {
       const vals = collectPath(rec.doc, path).flatMap((v) => (Array.isArray(v) ? (v.length ? v : [undefined]) : [v]));
       return vals.length ? vals : [undefined];
@@ -109,7 +125,7 @@ export class Index {
       if (this.unique || cur === undefined) {
         this.hash.set(k.hash, this.unique ? rec : new Set([rec]));
       } else (cur as Set<DocRecord>).add(rec);
-      this.sorted.insert({ vals: k.vals, rec });
+      this.sorted.insert({ vals: k.vals, sk: this.entryKey(k.vals), rec });
     }
   }
 
@@ -120,8 +136,12 @@ export class Index {
         cur.delete(rec);
         if (cur.size === 0) this.hash.delete(k.hash);
       } else if (cur === rec) this.hash.delete(k.hash);
-      this.sorted.remove({ vals: k.vals, rec }, (e) => e.rec === rec);
+      this.sorted.remove({ vals: k.vals, sk: this.entryKey(k.vals), rec }, (e) => e.rec === rec);
     }
+  }
+
+  private entryKey(vals: unknown[]): string | undefined {
+    return this.keyDir === 0 ? undefined : sortableKey(vals);
   }
 
   /** Records whose key tuple equals `vals` exactly. */

@@ -1,6 +1,14 @@
 /** Filters (via mingo over plain views), sorting in BSON order, and find projections. */
-import { Context, Query } from 'mingo';
-import type { QueryOperator } from 'mingo/types';
+import { Context } from 'mingo';
+import { Aggregator } from 'mingo/aggregator';
+import * as accumulatorOps from 'mingo/operators/accumulator';
+import * as expressionOps from 'mingo/operators/expression';
+import * as pipelineOps from 'mingo/operators/pipeline';
+import * as projectionOps from 'mingo/operators/projection';
+import * as queryOps from 'mingo/operators/query';
+import * as windowOps from 'mingo/operators/window';
+import { Query } from 'mingo/query';
+import type { Options, QueryOperator } from 'mingo/types';
 import type { Document } from 'bson';
 import { compareValues, sortKey } from './bson-order.ts';
 import { badValue } from './errors.ts';
@@ -28,7 +36,22 @@ const typeOperator = ((selector: string, value: unknown) => (o: Document) => {
   return collectPath(root, selector).some((v) => matchesType(v, value));
 }) as unknown as QueryOperator;
 
-export const MINGO_CONTEXT = Context.init({ query: { $type: typeOperator } });
+/**
+ * Built once: mingo's top-level Query/Aggregator merge a custom context into the default one on every
+ * construction, which dominated the cost of small queries.
+ */
+const MINGO_CONTEXT = Context.init({
+  accumulator: accumulatorOps,
+  expression: expressionOps,
+  pipeline: pipelineOps,
+  projection: projectionOps,
+  query: { ...queryOps, $type: typeOperator },
+  window: windowOps,
+});
+
+export function makeAggregator(pipeline: Document[], options: Partial<Options> = {}): Aggregator {
+  return new Aggregator(pipeline, { ...options, context: MINGO_CONTEXT });
+}
 
 export type Matcher = (rec: DocRecord) => boolean;
 

@@ -40,17 +40,34 @@ export class SortedList<T> {
 
   insert(item: T): void {
     this.count++;
-    if (this.blocks.length === 0) {
-      this.blocks.push([item]);
+    const blocks = this.blocks;
+    if (blocks.length === 0) {
+      blocks.push([item]);
       return;
     }
-    // Insert after equal items so ties keep insertion order.
-    const probe = (x: T): number => (this.cmp(x, item) <= 0 ? -1 : 1);
-    let bi = this.blockFor(probe);
-    if (bi === this.blocks.length) bi--;
-    const block = this.blocks[bi] as T[];
-    block.splice(SortedList.lowerBound(block, probe), 0, item);
-    if (block.length > BLOCK * 2) this.blocks.splice(bi, 1, block.slice(0, BLOCK), block.slice(BLOCK));
+    // Closures are avoided on this hot path (tsx wraps each one in a __name call). Equal items go
+    // after existing ones so ties keep insertion order.
+    const cmp = this.cmp;
+    let lo = 0;
+    let hi = blocks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const b = blocks[mid] as T[];
+      if (cmp(b[b.length - 1] as T, item) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const bi = lo;
+    const block = blocks[bi] as T[];
+    let l = 0;
+    let h = block.length;
+    while (l < h) {
+      const mid = (l + h) >> 1;
+      if (cmp(block[mid] as T, item) <= 0) l = mid + 1;
+      else h = mid;
+    }
+    if (l === block.length) block.push(item);
+    else block.splice(l, 0, item);
+    if (block.length > BLOCK * 2) blocks.splice(bi, 1, block.slice(0, BLOCK), block.slice(BLOCK));
   }
 
   /** Removes the item `same` identifies among those comparing equal to it. */

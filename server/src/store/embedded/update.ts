@@ -1,11 +1,10 @@
 /** Applies update documents (operators, replacements, simple pipelines) to a copy of a stored document. */
-import { Aggregator } from 'mingo';
 import { Decimal128, Double, Long, Timestamp } from 'bson';
 import type { Document } from 'bson';
 import { canonicalKey, compareValues } from './bson-order.ts';
 import { MongoServerFault, badValue } from './errors.ts';
 import { PathError, getPath, setPath, unsetPath } from './paths.ts';
-import { MINGO_CONTEXT, compileValueFilter, sortDocs } from './query.ts';
+import { compileValueFilter, makeAggregator, sortDocs } from './query.ts';
 import type { SortSpec } from './query.ts';
 import { cloneDoc, isInt32Range, isPlainObject, normalize, numericValue, toView } from './values.ts';
 
@@ -48,7 +47,7 @@ function applyPipeline(doc: Document, stages: Document[]): Document {
     const name = Object.keys(s)[0] ?? '';
     if (!PIPELINE_STAGES.has(name)) throw badValue(`${name} is not allowed to be used within an update`);
   }
-  const [result] = new Aggregator(stages, { context: MINGO_CONTEXT }).run([cloneDoc(toView(doc) as Document)]);
+  const [result] = makeAggregator(stages).run([cloneDoc(toView(doc) as Document)]);
   if (!result) throw badValue('update pipeline produced no document');
   return normalize(cloneDoc(result)) as Document;
 }

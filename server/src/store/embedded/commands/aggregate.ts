@@ -1,8 +1,7 @@
 /** aggregate via mingo, with a leading $match served by the planner. */
-import { Aggregator } from 'mingo';
 import type { Document } from 'bson';
 import { MongoServerFault, badValue } from '../errors.ts';
-import { MINGO_CONTEXT } from '../query.ts';
+import { makeAggregator } from '../query.ts';
 import { isPlainObject, toView } from '../values.ts';
 import type { CommandHandler } from './types.ts';
 import { nsOf, optDoc, optNumber } from './util.ts';
@@ -37,7 +36,7 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     const c = ctx.engine.collection(ctx.db, other);
     return c ? [...c.records.values()].map((r) => r.view) : [];
   };
-  const agg = new Aggregator(toView(stages) as Document[], { context: MINGO_CONTEXT, collectionResolver: resolver });
+  const agg = makeAggregator(toView(stages) as Document[], { collectionResolver: resolver });
   const results = stages.length ? (agg.run(source) as Document[]) : source;
   const batchSize = optNumber(optDoc(cmd, 'cursor') ?? {}, 'batchSize');
   const { id, batch } = ctx.engine.cursors.start(nsOf(ctx, name), results, batchSize, false);
