@@ -1,0 +1,124 @@
+import net from 'node:net';
+import { BSON } from 'bson';
+import { MongoClient } from 'mongodb';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedMongo } from '../../server/src/store/embedded/index.ts';
+import type { EmbeddedMongo } from '../../server/src/store/embedded/index.ts';
+import { crc32c } from '../../server/src/store/embedded/wire.ts';
+
+let mongo: EmbeddedMongo;
+let client: MongoClient;
+
+beforeAll(async () => {
+  mongo = await startEmbeddedMongo();
+  client = await MongoClient.connect(`${mongo.uri}/wire`);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await mongo?.close();
+});
+
+/** Sends raw bytes and collects whatever comes back until the server closes or goes quiet. */
+function rawExchange(bytes: Buffer, quietMs = 300): Promise<{ data: Buffer; closed: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const sock = net.connect(mongo.port, '127.0.0.1', () => sock.write(bytes));
+    let timer = setTimeout(finish, quietMs);
+    let closed = false;
+    function finish(): void {
+      sock.destroy();
+      resolve({ data: Buffer.concat(chunks), closed });
+    }
+    sock.on('data', (c) => {
+      chunks.push(c);
+      clearTimeout(timer);
+      timer = setTimeout(finish, quietMs);
+    });
+    sock.on('close', () => {
+      closed = true;
+      clearTimeout(timer);
+      finish();
+    });
+    sock.on('error', () => undefined);
+  });
+}
+
+function opMsg(body: object, { flags = 0, checksum = false }: { flags?: number; checksum?: boolean } = {}): Buffer {
+  const doc = BSON.serialize(body);
+  const len = 21 + doc.length + (checksum ? 4 : 0);
+  const buf = Buffer.alloc(len);
+  buf.writeInt32LE(len, 0);
+  buf.writeInt32LE(7, 4);
+  buf.writeInt32LE(0, 8);
+  buf.writeInt32LE(2013, 12);
+  buf.writeUInt32LE(flags | (checksum ? 1 : 0), 16);
+  buf[20] = 0;
+  buf.set(doc, 21);
+  if (checksum) buf.writeUInt32LE(crc32c(buf.subarray(0, len - 4)), len - 4);
+  return buf;
+}
+
+const replyBody = (data: Buffer): Record<string, unknown> => BSON.deserialize(data.subarray(21));
+
+describe('wire protocol', () => {
+  it('answers hello as a writable standalone', async () => {
+    const hello = await client.db('admin').command({ hello: 1 });
+    expect(hello).toMatchObject({ isWritablePrimary: true, helloOk: true, maxWireVersion: 21, minWireVersion: 0, maxWriteBatchSize: 100000, logicalSessionTimeoutMinutes: 30 });
+    expect(hello.setName).toBeUndefined();
+    expect(hello.topologyVersion).toBeUndefined();
+    const legacy = await client.db('admin').command({ isMaster: 1 });
+    expect(legacy.ismaster).toBe(true);
+  });
+
+  it('verifies OP_MSG checksums and honours moreToCome', async () => {
+    const good = await rawExchange(opMsg({ ping: 1, $db: 'admin' }, { checksum: true }));
+    expect(replyBody(good.data).ok).toBe(1);
+    const corrupt = opMsg({ ping: 1, $db: 'admin' }, { checksum: true });
+    corrupt.writeUInt32LE((corrupt.readUInt32LE(corrupt.length - 4) + 1) >>> 0, corrupt.length - 4);
+    expect((await rawExchange(corrupt)).closed).toBe(true);
+    const silent = await rawExchange(opMsg({ insert: 'quiet', documents: [{ a: 1 }], $db: 'wire' }, { flags: 2 }));
+    expect(silent.data.length).toBe(0);
+    expect(await client.db('wire').collection('quiet').countDocuments()).toBe(1);
+  });
+
+  it('survives garbage, unknown opcodes, oversize and invalid BSON, then still serves mongoose', async () => {
+    const garbage = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect((await rawExchange(garbage)).closed).toBe(true);
+    const unknownOp = Buffer.alloc(20);
+    unknownOp.writeInt32LE(20, 0);
+    unknownOp.writeInt32LE(9999, 12);
+    expect((await rawExchange(unknownOp)).closed).toBe(true);
+    const huge = Buffer.alloc(16);
+    huge.writeInt32LE(60_000_000, 0);
+    expect((await rawExchange(huge)).closed).toBe(true);
+    const badBson = opMsg({ ping: 1 });
+    badBson.writeInt32LE(9999, 21);
+    expect((await rawExchange(badBson)).closed).toBe(true);
+
+    const conn = await mongoose.createConnection(`${mongo.uri}/wire_mongoose`).asPromise();
+    try {
+      const Thing = conn.model('Thing', new mongoose.Schema({ n: Number }));
+      await Thing.create({ n: 1 });
+      expect(await Thing.countDocuments()).toBe(1);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('names unknown commands and rejects transactions and change streams like a standalone', async () => {
+    await expect(client.db('wire').command({ frobnicate: 1 })).rejects.toMatchObject({ code: 59, codeName: 'CommandNotFound', message: "no such command: 'frobnicate'" });
+    const session = client.startSession();
+    try {
+      session.startTransaction();
+      // The driver rewords this error (as it does against a real standalone) but keeps the server's reply.
+      const err = await client.db('wire').collection('t').insertOne({ a: 1 }, { session }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ errorResponse: { originalError: { code: 20, codeName: 'IllegalOperation' } } });
+    } finally {
+      await session.endSession();
+    }
+    await expect(client.db('wire').command({ aggregate: 't', pipeline: [{ $changeStream: {} }], cursor: {} })).rejects.toMatchObject({ code: 40573 });
+    await expect(client.db('wire').collection('t').aggregate([{ $out: 'x' }]).toArray()).rejects.toThrow(/\$out/);
+  });
+});
