@@ -43,6 +43,8 @@ export class QueueWorker<T extends WorkFields> {
   private running = false;
   private loops: Array<Promise<void>> = [];
   private wakers: Array<() => void> = [];
+  /** Bumped by every kick, so a loop that was busy claiming when the kick came does not sleep through it. */
+  private kicks = 0;
 
   constructor(options: WorkerOptions<T>) {
     this.opts = {
@@ -71,6 +73,7 @@ export class QueueWorker<T extends WorkFields> {
 
   /** New work may be due now: look for it without waiting for the next poll. */
   kick(): void {
+    this.kicks++;
     [...this.wakers].forEach((wake) => wake());
   }
 
@@ -86,6 +89,7 @@ export class QueueWorker<T extends WorkFields> {
 
   private async loop(): Promise<void> {
     while (this.running) {
+      const kicksBefore = this.kicks;
       try {
         const item = await this.claim();
         if (item) {
@@ -95,7 +99,7 @@ export class QueueWorker<T extends WorkFields> {
       } catch (err) {
         this.opts.logger.error({ err, queue: this.opts.name }, 'queue worker error');
       }
-      await this.sleepUntilKickOrPoll();
+      if (this.kicks === kicksBefore) await this.sleepUntilKickOrPoll();
     }
   }
 
