@@ -64,7 +64,8 @@ export interface UrlVerification {
 
 /** The GET handshake WeCom performs when an admin saves the callback URL. */
 export async function verifyUrl(corp: SimCorp, url: string, nowSeconds: number): Promise<UrlVerification> {
-  const expected = String(randomInt(1e15, 1e16));
+  // WeCom's echostr plaintext is a long decimal number (19 digits in the official vector).
+  const expected = randomBytes(8).readBigUInt64BE().toString();
   const echostr = encrypt(corp.encodingAesKey, expected, corp.corpId, randomBytes(16));
   const timestamp = String(nowSeconds);
   const nonce = String(randomInt(1e9, 1e10));
