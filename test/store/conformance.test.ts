@@ -1186,13 +1186,22 @@ describe('server error shapes', () => {
     await Note.init();
     const session = await t.conn.startSession();
     try {
-      const err = await errorOf(
+      // The driver (≥ 4.x) rewraps *any* code-20 write error as "does not support retryable writes",
+      // keeping the server's answer in `originalError`; reads surface the server error as is.
+      const writeErr = await errorOf(
         session.withTransaction(async () => {
           await Note.create([{ text: 'inside' }], { session });
         }),
       );
-      expect(err.code).toBe(20);
-      expect(err.codeName).toBe('IllegalOperation');
+      const original = (writeErr as StoreError & { originalError?: StoreError }).originalError;
+      expect(original?.code).toBe(20);
+      expect(original?.codeName).toBe('IllegalOperation');
+      expect(original?.message).toContain('Transaction numbers');
+
+      session.startTransaction();
+      const readErr = await errorOf(Note.find({}).session(session));
+      expect(readErr.code).toBe(20);
+      await session.abortTransaction();
     } finally {
       await session.endSession();
     }
@@ -1492,6 +1501,8 @@ if (targetKind === 'embedded') {
           stderr += chunk.toString();
         });
         const lines = createInterface({ input: child.stdout });
+        // registered up front: stdout may close before or after 'exit'
+        const drained = new Promise<void>((resolve) => lines.once('close', () => resolve()));
         lines.on('line', (line) => {
           const m = /^ACK (\d+)$/.exec(line);
           if (!m) return;
@@ -1501,7 +1512,7 @@ if (targetKind === 'embedded') {
         const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
           child.on('exit', (code, signal) => resolve({ code, signal }));
         });
-        await new Promise<void>((resolve) => lines.once('close', () => resolve()));
+        await drained;
         expect(exit.signal, `writer ended on its own (code ${exit.code}); stderr:\n${stderr}`).toBe('SIGKILL');
         expect(acked.size).toBeGreaterThanOrEqual(killAfterAcks);
 
