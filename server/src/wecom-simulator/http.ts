@@ -50,7 +50,10 @@ async function handle(deps: Deps, req: http.IncomingMessage, res: http.ServerRes
     res.writeHead(fault.httpStatus, { 'content-type': 'text/html' }).end('<html><body>gateway error</body></html>');
     return;
   }
-  const answer = fault?.errcode !== undefined ? errorAnswer(fault.errcode, fault.errmsg) : body.valid ? answerFor(deps.state, api, call) : errorAnswer(47001, 'data format error');
+  let answer: Answer;
+  if (fault?.errcode !== undefined) answer = errorAnswer(fault.errcode, fault.errmsg);
+  else if (!body.valid) answer = errorAnswer(47001, 'data format error');
+  else answer = answerFor(deps.state, api, call);
   call.errcode = answer.errcode;
   deps.logger.debug({ api, errcode: answer.errcode }, 'wecom simulator call');
   res.writeHead(answer.status ?? 200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer.body));

@@ -17,5 +17,3 @@ export const routes: ReadonlyMap<string, Route> = new Map(
     ...massSendRoutes,
   }),
 );
-
-export type { Route, SimRequest } from './route.ts';
