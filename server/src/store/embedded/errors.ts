@@ -19,6 +19,7 @@ const CODE_NAMES: Record<number, string> = {
   85: 'IndexOptionsConflict',
   86: 'IndexKeySpecsConflict',
   11000: 'DuplicateKey',
+  40324: 'Location40324',
   40573: 'Location40573',
 };
 

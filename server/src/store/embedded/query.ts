@@ -92,15 +92,39 @@ export function sortDocs(docs: Document[], spec: SortSpec): Document[] {
   return keyed.map((x) => x.d);
 }
 
+/** Index of the first array element the filter's conditions on that array match (mongod's `$`). */
+export function positionalIndex(arr: unknown[], arrayPath: string, filter: Document): number {
+  const sub: Document = {};
+  for (const [k, v] of Object.entries(filter)) if (k === arrayPath || k.startsWith(arrayPath + '.')) sub[k] = v;
+  if (Object.keys(sub).length) {
+    const test = compileValueFilter(sub);
+    const i = arr.findIndex((el) => {
+      const probe: Document = {};
+      setPath(probe, arrayPath, [el]);
+      return test(probe);
+    });
+    if (i >= 0) return i;
+  }
+  throw badValue('The positional operator did not find the match needed from the query.');
+}
+
+export const isKnownStage = (name: string): boolean => name in pipelineOps;
+
 /** find-style projection: inclusion or exclusion of dotted paths, plus $slice/$elemMatch. */
-export function compileProjection(proj: unknown): ((doc: Document) => Document) | undefined {
+export function compileProjection(proj: unknown, filter: Document = {}): ((doc: Document) => Document) | undefined {
   if (!isPlainObject(proj) || Object.keys(proj).length === 0) return undefined;
   const include: string[] = [];
   const exclude: string[] = [];
   const ops: Array<[string, Document]> = [];
   let idMode: boolean | undefined;
+  let positional: string | undefined;
   for (const [k, v] of Object.entries(proj)) {
-    if (k.includes('$')) throw badValue(`positional projection on '${k}' is not supported by the embedded server`);
+    if (k.endsWith('.$') && !k.slice(0, -2).includes('$')) {
+      positional = k.slice(0, -2);
+      include.push(positional);
+      continue;
+    }
+    if (k.includes('$')) throw badValue(`unsupported projection path '${k}'`);
     if (isPlainObject(v)) {
       const op = Object.keys(v)[0];
       if (op !== '$slice' && op !== '$elemMatch') throw badValue(`Unsupported projection option: ${k}: ${JSON.stringify(v)}`);
@@ -125,6 +149,10 @@ export function compileProjection(proj: unknown): ((doc: Document) => Document) 
       if (idMode === false) delete out._id;
     }
     for (const [p, spec] of ops) applyProjectionOp(doc, out, p, spec);
+    if (positional !== undefined) {
+      const arr = getPath(doc, positional);
+      if (Array.isArray(arr)) setPath(out, positional, [arr[positionalIndex(arr, positional, filter)]]);
+    }
     return out;
   };
 }

@@ -4,9 +4,9 @@ import type { Document } from 'bson';
 import { canonicalKey, compareValues } from './bson-order.ts';
 import { MongoServerFault, badValue } from './errors.ts';
 import { PathError, getPath, setPath, unsetPath } from './paths.ts';
-import { compileValueFilter, makeAggregator, sortDocs } from './query.ts';
+import { compileValueFilter, makeAggregator, positionalIndex, sortDocs } from './query.ts';
 import type { SortSpec } from './query.ts';
-import { cloneDoc, isInt32Range, isPlainObject, normalize, numericValue, toView } from './values.ts';
+import { cloneDoc, isInt32Range, isLong, isPlainObject, normalize, numericValue, toView } from './values.ts';
 
 export interface UpdateContext {
   filter: Document;
@@ -64,7 +64,7 @@ function applyOperators(doc: Document, update: Document, ctx: UpdateContext): vo
     seen.push(path);
   };
   for (const [op, spec] of Object.entries(update)) {
-    if (!OPERATORS.has(op)) throw badValue(`Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    if (!OPERATORS.has(op)) throw new MongoServerFault(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
     if (!isPlainObject(spec)) throw new MongoServerFault(9, `Modifiers operate on fields but we found type ${typeof spec} instead. For example: {$mod: {<field>: ...}} not {${op}: ${String(spec)}}`);
     for (const [path, arg] of Object.entries(spec)) {
       claim(path);
@@ -115,21 +115,6 @@ function expandPath(doc: Document, path: string, ctx: UpdateContext): string[] {
   return prefixes;
 }
 
-function positionalIndex(arr: unknown[], arrayPath: string, filter: Document): number {
-  const sub: Document = {};
-  for (const [k, v] of Object.entries(filter)) if (k === arrayPath || k.startsWith(arrayPath + '.')) sub[k] = v;
-  if (Object.keys(sub).length) {
-    const test = compileValueFilter(sub);
-    const i = arr.findIndex((el) => {
-      const probe: Document = {};
-      setPath(probe, arrayPath, [el]);
-      return test(probe);
-    });
-    if (i >= 0) return i;
-  }
-  throw badValue('The positional operator did not find the match needed from the query.');
-}
-
 function arrayFilterFor(id: string, filters: Document[] | undefined): (el: unknown) => boolean {
   const f = filters?.find((af) => Object.keys(af).some((k) => k === id || k.startsWith(id + '.')));
   if (!f) throw badValue(`No array filter found for identifier '${id}'`);
@@ -141,7 +126,7 @@ type NumKind = 0 | 1 | 2 | 3; // int, long, double, decimal — promotion order
 
 function numKind(v: unknown): NumKind | undefined {
   if (typeof v === 'number') return isInt32Range(v) ? 0 : 2;
-  if (v instanceof Long) return 1;
+  if (isLong(v)) return 1;
   if (v instanceof Double) return 2;
   if (v instanceof Decimal128) return 3;
   return undefined;

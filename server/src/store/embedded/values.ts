@@ -42,7 +42,7 @@ export function normalize(v: unknown): unknown {
 /** True when the value contains a numeric wrapper mingo cannot compare as a number. */
 export function hasNumericWrapper(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
-  if (v instanceof Double || v instanceof Long || v instanceof Decimal128) return true;
+  if (v instanceof Double || isLong(v) || v instanceof Decimal128) return true;
   if (Array.isArray(v)) return v.some(hasNumericWrapper);
   if (isPlainObject(v)) {
     for (const k in v) if (hasNumericWrapper(v[k])) return true;
@@ -50,10 +50,13 @@ export function hasNumericWrapper(v: unknown): boolean {
   return false;
 }
 
+/** Timestamp subclasses Long in bson but is not a number to MongoDB. */
+export const isLong = (v: unknown): v is Long => v instanceof Long && (v as { _bsontype?: string })._bsontype === 'Long';
+
 export function numericValue(v: unknown): number | undefined {
   if (typeof v === 'number') return v;
   if (v instanceof Double || v instanceof Int32) return v.value;
-  if (v instanceof Long) return v.toNumber();
+  if (isLong(v)) return v.toNumber();
   if (v instanceof Decimal128) return Number(v.toString());
   return undefined;
 }
@@ -100,10 +103,10 @@ export function bsonType(v: unknown): number | undefined {
   if (v instanceof RegExp || v instanceof BSONRegExp) return 11;
   if (v instanceof ObjectId) return 7;
   if (v instanceof Binary) return 5;
+  if (v instanceof Timestamp) return 17;
   if (v instanceof Double) return 1;
   if (v instanceof Long) return 18;
   if (v instanceof Decimal128) return 19;
-  if (v instanceof Timestamp) return 17;
   const tag = (v as { _bsontype?: string })._bsontype;
   if (tag === 'MinKey') return -1;
   if (tag === 'MaxKey') return 127;

@@ -1,7 +1,7 @@
 /** aggregate via mingo, with a leading $match served by the planner. */
 import type { Document } from 'bson';
 import { MongoServerFault, badValue } from '../errors.ts';
-import { makeAggregator } from '../query.ts';
+import { isKnownStage, makeAggregator } from '../query.ts';
 import { isPlainObject, toView } from '../values.ts';
 import type { CommandHandler } from './types.ts';
 import { nsOf, optDoc, optNumber } from './util.ts';
@@ -17,6 +17,7 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     if (name === '$changeStream') throw new MongoServerFault(40573, 'The $changeStream stage is only supported on replica sets');
     if (WRITING_STAGES.has(name)) throw badValue(`${name} is not supported by the embedded server`);
     if (SERVER_STAGES.has(name)) throw badValue(`${name} is not supported by the embedded server`);
+    if (!isKnownStage(name)) throw new MongoServerFault(40324, `Unrecognized pipeline stage name: '${name}'`);
   }
   if (cmd.explain === true) throw badValue('explain is not supported by the embedded server');
   if (typeof cmd.aggregate !== 'string') throw badValue('collection-less aggregate is not supported by the embedded server');
@@ -24,7 +25,7 @@ const aggregate: CommandHandler = (cmd, ctx) => {
   if (!optDoc(cmd, 'cursor') && cmd.cursor !== undefined) throw badValue("'cursor' must be an object");
 
   const coll = ctx.engine.collection(ctx.db, name);
-  let stages = pipeline as Document[];
+  let stages = (pipeline as Document[]).flatMap(rewriteCount);
   let source: Document[];
   const first = stages[0];
   if (coll && first && isPlainObject(first.$match)) {
@@ -42,5 +43,11 @@ const aggregate: CommandHandler = (cmd, ctx) => {
   const { id, batch } = ctx.engine.cursors.start(nsOf(ctx, name), results, batchSize, false);
   return { cursor: { firstBatch: batch, id, ns: nsOf(ctx, name) }, ok: 1 };
 };
+
+/** mongod's own rewrite: $count yields no document (not {n: 0}) on empty input, which $group gives. */
+function rewriteCount(stage: Document): Document[] {
+  if (typeof stage.$count !== 'string') return [stage];
+  return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
+}
 
 export const aggregateCommands: Record<string, CommandHandler> = { aggregate };

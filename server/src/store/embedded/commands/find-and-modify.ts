@@ -11,7 +11,7 @@ const findAndModify: CommandHandler = async (cmd, ctx) => {
   const name = collName(cmd, Object.keys(cmd)[0] as string);
   const query = optDoc(cmd, 'query') ?? {};
   const sort = parseSort(cmd.sort);
-  const project = compileProjection(cmd.fields);
+  const project = compileProjection(cmd.fields, query);
   const remove = cmd.remove === true;
   const update = cmd.update as Document | Document[] | undefined;
   if (remove === (update !== undefined)) throw badValue('Either an update or remove=true must be specified');

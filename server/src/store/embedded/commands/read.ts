@@ -42,7 +42,7 @@ const find: CommandHandler = (cmd, ctx) => {
   const skip = optNumber(cmd, 'skip') ?? 0;
   if (skip < 0) throw badValue('skip value must be non-negative');
   const sort = parseSort(cmd.sort);
-  const project = compileProjection(cmd.projection);
+  const project = compileProjection(cmd.projection, optDoc(cmd, 'filter'));
   let docs = findDocs(ctx.engine.collection(ctx.db, name), { filter: optDoc(cmd, 'filter'), sort, skip, limit: Math.abs(rawLimit) });
   if (project) docs = docs.map(project);
   const single = cmd.singleBatch === true || rawLimit < 0;
