@@ -265,6 +265,8 @@ describe('queries', () => {
     ['$size', { tags: { $size: 2 } }, [0, 3, 6, 9]],
     ['$regex', { name: { $regex: '^n[1-3]$' } }, [1, 2, 3]],
     ['$not', { score: { $not: { $gte: 2 } } }, [0, 1]],
+    ['$regex with options', { name: { $regex: '^N1$', $options: 'i' } }, [1]],
+    ['regex literal inside $in', { name: { $in: [/^n[89]$/, 'n0'] } }, [0, 8, 9]],
     ['$elemMatch', { followUsers: { $elemMatch: { userid: 'u1', remark: 'late' } } }, [7]],
     ['dotted path into array of subdocs', { 'followUsers.userid': 'u2' }, [2, 5, 8]],
     ['$mod', { score: { $mod: [4, 1] } }, [1, 5, 9]],
@@ -499,6 +501,46 @@ describe('updates', () => {
     expect(await Contact.findById(_id).lean()).toMatchObject({ lowest: 5, highest: 5 });
     await Contact.updateOne({ _id }, { $min: { lowest: 2 }, $max: { highest: 9 } });
     expect(await Contact.findById(_id).lean()).toMatchObject({ lowest: 2, highest: 9 });
+  });
+
+  it('$pop, $pullAll, $mul and $push with $position', async () => {
+    const coll = t.db.collection<{ _id: number; a: number[]; b: number[]; price: number; missing?: number; list: string[] }>(
+      fresh('moreops'),
+    );
+    await coll.insertOne({ _id: 1, a: [1, 2, 3, 4], b: [1, 2, 1, 3], price: 10, list: ['x'] });
+    await coll.updateOne(
+      { _id: 1 },
+      {
+        $pop: { a: -1 },
+        $pullAll: { b: [1, 3] },
+        $mul: { price: 2, missing: new Int32(5) },
+        $push: { list: { $each: ['first'], $position: 0 } },
+      },
+    );
+    expect(await coll.findOne({ _id: 1 })).toEqual({ _id: 1, a: [2, 3, 4], b: [2], price: 20, missing: 0, list: ['first', 'x'] });
+  });
+
+  it('pipeline-style update computes from the document itself', async () => {
+    const coll = nativeCollection('pipelineupdate');
+    await coll.insertOne({ _id: 1, a: 2, b: 3 });
+    await coll.updateOne({ _id: 1 }, [{ $set: { total: { $add: ['$a', '$b'] } } }, { $unset: 'b' }]);
+    expect(await coll.findOne({ _id: 1 })).toEqual({ _id: 1, a: 2, total: 5 });
+  });
+
+  it('concurrent $inc and concurrent upserts on a unique key all apply exactly once', async () => {
+    const Contact = await contactModel('concurrent');
+    const { _id } = await Contact.create({ external_userid: 'hot', visits: 0 });
+    await Promise.all(Array.from({ length: 50 }, () => Contact.updateOne({ _id }, { $inc: { visits: 1 } })));
+    expect((await Contact.findById(_id).lean())?.visits).toBe(50);
+    // upserts on an equality over a unique index are retried by the server on a key collision
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        Contact.updateOne({ external_userid: 'fresh' }, { $inc: { visits: 1 } }, { upsert: true }),
+      ),
+    );
+    expect(await Contact.find({ external_userid: 'fresh' }).lean()).toEqual([
+      expect.objectContaining({ external_userid: 'fresh', visits: 10 }),
+    ]);
   });
 
   it('$rename moves a field', async () => {
@@ -878,6 +920,16 @@ describe('indexes', () => {
     expect(await coll.countDocuments()).toBe(2);
   });
 
+  it('a duplicate _id is 11000 on the _id_ index', async () => {
+    const coll = nativeCollection('dupid');
+    await coll.insertOne({ _id: 7, v: 'first' });
+    const err = await errorOf(coll.insertOne({ _id: 7, v: 'second' }));
+    expectDuplicateKey(err, coll.collectionName, '_id_');
+    expect(err.keyPattern).toEqual({ _id: 1 });
+    expect(err.keyValue).toEqual({ _id: 7 });
+    expect(await coll.find().toArray()).toEqual([{ _id: 7, v: 'first' }]);
+  });
+
   it('creating a unique index over existing duplicates fails with 11000 and builds nothing', async () => {
     const coll = nativeCollection('buildover');
     await coll.insertMany([{ k: 'same' }, { k: 'same' }, { k: 'other' }]);
@@ -916,6 +968,116 @@ describe('indexes', () => {
     await coll.createIndex({ a: 1 });
     expect(await coll.createIndex({ a: 1 })).toBe('a_1');
     expect((await coll.listIndexes().toArray()).length).toBe(2);
+  });
+});
+
+describe('index-backed queries answer exactly like a collection scan', () => {
+  /**
+   * The same rows in an indexed and an unindexed collection: a planner that trusts an index for a
+   * query the index cannot fully answer (sparse, partial, multikey bounds, numeric types) shows up
+   * as the two disagreeing or missing a row.
+   */
+  async function twins(tag: string, rows: Row[], indexes: Array<[Document, Document?]>) {
+    const indexed = nativeCollection(`${tag}_ix`);
+    const plain = nativeCollection(`${tag}_scan`);
+    for (const [key, options] of indexes) await indexed.createIndex(key, options ?? {});
+    await indexed.insertMany(rows.map((r) => ({ ...r })));
+    await plain.insertMany(rows.map((r) => ({ ...r })));
+    /** Asserts both collections answer `expected`; the message names the filter that diverged. */
+    return async (filter: Document, expected: unknown[], sort: Document = { _id: 1 }) => {
+      const answers = { viaIndex: await idsOf(indexed, filter, sort), viaScan: await idsOf(plain, filter, sort) };
+      expect(answers, `filter ${JSON.stringify(filter)}`).toEqual({ viaIndex: expected, viaScan: expected });
+    };
+  }
+
+  it('sparse index: null, $exists:false, $ne and sort still see docs missing the field', async () => {
+    const query = await twins(
+      'sparseq',
+      [{ _id: 1 }, { _id: 2, phone: '138' }, { _id: 3, phone: null }],
+      [[{ phone: 1 }, { sparse: true }]],
+    );
+    await query({ phone: null }, [1, 3]);
+    await query({ phone: { $exists: false } }, [1]);
+    await query({ phone: { $ne: '138' } }, [1, 3]);
+    await query({ phone: { $in: [null, '138'] } }, [1, 2, 3]);
+    await query({}, [1, 3, 2], { phone: 1, _id: 1 });
+  });
+
+  it('partial index: a query outside the filter expression still sees every doc', async () => {
+    const query = await twins(
+      'partialq',
+      [
+        { _id: 1, phone: '1', status: 'archived' },
+        { _id: 2, phone: '1', status: 'active' },
+        { _id: 3, phone: '2', status: 'active' },
+      ],
+      [[{ phone: 1 }, { partialFilterExpression: { status: 'active' } }]],
+    );
+    await query({ phone: '1' }, [1, 2]);
+    await query({ phone: '1', status: 'active' }, [2]);
+  });
+
+  it('multikey index: range conditions may be met by different elements unless $elemMatch', async () => {
+    const query = await twins(
+      'multikeyq',
+      [
+        { _id: 1, codes: ['a', 'd'] },
+        { _id: 2, codes: ['b'] },
+        { _id: 3, codes: ['z'] },
+        { _id: 4, codes: [['a', 'd']] },
+        { _id: 5, codes: [] },
+      ],
+      [[{ codes: 1 }]],
+    );
+    await query({ codes: { $gt: 'a', $lt: 'c' } }, [1, 2]);
+    await query({ codes: { $elemMatch: { $gt: 'a', $lt: 'c' } } }, [2]);
+    // whole-array equality matches the array itself and an element that is that array
+    await query({ codes: ['a', 'd'] }, [1, 4]);
+    await query({ codes: [] }, [5]);
+    await query({ codes: { $size: 0 } }, [5]);
+  });
+
+  it('numeric index keys match across int, long, double and decimal', async () => {
+    const query = await twins(
+      'numq',
+      [
+        { _id: 1, n: new Int32(1) },
+        { _id: 2, n: new Double(1) },
+        { _id: 3, n: Long.fromNumber(1) },
+        { _id: 4, n: Decimal128.fromString('1.0') },
+        { _id: 5, n: '1' },
+        { _id: 6, n: 1.5 },
+      ],
+      [[{ n: 1 }]],
+    );
+    await query({ n: 1 }, [1, 2, 3, 4]);
+    await query({ n: new Double(1) }, [1, 2, 3, 4]);
+    await query({ n: { $in: [Long.fromNumber(1), '1'] } }, [1, 2, 3, 4, 5]);
+    // type bracketing: numeric bounds never match strings
+    await query({ n: { $gte: 1, $lte: 2 } }, [1, 2, 3, 4, 6]);
+  });
+
+  it('non-sparse index: {field: null} returns docs missing the field too', async () => {
+    const query = await twins('nullq', [{ _id: 1, k: 'x' }, { _id: 2 }, { _id: 3, k: null }], [[{ k: 1 }]]);
+    await query({ k: null }, [2, 3]);
+    await query({ k: { $exists: true } }, [1, 3]);
+  });
+
+  it('compound index: prefix equality with a sort on the second key, and dotted multikey paths', async () => {
+    const query = await twins(
+      'compoundq',
+      [
+        { _id: 1, corp: 'c1', user: 'b', follow: [{ uid: 'u1' }, { uid: 'u2' }] },
+        { _id: 2, corp: 'c1', user: 'a', follow: [{ uid: 'u2' }] },
+        { _id: 3, corp: 'c2', user: 'c', follow: [] },
+        { _id: 4, corp: 'c1', user: 'c' },
+      ],
+      [[{ corp: 1, user: 1 }], [{ 'follow.uid': 1 }]],
+    );
+    await query({ corp: 'c1' }, [4, 1, 2], { user: -1 });
+    await query({ corp: 'c1', user: { $gte: 'b' } }, [1, 4]);
+    await query({ 'follow.uid': 'u2' }, [1, 2]);
+    await query({ 'follow.uid': { $exists: false } }, [3, 4]);
   });
 });
 
@@ -1170,6 +1332,15 @@ describe('server error shapes', () => {
     const err = await errorOf(coll.updateOne({ _id: 1 }, { $inc: { a: 1 } }));
     expect(err.code).toBe(14);
     expect(await coll.findOne({ _id: 1 })).toEqual({ _id: 1, a: 'text' });
+  });
+
+  it('collections appear in listCollections and disappear after drop', async () => {
+    const name = fresh('lifecycle');
+    await t.conn.createCollection(name);
+    const names = async () => (await t.conn.listCollections()).map((c) => c.name);
+    expect(await names()).toContain(name);
+    expect(await t.conn.dropCollection(name)).toBe(true);
+    expect(await names()).not.toContain(name);
   });
 
   it('createCollection over an existing collection with different options → code 48', async () => {
