@@ -4,11 +4,14 @@ import type { Document } from 'bson';
 import { canonicalKey } from './bson-order.ts';
 import { MongoServerFault } from './errors.ts';
 import { Index, sameIndex } from './indexes.ts';
+import type { IndexKeys } from './indexes.ts';
 import type { IndexDefinition } from './persistence/contract.ts';
 import { plan } from './planner.ts';
 import type { Plan } from './planner.ts';
-import { compileFilter, makeRecord } from './query.ts';
+import { compileFilter, makeRecord, setRecordDoc } from './query.ts';
 import type { DocRecord, SortSpec } from './query.ts';
+
+const sameKeys = (a: IndexKeys, b: IndexKeys): boolean => a.length === b.length && a.every((k, i) => k.hash === b[i]?.hash);
 
 export const ID_INDEX: IndexDefinition = { name: '_id_', key: { _id: 1 } };
 
@@ -33,17 +36,20 @@ export class Collection {
     return rec;
   }
 
-  /** Swaps a record's document; on a unique conflict nothing changes. */
-  replace(old: DocRecord, doc: Document): DocRecord {
-    const rec = makeRecord(doc);
-    const oldKeys = this.indexes.map((ix) => ix.keysFor(old));
-    const newKeys = this.indexes.map((ix) => ix.keysFor(rec));
-    this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, newKeys[i] ?? [], old));
-    this.indexes.forEach((ix, i) => {
-      ix.remove(old, oldKeys[i]);
-      ix.add(rec, newKeys[i]);
-    });
-    this.records.set(canonicalKey(doc._id), rec);
+  /** Swaps a record's document in place (the _id never changes); on a unique conflict nothing changes. */
+  replace(rec: DocRecord, doc: Document): DocRecord {
+    const next = makeRecord(doc);
+    const changes: Array<[Index, IndexKeys, IndexKeys]> = [];
+    for (const ix of this.indexes) {
+      const oldKeys = ix.keysFor(rec);
+      const newKeys = ix.keysFor(next);
+      if (sameKeys(oldKeys, newKeys)) continue;
+      ix.checkUnique(this.ns, newKeys, rec);
+      changes.push([ix, oldKeys, newKeys]);
+    }
+    for (const [ix, oldKeys] of changes) ix.remove(rec, oldKeys);
+    setRecordDoc(rec, doc);
+    for (const [ix, , newKeys] of changes) ix.add(rec, newKeys);
     return rec;
   }
 

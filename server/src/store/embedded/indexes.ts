@@ -25,6 +25,8 @@ interface IndexKey {
   hash: string;
 }
 
+export type IndexKeys = IndexKey[];
+
 /** Index types we keep in the catalogue but never use to answer queries. */
 const INERT_TYPES = new Set(['text', '2d', '2dsphere', 'geoHaystack']);
 
@@ -63,8 +65,9 @@ export class Index {
     return this.def.name;
   }
 
+  /** _id_ is unique without saying so (mongod lists it without the flag). */
   get unique(): boolean {
-    return this.def.unique === true;
+    return this.def.unique === true || this.def.name === '_id_';
   }
 
   get ttlField(): string | undefined {
@@ -74,6 +77,10 @@ export class Index {
   /** Whether the index can answer an equality on `null` (sparse/partial indexes omit such docs). */
   get complete(): boolean {
     return !this.def.sparse && !this.partial && !this.inert;
+  }
+
+  get isPartial(): boolean {
+    return this.partial !== undefined;
   }
 
   /** Distinct key tuples for a document; empty when the index excludes it. */

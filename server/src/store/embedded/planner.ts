@@ -56,6 +56,8 @@ export function plan(records: Map<string, DocRecord>, indexes: Index[], filter: 
 
   let best: { ix: Index; combos: unknown[][] } | undefined;
   for (const ix of usable) {
+    // A partial index only holds documents matching its expression; proving the filter implies it is not attempted.
+    if (ix.isPartial) continue;
     let combos: unknown[][] = [[]];
     for (const [field] of ix.fields) {
       const eq = bounds.get(field)?.eq;
@@ -84,7 +86,9 @@ export function plan(records: Map<string, DocRecord>, indexes: Index[], filter: 
     const lead = ix.fields[0] as [string, number];
     const b = bounds.get(lead[0]);
     if (!b || (!b.lower && !b.upper) || !ix.complete) continue;
-    return { candidates: dedupe(rangeScan(ix, lead[1], b)), sorted: false, kind: 'ixRange', index: ix.name };
+    // On arrays each bound may be met by a different element, so a multikey scan can honour only one side.
+    const scan = ix.multikey && b.lower && b.upper ? { lower: b.lower } : b;
+    return { candidates: dedupe(rangeScan(ix, lead[1], scan)), sorted: false, kind: 'ixRange', index: ix.name };
   }
 
   const sortIx = sort && sort.length === 1 ? usable.find((ix) => ix.complete && !ix.multikey && ix.fields[0]?.[0] === sort[0]?.[0]) : undefined;

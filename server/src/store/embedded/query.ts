@@ -25,9 +25,17 @@ export interface DocRecord {
 const TYPED = Symbol('typed');
 
 export function makeRecord(doc: Document): DocRecord {
+  const rec = { doc, view: doc };
+  setRecordDoc(rec, doc);
+  return rec;
+}
+
+/** Records are updated in place so index entries whose keys did not change need no work. */
+export function setRecordDoc(rec: DocRecord, doc: Document): void {
   const view = toView(doc) as Document;
   if (view !== doc) Object.defineProperty(view, TYPED, { value: doc, enumerable: false });
-  return { doc, view };
+  rec.doc = doc;
+  rec.view = view;
 }
 
 // mingo's $type treats every number as double and does not know ObjectId; mongod's rules live in values.ts.
