@@ -4,15 +4,24 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import { Counter } from 'prom-client';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
+import { ContactPool, registerContactModels } from './contacts/index.ts';
+import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { createApp, startHttpServer, type HttpModule } from './http/index.ts';
-import { Health, createLogger, createMetrics, type Logger } from './observability/index.ts';
+import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { createWecomClient, createWecomIntegration, type CallbackSecrets } from './wecom/index.ts';
+import type { WecomSimulator } from './wecom-simulator/index.ts';
 
 export interface System {
   config: Config;
   url: string;
   store: Store;
+  /** The WeCom simulator standing in for WeCom in demo mode; null with real credentials. */
+  simulator: WecomSimulator | null;
+  /** Resolves once demo data is in the pool (at once outside demo mode). */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,31 +29,84 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
   await mkdir(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const health = new Health();
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
 
-  const store = await openStore(config.store, logger);
-  health.register(store.probe);
-
-  const modules: HttpModule[] = [];
-  const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules });
-
-  let http;
   try {
-    http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
+    const store = await openStore(config.store, logger);
+    cleanup.push(() => store.close());
+    health.register(store.probe);
+
+    const contactModels = registerContactModels(store.connection);
+    await Promise.all(Object.values(contactModels).map((model) => model.init()));
+    const pool = new ContactPool(contactModels);
+
+    const simulator = config.wecom ? null : await startDemoWecom(logger);
+    if (simulator) cleanup.push(() => simulator.close());
+    const wecomAccess = wecomAccessFor(config, simulator);
+    const client = createWecomClient({
+      apiBase: wecomAccess.apiBase,
+      corpId: wecomAccess.secrets.corpId,
+      secret: wecomAccess.secret,
+      logger,
+      onCall: countWecomCalls(metrics),
+    });
+    const wecom = createWecomIntegration({
+      connection: store.connection,
+      secrets: wecomAccess.secrets,
+      client,
+      pool,
+      logger,
+      metrics,
+    });
+    await wecom.inbox.init();
+    wecom.worker.start();
+    cleanup.push(() => wecom.worker.stop());
+
+    const modules: HttpModule[] = [wecom.http];
+    const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules });
+    const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
+    // Registered last so it runs first on stop: stop taking requests before the parts behind them go.
+    cleanup.push(() => http.close(config.http.shutdownTimeoutMs));
+    const url = config.http.port === http.port ? config.http.publicUrl : `http://127.0.0.1:${http.port}`;
+
+    // In the background: the server is usable at once, the demo pool fills within a second.
+    const ready = simulator
+      ? seedDemoPool({ client, pool, models: contactModels, logger }).then(
+          () => undefined,
+          (err: unknown) => logger.error({ err }, 'demo data could not be synced'),
+        )
+      : Promise.resolve();
+
+    return { config, url, store, simulator, ready, stop: stopAll };
   } catch (err) {
-    await store.close();
+    await stopAll();
     throw err;
   }
-  const url = config.http.port === http.port ? config.http.publicUrl : `http://127.0.0.1:${http.port}`;
+}
 
-  return {
-    config,
-    url,
-    store,
-    async stop() {
-      await http.close(config.http.shutdownTimeoutMs);
-      await store.close();
-    },
-  };
+/** Real WeCom from configuration, or in demo mode the simulator's corp. */
+function wecomAccessFor(config: Config, simulator: WecomSimulator | null): { apiBase: string; secret: string; secrets: CallbackSecrets } {
+  if (config.wecom) {
+    const { apiBase, secret, token, encodingAesKey, corpId } = config.wecom;
+    return { apiBase, secret, secrets: { token, encodingAesKey, corpId } };
+  }
+  if (!simulator) throw new Error('demo mode needs the WeCom simulator');
+  const { secret, token, encodingAesKey, corpId } = simulator.corp;
+  return { apiBase: simulator.apiBase, secret, secrets: { token, encodingAesKey, corpId } };
+}
+
+function countWecomCalls(metrics: Metrics) {
+  const calls = new Counter({
+    name: 'wecom_api_calls_total',
+    help: 'Calls to the WeCom server API by endpoint and outcome (sends included)',
+    labelNames: ['api', 'outcome', 'errcode'],
+    registers: [metrics.registry],
+  });
+  return (api: string, outcome: 'ok' | 'error', errcode: number) =>
+    calls.inc({ api, outcome, errcode: String(errcode) });
 }
 
 function announce(system: System, logger: Logger): void {

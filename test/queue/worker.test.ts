@@ -9,6 +9,7 @@ import {
   type WorkOutcome,
 } from '../../server/src/queue/index.ts';
 import { openTestStore } from '../support/db.ts';
+import { eventually } from '../support/eventually.ts';
 
 interface Item extends WorkFields {
   key: string;
@@ -28,18 +29,6 @@ beforeAll(async () => {
 afterAll(() => store.dispose());
 beforeEach(() => Items.deleteMany({}));
 
-function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  return (async () => {
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  })();
-}
-
 describe('QueueWorker', () => {
   it('runs a new item as soon as it is kicked and marks it done', async () => {
     const handled: string[] = [];
@@ -53,7 +42,7 @@ describe('QueueWorker', () => {
     worker.start();
     await Items.create({ key: 'a', payload: 'x' });
     worker.kick();
-    const done = await waitFor(async () => (await Items.findOne({ key: 'a', status: 'done' })) ?? undefined, 'item a done');
+    const done = await eventually(async () => Items.findOne({ key: 'a', status: 'done' }).lean(), 'item a done');
     await worker.stop();
     expect(handled).toEqual(['a']);
     expect(done).toMatchObject({ attempts: 1, lastError: null });
@@ -127,7 +116,7 @@ describe('QueueWorker', () => {
     await Items.insertMany(Array.from({ length: 60 }, (_, i) => ({ key: `k${i}` })));
     a.start();
     b.start();
-    await waitFor(async () => ((await Items.countDocuments({ status: 'done' })) === 60 ? true : undefined), 'all done');
+    await eventually(async () => ((await Items.countDocuments({ status: 'done' })) === 60 ? true : null), 'all done');
     await Promise.all([a.stop(), b.stop()]);
     expect(runs.size).toBe(60);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);

@@ -1,18 +1,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Schema } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config/index.ts';
 import { startSystem, type System } from '../../server/src/main.ts';
 import { createLogger } from '../../server/src/observability/index.ts';
+import { eventually } from '../support/eventually.ts';
 
 let dataDir: string;
-let system: System;
+let system: System | undefined;
+const start = () =>
+  startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-boot-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
-  system = await startSystem(config, createLogger({ level: 'silent' }));
+  system = await start();
+  await system.ready;
 });
 
 afterAll(async () => {
@@ -20,24 +24,52 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('the composed system', () => {
+const count = (collection: string) => system!.store.connection.db!.collection(collection).countDocuments();
+
+describe('the composed system in demo mode', () => {
   it('answers /healthz with the embedded store it started', async () => {
-    const res = await fetch(`${system.url}/healthz`);
+    const res = await fetch(`${system!.url}/healthz`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; parts: { store: Record<string, unknown> } };
     expect(body.status).toBe('ok');
     expect(body.parts.store).toMatchObject({ ok: true, kind: 'embedded', db: 'scrm' });
   });
 
-  it('stores through mongoose on the store connection', async () => {
-    const Note = system.store.connection.model('BootNote', new (await import('mongoose')).Schema({ text: String }));
-    await Note.create({ text: '你好' });
-    expect(await Note.findOne({ text: '你好' }).lean()).toMatchObject({ text: '你好' });
+  it('fills the pool with the demo corp: customers, relations, groups, tags and channels', async () => {
+    expect(await count('contacts')).toBe(8);
+    expect(await count('follow_relations')).toBe(8);
+    expect(await count('customer_groups')).toBe(2);
+    expect(await count('tags')).toBe(14);
+    expect(await count('channels')).toBe(4);
   });
 
-  it('serves /metrics as Prometheus text', async () => {
-    const res = await fetch(`${system.url}/metrics`);
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('http_requests_total');
+  it('runs the callback loop: a customer scanning a demo channel QR lands in the pool, auto-tagged', async () => {
+    const scan = system!.simulator!.scanChannelQr({ customer: { name: '新客户' }, userid: 'wangfang', state: 'douyin_618' });
+    const delivery = await system!.simulator!.sendCallback(`${system!.url}/wecom/callback`, scan.event);
+    expect(delivery.status).toBe(200);
+    const relations = system!.store.connection.db!.collection('follow_relations');
+    const relation = await eventually(
+      () => relations.findOne({ externalUserId: scan.contact.externalUserid, 'tagIds.0': { $exists: true } }),
+      'auto-tagged relation',
+    );
+    const douyin = await system!.store.connection.db!.collection('tags').findOne({ name: '抖音' });
+    expect(relation.tagIds).toContain(douyin!.tagId);
+  });
+
+  it('serves /metrics with callback and WeCom API counters', async () => {
+    const text = await (await fetch(`${system!.url}/metrics`)).text();
+    expect(text).toMatch(/^wecom_callbacks_total\{outcome="stored"\} [1-9]/m);
+    expect(text).toMatch(/^wecom_api_calls_total\{api="\/externalcontact\/batch\/get_by_user",outcome="ok",errcode="0"\} [1-9]/m);
+  });
+
+  it('keeps its data across a restart without duplicating the demo pool', async () => {
+    const before = await count('contacts');
+    await system!.stop();
+    system = await start();
+    await system.ready;
+    expect(await count('contacts')).toBe(before);
+    const Note = system.store.connection.model('BootNote', new Schema({ text: String }));
+    await Note.create({ text: '你好' });
+    expect(await Note.findOne({ text: '你好' }).lean()).toMatchObject({ text: '你好' });
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../server/src/wecom/index.ts';
 import { events, startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 import { openTestStore } from '../support/db.ts';
+import { eventually } from '../support/eventually.ts';
 
 const logger = createLogger({ level: 'silent' });
 let store: Awaited<ReturnType<typeof openTestStore>>;
@@ -57,16 +58,6 @@ afterAll(async () => {
 });
 
 beforeEach(() => wecom.worker.start());
-
-async function eventually<T>(probe: () => Promise<T | null | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Posts a hand-made envelope, signed with the corp's real token unless told otherwise. */
 function postRaw(body: string, encrypted: string, options: { signature?: string } = {}) {

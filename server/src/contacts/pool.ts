@@ -74,7 +74,7 @@ export class ContactPool {
         $setOnInsert: { origin: 'wecom' },
         $min: { enteredAt: earliest(snapshot.follows.map((f) => f.addedAt)) ?? at },
       },
-      { upsert: true, new: false },
+      { upsert: true, returnDocument: 'before' },
     ).lean();
 
     const newFollows: string[] = [];
@@ -95,7 +95,7 @@ export class ContactPool {
           },
           $min: { enteredAt: follow.addedAt },
         },
-        { upsert: true, new: false },
+        { upsert: true, returnDocument: 'before' },
       ).lean();
       if (!previous || previous.status !== 'active') newFollows.push(follow.userId);
     }
@@ -146,7 +146,7 @@ export class ContactPool {
     const previous = await this.models.FollowRelation.findOneAndUpdate(
       { externalUserId: input.externalUserId, userId: input.userId },
       { $set: { tagIds: input.tagIds } },
-      { new: false },
+      { returnDocument: 'before' },
     ).lean();
     const before = new Set(previous?.tagIds ?? []);
     const after = new Set(input.tagIds);
@@ -220,7 +220,7 @@ export class ContactPool {
           syncedAt: at,
         },
       },
-      { upsert: true, new: false },
+      { upsert: true, returnDocument: 'before' },
     ).lean<CustomerGroup | null>();
     const before = new Map((previous?.members ?? []).map((m) => [m.userId, m]));
     const after = new Map(snapshot.members.map((m) => [m.userId, m]));

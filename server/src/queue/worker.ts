@@ -129,7 +129,7 @@ export class QueueWorker<T extends WorkFields> {
         $set: { status: 'running', leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.opts.leaseMs) },
         $inc: { attempts: 1 },
       },
-      { sort: { runAt: 1 }, new: true },
+      { sort: { runAt: 1 }, returnDocument: 'after' },
     );
   }
 

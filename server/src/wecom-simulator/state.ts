@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SimError } from './errors.ts';
 import type {
   SimContact,
@@ -65,7 +65,10 @@ export class SimState {
   /** Readable, unique, WeCom-looking ids (external_userid starts with wm, chat ids with wr...). */
   newId(prefix: string): string {
     this.seq += 1;
-    return `${prefix}${randomBytes(9).toString('base64url')}${this.seq.toString(36).padStart(4, '0')}`;
+    // Derived from the corp, so a demo corp gets the same ids on every start (a restart must not
+    // duplicate the demo pool) while two random corps never share one.
+    const digest = createHash('sha256').update(`${this.corp.corpId}:${prefix}:${this.seq}`).digest('base64url');
+    return `${prefix}${digest.slice(0, 12)}${this.seq.toString(36).padStart(4, '0')}`;
   }
 
   // --- access tokens ---------------------------------------------------------------------------

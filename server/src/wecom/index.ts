@@ -11,3 +11,4 @@ export { inboxKey, type InboxItem, type InboxModel } from './inbox.ts';
 export { createWecomIntegration, type WecomIntegration, type WecomIntegrationDeps } from './integration.ts';
 export type { ContactAdded } from './events/handlers.ts';
 export * from './client/index.ts';
+export { syncFromWecom, type SyncPhase, type SyncProgress, type SyncSummary } from './sync.ts';

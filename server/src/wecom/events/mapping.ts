@@ -1,5 +1,5 @@
 import type { ContactSnapshot, GroupSnapshot } from '../../contacts/index.ts';
-import type { CorpTagGroup, ExternalContactDetail, GroupChatDetail } from '../client/index.ts';
+import type { CorpTagGroup, ExternalContactDetail, ExternalContactWithFollow, GroupChatDetail } from '../client/index.ts';
 
 const fromUnix = (seconds: number) => new Date(seconds * 1000);
 
@@ -57,4 +57,13 @@ export function tagRows(groups: CorpTagGroup[]) {
         .filter((t) => !t.deleted)
         .map((t) => ({ tagId: t.id, name: t.name, groupId: g.group_id, groupName: g.group_name, order: t.order ?? 0 })),
     );
+}
+
+/** One (customer, rep) pair from batch/get_by_user → a snapshot with that single follow. */
+export function pairSnapshot(pair: ExternalContactWithFollow): ContactSnapshot {
+  const f = pair.follow_info;
+  return contactSnapshot({
+    external_contact: pair.external_contact,
+    follow_user: [{ ...f, tags: f.tag_id.map((tag_id) => ({ type: 1, tag_id })) }],
+  });
 }
