@@ -68,10 +68,11 @@ export class Collection {
 
   /** Matching records, materialised so callers may write while holding them. */
   match(filter: Document | undefined, limit = Infinity): DocRecord[] {
-    const test = compileFilter(filter);
+    const p = this.plan(filter);
+    const test = p.exact ? undefined : compileFilter(filter);
     const out: DocRecord[] = [];
-    for (const rec of this.plan(filter).candidates) {
-      if (!test(rec)) continue;
+    for (const rec of p.candidates) {
+      if (test && !test(rec)) continue;
       out.push(rec);
       if (out.length >= limit) break;
     }

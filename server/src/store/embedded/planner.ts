@@ -19,6 +19,8 @@ export interface Plan {
   candidates: Iterable<DocRecord>;
   /** True when candidates already come in the requested sort order. */
   sorted: boolean;
+  /** True when every candidate matches the whole filter, so re-checking it can be skipped. */
+  exact?: boolean;
   /** For explain-ish logging and tests. */
   kind: 'ixEq' | 'ixRange' | 'ixSort' | 'collScan';
   index?: string;
@@ -79,7 +81,10 @@ export function plan(records: Map<string, DocRecord>, indexes: Index[], filter: 
   if (best) {
     const { ix, combos } = best;
     const candidates = ix.multikey || combos.length > 1 ? dedupe(combos.flatMap((c) => [...ix.lookup(c)])) : ix.lookup(combos[0] as unknown[]);
-    return { candidates, sorted: false, kind: 'ixEq', index: ix.name };
+    // Hash equality equals mongod equality for these values; a filter with nothing but these fields is fully answered.
+    const exact = filter !== undefined && Object.keys(filter).length === ix.fields.length && ix.fields.every(([f]) => f in filter)
+      && combos.every((c) => c.every((v) => v !== null && v !== undefined));
+    return { candidates, sorted: false, exact, kind: 'ixEq', index: ix.name };
   }
 
   for (const ix of usable) {

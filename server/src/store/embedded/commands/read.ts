@@ -22,13 +22,13 @@ export function findDocs(coll: Collection | undefined, o: FindOptions): Document
   if (!coll) return [];
   const skip = o.skip ?? 0;
   const limit = o.limit && o.limit > 0 ? o.limit : Infinity;
-  const test = compileFilter(o.filter);
   const p = coll.plan(o.filter, o.sort);
+  const test = p.exact ? undefined : compileFilter(o.filter);
   const ordered = !o.sort || p.sorted;
   const want = ordered ? skip + limit : Infinity;
   const hits: Document[] = [];
   for (const rec of p.candidates) {
-    if (!test(rec)) continue;
+    if (test && !test(rec)) continue;
     hits.push(rec.doc);
     if (hits.length >= want) break;
   }
