@@ -136,7 +136,7 @@ interface Figures {
 
 const mib = (bytes: number) => bytes / 2 ** 20;
 
-async function runWorkload(conn: Connection, label: string, note: string): Promise<Omit<Figures, 'recoveryMs' | 'recoveredDocs'> & { ids: Types.ObjectId[] }> {
+async function runWorkload(conn: Connection, label: string, note: string): Promise<Omit<Figures, 'recoveryMs' | 'recoveredDocs'>> {
   const Contact = conn.model('Contact', contactSchema(), 'contacts');
   await Contact.syncIndexes();
   const rand = rng(42);
@@ -167,7 +167,6 @@ async function runWorkload(conn: Connection, label: string, note: string): Promi
   return {
     label,
     note,
-    ids,
     insertDocsPerSec: DOCS / (insertMs / 1000),
     findUnique,
     findIndexed,
@@ -185,11 +184,7 @@ async function benchEmbedded(): Promise<Figures> {
   try {
     server = await startEmbedded({ dbPath: dir });
     conn = await connect(server.uri, dbName);
-    const { ids: _ids, ...figures } = await runWorkload(
-      conn,
-      'embedded (dbPath, default fsync)',
-      'in-process: memory includes the engine',
-    );
+    const figures = await runWorkload(conn, 'embedded (dbPath, default fsync)', 'in-process: memory includes the engine');
     await conn.close();
     await server.close();
     conn = undefined;
@@ -214,7 +209,7 @@ async function benchEmbedded(): Promise<Figures> {
 async function benchMongo(uri: string): Promise<Figures> {
   const conn = await connect(uri, uniqueDbName('bench'));
   try {
-    const { ids: _ids, ...figures } = await runWorkload(conn, 'MongoDB (MONGODB_URI)', 'memory is this client process only');
+    const figures = await runWorkload(conn, 'MongoDB (MONGODB_URI)', 'memory is this client process only');
     return { ...figures, recoveryMs: null, recoveredDocs: null };
   } finally {
     await conn.dropDatabase();

@@ -13,6 +13,7 @@ import mongoose, { Schema } from 'mongoose';
 import type { Connection, Model } from 'mongoose';
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, UUID } from 'mongodb';
 import type { Collection, Document } from 'mongodb';
+import { CRASH_COLLECTION, CRASH_DB, crashPayload } from './fixtures/crash-contract.ts';
 import { connect, makeTempDir, nativeDb, openTarget, removeDir, startEmbedded, targetKind } from './target.ts';
 import type { StoreTarget } from './target.ts';
 
@@ -1612,7 +1613,7 @@ if (targetKind === 'embedded') {
 
     async function withEmbedded<T>(dbPath: string, work: (conn: Connection) => Promise<T>): Promise<T> {
       const server = await startEmbedded({ dbPath });
-      const conn = await connect(server.uri, 'durable');
+      const conn = await connect(server.uri, CRASH_DB);
       try {
         return await work(conn);
       } finally {
@@ -1688,12 +1689,12 @@ if (targetKind === 'embedded') {
         expect(acked.size).toBeGreaterThanOrEqual(killAfterAcks);
 
         await withEmbedded(dir, async (conn) => {
-          const docs = await nativeDb(conn).collection('crash_docs').find({}, { projection: { _id: 0 } }).toArray();
+          const docs = await nativeDb(conn).collection(CRASH_COLLECTION).find({}, { projection: { _id: 0 } }).toArray();
           const present = new Set(docs.map((d) => d.seq as number));
           const lost = [...acked].filter((seq) => !present.has(seq));
           expect(lost).toEqual([]);
           // no torn documents: whatever was recovered is whole
-          for (const d of docs) expect(d.payload).toBe(`payload-${d.seq as number}-${'x'.repeat(200)}`);
+          for (const d of docs) expect(d.payload).toBe(crashPayload(d.seq as number));
         });
       } finally {
         await removeDir(dir);
