@@ -5,13 +5,13 @@
 import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Counter } from 'prom-client';
-import { ConfigError, loadConfig, type Config } from './config/index.ts';
+import { readProcessConfig, type Config } from './config/index.ts';
 import { ContactPool, registerContactModels } from './contacts/index.ts';
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { createApp, startHttpServer, type HttpModule } from './http/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { createWecomClient, createWecomIntegration, type CallbackSecrets } from './wecom/index.ts';
+import { createWecomClient, createWecomIntegration, type CallObserver, type CallbackSecrets } from './wecom/index.ts';
 import type { WecomSimulator } from './wecom-simulator/index.ts';
 
 export interface System {
@@ -43,19 +43,11 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     await Promise.all(Object.values(contactModels).map((model) => model.init()));
     const pool = new ContactPool(contactModels);
 
-    const simulator = config.wecom ? null : await startDemoWecom(logger);
+    const { simulator, client, secrets } = await connectWecom(config, logger, countWecomCalls(metrics));
     if (simulator) cleanup.push(() => simulator.close());
-    const wecomAccess = wecomAccessFor(config, simulator);
-    const client = createWecomClient({
-      apiBase: wecomAccess.apiBase,
-      corpId: wecomAccess.secrets.corpId,
-      secret: wecomAccess.secret,
-      logger,
-      onCall: countWecomCalls(metrics),
-    });
     const wecom = createWecomIntegration({
       connection: store.connection,
-      secrets: wecomAccess.secrets,
+      secrets,
       client,
       pool,
       logger,
@@ -87,15 +79,13 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
   }
 }
 
-/** Real WeCom from configuration, or in demo mode the simulator's corp. */
-function wecomAccessFor(config: Config, simulator: WecomSimulator | null): { apiBase: string; secret: string; secrets: CallbackSecrets } {
-  if (config.wecom) {
-    const { apiBase, secret, token, encodingAesKey, corpId } = config.wecom;
-    return { apiBase, secret, secrets: { token, encodingAesKey, corpId } };
-  }
-  if (!simulator) throw new Error('demo mode needs the WeCom simulator');
-  const { secret, token, encodingAesKey, corpId } = simulator.corp;
-  return { apiBase: simulator.apiBase, secret, secrets: { token, encodingAesKey, corpId } };
+/** Real WeCom from configuration, or in demo mode a simulator standing in for it (the caller closes it). */
+export async function connectWecom(config: Config, logger: Logger, onCall?: CallObserver) {
+  const simulator = config.wecom ? null : await startDemoWecom(logger);
+  const corp = config.wecom ?? { ...simulator!.corp, apiBase: simulator!.apiBase };
+  const client = createWecomClient({ apiBase: corp.apiBase, corpId: corp.corpId, secret: corp.secret, logger, onCall });
+  const secrets: CallbackSecrets = { token: corp.token, encodingAesKey: corp.encodingAesKey, corpId: corp.corpId };
+  return { simulator, client, secrets };
 }
 
 function countWecomCalls(metrics: Metrics) {
@@ -105,8 +95,8 @@ function countWecomCalls(metrics: Metrics) {
     labelNames: ['api', 'outcome', 'errcode'],
     registers: [metrics.registry],
   });
-  return (api: string, outcome: 'ok' | 'error', errcode: number) =>
-    calls.inc({ api, outcome, errcode: String(errcode) });
+  const observe: CallObserver = (api, outcome, errcode) => calls.inc({ api, outcome, errcode: String(errcode) });
+  return observe;
 }
 
 function announce(system: System, logger: Logger): void {
@@ -129,21 +119,7 @@ function announce(system: System, logger: Logger): void {
 }
 
 async function runProcess(): Promise<void> {
-  try {
-    process.loadEnvFile('.env');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\nSee .env.example for every variable and its default.\n`);
-    process.exit(2);
-  }
-
+  const config = readProcessConfig();
   const logger = createLogger({ level: config.logLevel });
   // Crash policy: a bug that escapes every handler leaves the process in an unknown state; log it and exit so the supervisor restarts us.
   const crash = (kind: string) => (err: unknown) => {

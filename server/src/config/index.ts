@@ -119,3 +119,22 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     generatedSecrets,
   };
 }
+
+/**
+ * For process entry points (the server, command-line scripts): reads `.env` if present, parses the
+ * environment, and on a bad value prints what is wrong and exits with status 2.
+ */
+export function readProcessConfig(envFile = '.env'): Config {
+  try {
+    process.loadEnvFile(envFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nSee .env.example for every variable and its default.\n`);
+    process.exit(2);
+  }
+}

@@ -43,7 +43,10 @@ export async function openStore(config: Config['store'], logger: Logger): Promis
     await embedded?.close();
     throw err;
   }
-  connection.on('disconnected', () => log.warn('store connection lost'));
+  let closing = false;
+  connection.on('disconnected', () => {
+    if (!closing) log.warn('store connection lost');
+  });
   connection.on('reconnected', () => log.info('store connection restored'));
   log.info({ kind: config.kind, db: connection.name }, 'store connected');
 
@@ -68,6 +71,7 @@ export async function openStore(config: Config['store'], logger: Logger): Promis
       },
     },
     async close() {
+      closing = true;
       await connection.close();
       await embedded?.close();
     },
