@@ -27,5 +27,6 @@ export const workFieldsDefinition = {
 export function withWorkFields<T extends Schema>(schema: T): T {
   schema.add(workFieldsDefinition);
   schema.index({ status: 1, runAt: 1 });
+  schema.index({ status: 1, leaseUntil: 1 });
   return schema;
 }

@@ -115,21 +115,24 @@ export class QueueWorker<T extends WorkFields> {
     });
   }
 
+  /**
+   * Due pending work first, then work whose holder's lease ran out. Two plain queries rather than
+   * one $or, so each is served by the { status, runAt } index on any MongoDB.
+   */
   private async claim(): Promise<HydratedDocument<T> | null> {
     const now = this.opts.now();
-    const filter = {
-      $or: [
-        { status: 'pending', runAt: mongoose.trusted({ $lte: now }) },
-        { status: 'running', leaseUntil: mongoose.trusted({ $lt: now }) },
-      ],
+    const take = {
+      $set: { status: 'running', leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.opts.leaseMs) },
+      $inc: { attempts: 1 },
     };
-    return this.opts.model.findOneAndUpdate(
-      filter,
-      {
-        $set: { status: 'running', leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.opts.leaseMs) },
-        $inc: { attempts: 1 },
-      },
-      { sort: { runAt: 1 }, returnDocument: 'after' },
+    return (
+      (await this.opts.model.findOneAndUpdate({ status: 'pending', runAt: mongoose.trusted({ $lte: now }) }, take, {
+        sort: { runAt: 1 },
+        returnDocument: 'after',
+      })) ??
+      this.opts.model.findOneAndUpdate({ status: 'running', leaseUntil: mongoose.trusted({ $lt: now }) }, take, {
+        returnDocument: 'after',
+      })
     );
   }
 

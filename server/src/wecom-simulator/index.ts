@@ -5,6 +5,6 @@ export { SimError, defaultErrmsg, SIM_CALLER_IP } from './errors.ts';
 export type { Fault } from './faults.ts';
 export type { SimCall } from './call-log.ts';
 export { events, eventXml, type CallbackEvent, type ContactRef, type ChatUpdateDetail, type TagChange } from './callbacks/events.ts';
-export type { CallbackDelivery, CallbackQuery, SendOptions, UrlVerification } from './callbacks/sender.ts';
+export type { CallbackDelivery, CallbackQuery, SendOptions, SignedCallback, UrlVerification } from './callbacks/sender.ts';
 export type { ChannelScan, ChannelScanResult } from './scenarios.ts';
 export type * from './model.ts';

@@ -3,7 +3,15 @@ import { pino } from 'pino';
 import type { Logger } from '../observability/index.ts';
 import { CallLog, type SimCall } from './call-log.ts';
 import type { CallbackEvent } from './callbacks/events.ts';
-import { sendCallback, verifyUrl, type CallbackDelivery, type SendOptions, type UrlVerification } from './callbacks/sender.ts';
+import {
+  sendCallback,
+  signCallback,
+  verifyUrl,
+  type CallbackDelivery,
+  type SendOptions,
+  type SignedCallback,
+  type UrlVerification,
+} from './callbacks/sender.ts';
 import { seedDemoCorp } from './demo-seed.ts';
 import { FaultPlan, type Fault } from './faults.ts';
 import { API_PREFIX, createSimServer, listen } from './http.ts';
@@ -35,6 +43,8 @@ export interface WecomSimulator {
   calls(api?: string): SimCall[];
   resetCalls(): void;
   sendCallback(url: string, event: CallbackEvent, options?: SendOptions): Promise<CallbackDelivery>;
+  /** The signed envelope and query WeCom would send, for load generators. */
+  signCallback(event: CallbackEvent, options?: SendOptions): SignedCallback;
   verifyUrl(url: string): Promise<UrlVerification>;
   scanChannelQr(scan: ChannelScan): ChannelScanResult;
   close(): Promise<void>;
@@ -73,6 +83,7 @@ export async function startWecomSimulator(options: SimulatorOptions = {}): Promi
     calls: (api) => calls.list(api),
     resetCalls: () => calls.reset(),
     sendCallback: (url, event, sendOptions) => sendCallback(corp, url, event, state.nowSeconds(), sendOptions),
+    signCallback: (event, sendOptions) => signCallback(corp, event, state.nowSeconds(), sendOptions),
     verifyUrl: (url) => verifyUrl(corp, url, state.nowSeconds()),
     scanChannelQr: (scan) => scanChannelQr(state, scan),
     close: () =>

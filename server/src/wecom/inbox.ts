@@ -22,6 +22,10 @@ const inboxSchema = withWorkFields(
   }),
 );
 
+// WeCom retries within minutes, so a processed event's dedupe key is only needed briefly; dead
+// letters stay until an operator has looked at them.
+inboxSchema.index({ finishedAt: 1 }, { expireAfterSeconds: 7 * 86_400, partialFilterExpression: { status: 'done' } });
+
 export type InboxModel = Model<InboxItem>;
 
 export function registerInbox(connection: Connection): InboxModel {

@@ -28,6 +28,23 @@ export interface SendOptions {
   nonce?: string;
 }
 
+export interface SignedCallback {
+  query: CallbackQuery;
+  plaintext: string;
+  envelope: string;
+}
+
+/** Encrypts and signs one event exactly as WeCom does, without sending it (load generators send many). */
+export function signCallback(corp: SimCorp, event: CallbackEvent, nowSeconds: number, options: SendOptions = {}): SignedCallback {
+  const timestamp = String(options.timestamp ?? nowSeconds);
+  const nonce = options.nonce ?? String(randomInt(1e9, 1e10));
+  const plaintext = eventXml(corp.corpId, event, event.createTime ?? Number(timestamp));
+  const encrypted = encrypt(corp.encodingAesKey, plaintext, corp.corpId, randomBytes(16));
+  const query: CallbackQuery = { msg_signature: getSignature(corp.token, timestamp, nonce, encrypted), timestamp, nonce };
+  const envelope = `<xml>${xmlElement('ToUserName', corp.corpId)}${xmlElement('Encrypt', encrypted)}${xmlElement('AgentID', String(corp.agentId))}</xml>`;
+  return { query, plaintext, envelope };
+}
+
 /** Encrypts, signs and POSTs one event to a callback URL, exactly as WeCom does. */
 export async function sendCallback(
   corp: SimCorp,
@@ -36,21 +53,15 @@ export async function sendCallback(
   nowSeconds: number,
   options: SendOptions = {},
 ): Promise<CallbackDelivery> {
-  const timestamp = String(options.timestamp ?? nowSeconds);
-  const nonce = options.nonce ?? String(randomInt(1e9, 1e10));
-  const plaintext = eventXml(corp.corpId, event, event.createTime ?? Number(timestamp));
-  const encrypted = encrypt(corp.encodingAesKey, plaintext, corp.corpId, randomBytes(16));
-  const query: CallbackQuery = { msg_signature: getSignature(corp.token, timestamp, nonce, encrypted), timestamp, nonce };
-  const envelope = `<xml>${xmlElement('ToUserName', corp.corpId)}${xmlElement('Encrypt', encrypted)}${xmlElement('AgentID', String(corp.agentId))}</xml>`;
-
+  const signed = signCallback(corp, event, nowSeconds, options);
   const started = performance.now();
-  const response = await fetch(withQuery(url, { ...query }), {
+  const response = await fetch(withQuery(url, { ...signed.query }), {
     method: 'POST',
     headers: { 'content-type': 'text/xml; charset=utf-8' },
-    body: envelope,
+    body: signed.envelope,
   });
   const body = await response.text();
-  return { status: response.status, body, latencyMs: performance.now() - started, query, plaintext, envelope };
+  return { status: response.status, body, latencyMs: performance.now() - started, ...signed };
 }
 
 export interface UrlVerification {

@@ -1,0 +1,107 @@
+/**
+ * Sustained signed + encrypted WeCom callbacks against the real endpoint (verify, decrypt, parse,
+ * durable inbox insert, 200), next to a bare Koa endpoint taking the same requests in the same run.
+ * Then how fast the inbox worker turns the stored events into contacts (externalcontact/get on the
+ * simulator + upserts), which runs behind the acknowledgement.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import Koa from 'koa';
+import { loadConfig } from '../../server/src/config/index.ts';
+import { startHttpServer } from '../../server/src/http/index.ts';
+import { startSystem } from '../../server/src/main.ts';
+import { createLogger } from '../../server/src/observability/index.ts';
+import { machineLine } from './machine.ts';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = 20;
+/** More distinct events than the run can send, so every request is a new event, never a duplicate. */
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
+
+type Prepared = { path: string; body: string };
+
+async function load(url: string, prepared: Prepared[]) {
+  let next = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const item = prepared[next++ % prepared.length]!;
+          return { ...request, method: 'POST', path: item.path, body: item.body, headers: { 'content-type': 'text/xml' } };
+        },
+      },
+    ],
+  });
+}
+
+export async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-bench-cb-'));
+  const system = await startSystem(
+    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' }),
+    createLogger({ level: 'silent' }),
+  );
+  await system.ready;
+  const sim = system.simulator!;
+  const bare = new Koa();
+  bare.use((ctx) => {
+    ctx.body = '';
+  });
+  const bareServer = await startHttpServer(bare, { host: '127.0.0.1', port: 0 });
+
+  try {
+    const reps = ['zhangwei', 'lina', 'wangfang', 'liuyang'];
+    const prepared: Prepared[] = Array.from({ length: EVENTS }, (_, i) => {
+      const scan = sim.scanChannelQr({ customer: { name: `压测客户${i}` }, userid: reps[i % reps.length]!, state: 'douyin_618' });
+      const signed = sim.signCallback(scan.event);
+      const query = new URLSearchParams({ ...signed.query }).toString();
+      return { path: `/wecom/callback?${query}`, body: signed.envelope };
+    });
+
+    const bareResult = await load(`http://127.0.0.1:${bareServer.port}`, prepared);
+    const inbox = system.store.connection.db!.collection('wecom_inbox');
+    const startedProcessing = Date.now();
+    const callbackResult = await load(system.url, prepared);
+    const stored = await inbox.countDocuments();
+
+    // The worker keeps going after the load stops; wait (bounded) for the inbox to drain.
+    const deadline = Date.now() + 120_000;
+    let open = await inbox.countDocuments({ status: { $in: ['pending', 'running'] } });
+    while (open > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      open = await inbox.countDocuments({ status: { $in: ['pending', 'running'] } });
+    }
+    const processingS = (Date.now() - startedProcessing) / 1000;
+    const done = await inbox.countDocuments({ status: 'done' });
+
+    const row = (name: string, r: autocannon.Result) => ({
+      endpoint: name,
+      'req/s': Math.round(r.requests.average),
+      'p50 ms': r.latency.p50,
+      'p99 ms': r.latency.p99,
+      'non-2xx+errors': r.non2xx + r.errors + r.timeouts,
+    });
+    console.log(`\nWeCom callbacks — ${machineLine()}`);
+    console.log(`autocannon: ${CONNECTIONS} connections × ${DURATION_S} s each; every request a distinct signed+encrypted add_external_contact`);
+    console.table([row('bare Koa (same requests)', bareResult), row('POST /wecom/callback', callbackResult)]);
+    const share = callbackResult.requests.average / bareResult.requests.average;
+    console.log(
+      `callback rate = ${(share * 100).toFixed(0)}% of bare (goal ≥ 30%), p99 ${callbackResult.latency.p99} ms (goal < 50 ms)`,
+    );
+    console.log(
+      `inbox: ${stored} events stored; ${done} processed into contacts in ${processingS.toFixed(1)} s ` +
+        `(${Math.round(done / processingS)} events/s end to end, processing concurrently with the load)${open > 0 ? `; ${open} still open at the 120 s bound` : ''}`,
+    );
+  } finally {
+    await bareServer.close(1_000);
+    await system.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
