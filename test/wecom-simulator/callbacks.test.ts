@@ -4,29 +4,7 @@ import { decrypt, encrypt, getJsApiSignature, getSignature } from '@wecom/crypto
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
-
-// The official vectors from callback/Sample.php (sbzhu/weworkapi_php), as quoted in the brief.
-const VECTOR = {
-  token: 'QDG6eK',
-  encodingAesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
-  corpId: 'wx5823bf96d3bd56c7',
-};
-const VERIFY_URL = {
-  msgSignature: '5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3',
-  timestamp: '1409659589',
-  nonce: '263014780',
-  echostr: 'P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==',
-  plaintext: '1616140317555161061',
-};
-const DECRYPT_MSG = {
-  msgSignature: '477715d11cdb4164915debcba66cb864d751f3e6',
-  timestamp: '1409659813',
-  nonce: '1372623149',
-  encrypt:
-    'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==',
-  plaintext:
-    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>\n<FromUserName><![CDATA[mycreate]]></FromUserName>\n<CreateTime>1409659813</CreateTime>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[hello]]></Content>\n<MsgId>4561255354251345929</MsgId>\n<AgentID>218</AgentID>\n</xml>',
-};
+import { DECRYPT_MSG, JSAPI_SIGNATURE, VECTOR_CORP as VECTOR, VERIFY_URL } from '../support/wecom-vectors.ts';
 
 interface Received {
   method: string;
@@ -72,14 +50,14 @@ afterAll(() => sim.close());
 
 describe('official vectors', () => {
   it('VerifyURL: the signature matches and echostr decrypts', () => {
-    expect(getSignature(VECTOR.token, VERIFY_URL.timestamp, VERIFY_URL.nonce, VERIFY_URL.echostr)).toBe(VERIFY_URL.msgSignature);
+    expect(getSignature(VECTOR.token, VERIFY_URL.timestamp, VERIFY_URL.nonce, VERIFY_URL.echostr)).toBe(VERIFY_URL.msg_signature);
     const { message, id } = decrypt(VECTOR.encodingAesKey, VERIFY_URL.echostr);
     expect(message).toBe(VERIFY_URL.plaintext);
     expect(id).toBe(VECTOR.corpId);
   });
 
   it('DecryptMsg: the signature matches and Encrypt decrypts to the XML (32-byte padding)', () => {
-    expect(getSignature(VECTOR.token, DECRYPT_MSG.timestamp, DECRYPT_MSG.nonce, DECRYPT_MSG.encrypt)).toBe(DECRYPT_MSG.msgSignature);
+    expect(getSignature(VECTOR.token, DECRYPT_MSG.timestamp, DECRYPT_MSG.nonce, DECRYPT_MSG.encrypt)).toBe(DECRYPT_MSG.msg_signature);
     const { message, id, random } = decrypt(VECTOR.encodingAesKey, DECRYPT_MSG.encrypt);
     expect(message).toBe(DECRYPT_MSG.plaintext);
     expect(id).toBe(VECTOR.corpId);
@@ -88,13 +66,8 @@ describe('official vectors', () => {
   });
 
   it('JS-SDK signature', () => {
-    const { signature } = getJsApiSignature({
-      ticket: 'sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg',
-      nonceStr: 'Wm3WZYTPz0wzccnW',
-      timestamp: 1414587457,
-      url: 'http://mp.weixin.qq.com?params=value',
-    });
-    expect(signature).toBe('0f9de62fce790f9a083d5c99e95740ceb90c27ed');
+    const { ticket, nonceStr, timestamp, url, signature } = JSAPI_SIGNATURE;
+    expect(getJsApiSignature({ ticket, nonceStr, timestamp, url }).signature).toBe(signature);
   });
 });
 

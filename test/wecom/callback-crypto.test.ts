@@ -6,24 +6,9 @@ import {
   sealEnvelope,
   signatureMatches,
 } from '../../server/src/wecom/index.ts';
+import { DECRYPT_MSG, VECTOR_CORP, VERIFY_URL } from '../support/wecom-vectors.ts';
 
-// Official vectors from WeCom's callback/Sample.php (see shared/docs/wecom-brief.md).
-const SECRETS = { token: 'QDG6eK', encodingAesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C', corpId: 'wx5823bf96d3bd56c7' };
-const VERIFY_URL = {
-  msg_signature: '5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3',
-  timestamp: '1409659589',
-  nonce: '263014780',
-  echostr: 'P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==',
-};
-const DECRYPT_MSG = {
-  msg_signature: '477715d11cdb4164915debcba66cb864d751f3e6',
-  timestamp: '1409659813',
-  nonce: '1372623149',
-  encrypt:
-    'RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q==',
-  plaintext:
-    '<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>\n<FromUserName><![CDATA[mycreate]]></FromUserName>\n<CreateTime>1409659813</CreateTime>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[hello]]></Content>\n<MsgId>4561255354251345929</MsgId>\n<AgentID>218</AgentID>\n</xml>',
-};
+const SECRETS = VECTOR_CORP;
 
 describe('callback crypto on the official vectors', () => {
   it('verifies the URL-check signature and decrypts echostr', () => {
