@@ -3,7 +3,7 @@ import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { Binary, BSONRegExp, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
+import { Binary, BSON, BSONRegExp, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
 import type { Document } from 'bson';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPersistence } from '../../server/src/store/embedded/persistence/index.ts';
@@ -62,6 +62,17 @@ describe('journal round trip', () => {
     expect(op.doc.integralDouble).toBeInstanceOf(Double);
     expect(op.doc.int32).toBeInstanceOf(Int32);
     expect(op.doc.long).toBeInstanceOf(Long);
+  });
+
+  it('journals a put given as BSON bytes exactly as if the document had been serialised', async () => {
+    const doc = everyTypeDoc();
+    const { p } = await openRecovered(dir);
+    await p.append([{ ...put('contacts', doc), bson: BSON.serialize(doc) }]);
+    await p.close();
+
+    const op = (await recoverOnce(dir)).ops[0];
+    expect(op?.op === 'put' && bsonBytes(op.doc)).toBe(bsonBytes(doc));
+    expect(op && 'bson' in op).toBe(false);
   });
 
   it('round-trips del ids of several types and every op kind', async () => {

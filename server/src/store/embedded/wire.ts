@@ -27,6 +27,17 @@ export type Inbound =
 
 export class ProtocolError extends Error {}
 
+/**
+ * The exact bytes of each document in a command's document sequences (e.g. insert's `documents`),
+ * keyed by the parsed command body: inserts journal them instead of serialising the docs again.
+ * Held only as long as the command body itself.
+ */
+const rawSequences = new WeakMap<Document, Map<string, Uint8Array[]>>();
+
+export function rawSequence(cmd: Document, field: string): Uint8Array[] | undefined {
+  return rawSequences.get(cmd)?.get(field);
+}
+
 /** Typed values stay distinguishable (int32 vs double), then collapse to the stored hybrid form. */
 const DESERIALIZE = { promoteValues: false, promoteBuffers: false, bsonRegExp: true, validation: { utf8: false } } as const;
 
@@ -66,7 +77,7 @@ export function parseMessage(buf: Buffer): Inbound {
     if (crc32c(buf.subarray(0, end)) !== buf.readUInt32LE(end)) throw new ProtocolError('OP_MSG checksum mismatch');
   }
   let body: Document | undefined;
-  const sequences: Array<[string, Document[]]> = [];
+  const sequences: Array<[string, Document[], Uint8Array[]]> = [];
   let at = 20;
   while (at < end) {
     const kind = buf[at++];
@@ -81,18 +92,21 @@ export function parseMessage(buf: Buffer): Inbound {
       if (seqEnd > end || seqEnd < at + 5) throw new ProtocolError('invalid document sequence size');
       const id = readCString(buf, at + 4);
       const docs: Document[] = [];
+      const raws: Uint8Array[] = [];
       for (let p = id.end; p < seqEnd; ) {
         const r = readDocument(buf, p);
         docs.push(r.doc);
+        raws.push(buf.subarray(p, r.end));
         p = r.end;
       }
-      sequences.push([id.s, docs]);
+      sequences.push([id.s, docs, raws]);
       at = seqEnd;
     } else throw new ProtocolError(`unknown OP_MSG section kind ${String(kind)}`);
   }
   if (!body) throw new ProtocolError('OP_MSG without a body section');
   // Document sequences are the same as array fields of the body (e.g. insert's `documents`).
   for (const [id, docs] of sequences) body[id] = docs;
+  if (sequences.length) rawSequences.set(body, new Map(sequences.map(([id, , raws]) => [id, raws])));
   return { kind: 'msg', header, moreToCome: (flags & MORE_TO_COME) !== 0, body };
 }
 

@@ -8,6 +8,7 @@ import type { JournalOp } from '../persistence/contract.ts';
 import type { DocRecord } from '../query.ts';
 import { applyUpdate, isOperatorUpdate, upsertSeed } from '../update.ts';
 import { isPlainObject } from '../values.ts';
+import { rawSequence } from '../wire.ts';
 import type { CommandContext, CommandHandler } from './types.ts';
 import { collName, optNumber } from './util.ts';
 
@@ -92,12 +93,15 @@ const withErrors = (reply: Document, errors: Document[]): Document => (errors.le
 
 const insert: CommandHandler = async (cmd, ctx) => {
   const name = collName(cmd, 'insert');
+  const raws = rawSequence(cmd, 'documents');
   let n = 0;
-  const errors = await batch(ctx, cmd, 'documents', (doc, _i, ops) => {
+  const errors = await batch(ctx, cmd, 'documents', (doc, i, ops) => {
     if (!isPlainObject(doc)) throw badValue('document to insert must be an object');
     const coll = ctx.engine.ensureCollection(ctx.db, name, ops);
     const rec = coll.insert(doc);
-    ops.push({ op: 'put', db: ctx.db, coll: name, doc: rec.doc });
+    // The wire bytes are the stored document unless insert had to add an _id.
+    const bson = rec.doc === doc ? raws?.[i] : undefined;
+    ops.push(bson ? { op: 'put', db: ctx.db, coll: name, doc: rec.doc, bson } : { op: 'put', db: ctx.db, coll: name, doc: rec.doc });
     n++;
   });
   return withErrors({ n, ok: 1 }, errors);

@@ -17,7 +17,8 @@ export interface IndexDefinition {
 
 /** One logical change. `put` carries the whole document after the write (never a diff), so replay is idempotent. */
 export type JournalOp =
-  | { op: 'put'; db: string; coll: string; doc: Document }
+  /** `bson`, when given, is the exact serialisation of `doc` (e.g. straight off the wire), journaled as is. */
+  | { op: 'put'; db: string; coll: string; doc: Document; bson?: Uint8Array }
   | { op: 'del'; db: string; coll: string; id: unknown }
   | { op: 'createCollection'; db: string; coll: string; options: Document }
   | { op: 'dropCollection'; db: string; coll: string }

@@ -27,7 +27,38 @@ export interface JournalRecord {
 
 /** Serialises the ops first so an unserialisable op rejects the whole batch before anything is written. */
 export function serializeOps(ops: readonly JournalOp[]): Uint8Array[] {
-  return ops.map((op) => BSON.serialize(op));
+  return ops.map((op) => (op.op === 'put' && op.bson ? serializePut(op.db, op.coll, op.bson) : BSON.serialize(op)));
+}
+
+/** `{ op: 'put', db, coll, doc }` around a document that is already BSON, as BSON.serialize would lay it out. */
+function serializePut(db: string, coll: string, doc: Uint8Array): Buffer {
+  const head = putHead(db, coll);
+  const size = 4 + head.length + 1 + 4 + doc.length + 1;
+  const out = Buffer.allocUnsafe(size);
+  out.writeInt32LE(size, 0);
+  out.set(head, 4);
+  let at = 4 + head.length;
+  out[at++] = 0x03; // embedded document
+  at += out.write('doc', at, 'latin1');
+  out[at++] = 0;
+  out.set(doc, at);
+  out[size - 1] = 0;
+  return out;
+}
+
+const putHeads = new Map<string, Uint8Array>();
+
+/** The op/db/coll elements of a put, cached per namespace: inserts come in long runs on one collection. */
+function putHead(db: string, coll: string): Uint8Array {
+  const key = `${db}.${coll}`;
+  let head = putHeads.get(key);
+  if (!head) {
+    const bytes = BSON.serialize({ op: 'put', db, coll });
+    head = bytes.subarray(4, bytes.length - 1);
+    if (putHeads.size >= 1024) putHeads.clear();
+    putHeads.set(key, head);
+  }
+  return head;
 }
 
 export function encodeBatch(seq: number, serializedOps: readonly Uint8Array[]): Buffer[] {
