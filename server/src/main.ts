@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Counter } from 'prom-client';
 import { readProcessConfig, type Config } from './config/index.ts';
-import { ContactPool, registerContactModels } from './contacts/index.ts';
+import { ContactPool, contactsAdminModule, registerContactModels } from './contacts/index.ts';
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { createApp, startHttpServer, type HttpModule } from './http/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
@@ -57,7 +57,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     wecom.worker.start();
     cleanup.push(() => wecom.worker.stop());
 
-    const modules: HttpModule[] = [wecom.http];
+    const modules: HttpModule[] = [wecom.http, contactsAdminModule({ models: contactModels, adminToken: config.adminToken })];
     const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules });
     const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
     // Registered last so it runs first on stop: stop taking requests before the parts behind them go.

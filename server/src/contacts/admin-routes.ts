@@ -1,0 +1,34 @@
+import mongoose from 'mongoose';
+import { z } from 'zod';
+import { requireAdmin, type HttpModule } from '../http/index.ts';
+import type { ContactModels } from './models.ts';
+
+const channelState = z.string().min(1).max(30, 'WeCom limits a channel state to 30 characters');
+const channelBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  tagIds: z.array(z.string().min(1)).max(100).default([]),
+  cost: z.number().min(0).default(0),
+});
+
+/** Channels (联系我 `state`s) and their auto-tags, for operators. */
+export function contactsAdminModule(deps: { models: ContactModels; adminToken: string }): HttpModule {
+  const { Channel, Tag } = deps.models;
+  return {
+    name: 'contacts-admin',
+    mount(router) {
+      const admin = requireAdmin(deps.adminToken);
+      router.get('/api/admin/channels', admin, async (ctx) => {
+        ctx.body = { channels: await Channel.find({}, { _id: 0, __v: 0 }).sort({ state: 1 }).lean() };
+      });
+      router.put('/api/admin/channels/:state', admin, async (ctx) => {
+        const state = channelState.parse(ctx.params.state);
+        const body = channelBody.parse(ctx.request.body);
+        const known = await Tag.find({ tagId: mongoose.trusted({ $in: body.tagIds }) }, { tagId: 1 }).lean();
+        const unknown = body.tagIds.filter((id) => !known.some((t) => t.tagId === id));
+        if (unknown.length > 0) ctx.throw(400, `tagIds: unknown tag ids ${unknown.join(', ')} (run npm run sync if they are new in WeCom)`);
+        const channel = await Channel.findOneAndUpdate({ state }, { $set: body }, { upsert: true, returnDocument: 'after', projection: { _id: 0, __v: 0 } }).lean();
+        ctx.body = { channel };
+      });
+    },
+  };
+}
