@@ -69,7 +69,7 @@ describe('QueueWorker', () => {
     expect(await worker.drain()).toBe(1);
     const afterFirst = await Items.findOne({ key: 'b' }).lean();
     expect(afterFirst).toMatchObject({ status: 'pending', attempts: 1, lastError: 'WeCom busy (-1)' });
-    expect(afterFirst!.runAt.getTime()).toBe(clock + 1_000);
+    expect(afterFirst!.runAt?.getTime()).toBe(clock + 1_000);
 
     expect(await worker.drain()).toBe(0); // not due yet
     clock += 1_000;
@@ -127,6 +127,7 @@ describe('QueueWorker', () => {
     await Items.create({
       key: 'orphan',
       status: 'running',
+      runAt: null,
       attempts: 1,
       leaseOwner: 'dead-worker',
       leaseUntil: new Date(now.getTime() - 1),
@@ -134,6 +135,7 @@ describe('QueueWorker', () => {
     await Items.create({
       key: 'still-leased',
       status: 'running',
+      runAt: null,
       attempts: 1,
       leaseOwner: 'live-worker',
       leaseUntil: new Date(now.getTime() + 60_000),

@@ -6,7 +6,8 @@ export type WorkStatus = 'pending' | 'running' | 'done' | 'dead';
 export interface WorkFields {
   status: WorkStatus;
   attempts: number;
-  runAt: Date;
+  /** When a pending item is due; null while it runs and once it is finished. */
+  runAt: Date | null;
   leaseOwner?: string | null;
   leaseUntil?: Date | null;
   lastError?: string | null;
@@ -16,17 +17,22 @@ export interface WorkFields {
 export const workFieldsDefinition = {
   status: { type: String, enum: ['pending', 'running', 'done', 'dead'], default: 'pending', required: true },
   attempts: { type: Number, default: 0, required: true },
-  runAt: { type: Date, default: () => new Date(), required: true },
+  runAt: { type: Date, default: () => new Date() },
   leaseOwner: { type: String, default: null },
   leaseUntil: { type: Date, default: null },
   lastError: { type: String, default: null },
   finishedAt: { type: Date, default: null },
 } as const;
 
-/** Adds the work fields and the index the claim query needs to a module's schema. */
+/**
+ * Adds the work fields and their indexes to a module's schema. `runAt` is set only while an item
+ * waits and `leaseUntil` only while it runs, so each claim query is a range on one single-field
+ * index that holds just the open items — cheap on any MongoDB, however many finished items pile up.
+ */
 export function withWorkFields<T extends Schema>(schema: T): T {
   schema.add(workFieldsDefinition);
-  schema.index({ status: 1, runAt: 1 });
-  schema.index({ status: 1, leaseUntil: 1 });
+  schema.index({ runAt: 1 });
+  schema.index({ leaseUntil: 1 });
+  schema.index({ status: 1 });
   return schema;
 }

@@ -117,20 +117,25 @@ export class QueueWorker<T extends WorkFields> {
 
   /**
    * Due pending work first, then work whose holder's lease ran out. Two plain queries rather than
-   * one $or, so each is served by the { status, runAt } index on any MongoDB.
+   * one $or, so each is a range on one index (see withWorkFields).
    */
   private async claim(): Promise<HydratedDocument<T> | null> {
     const now = this.opts.now();
     const take = {
-      $set: { status: 'running', leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.opts.leaseMs) },
+      $set: {
+        status: 'running',
+        runAt: null,
+        leaseOwner: this.owner,
+        leaseUntil: new Date(now.getTime() + this.opts.leaseMs),
+      },
       $inc: { attempts: 1 },
     };
     return (
-      (await this.opts.model.findOneAndUpdate({ status: 'pending', runAt: mongoose.trusted({ $lte: now }) }, take, {
+      (await this.opts.model.findOneAndUpdate({ runAt: mongoose.trusted({ $lte: now }) }, take, {
         sort: { runAt: 1 },
         returnDocument: 'after',
       })) ??
-      this.opts.model.findOneAndUpdate({ status: 'running', leaseUntil: mongoose.trusted({ $lt: now }) }, take, {
+      this.opts.model.findOneAndUpdate({ leaseUntil: mongoose.trusted({ $lt: now }) }, take, {
         returnDocument: 'after',
       })
     );
