@@ -67,7 +67,7 @@ describe('journal round trip', () => {
   it('journals a put given as BSON bytes exactly as if the document had been serialised', async () => {
     const doc = everyTypeDoc();
     const { p } = await openRecovered(dir);
-    await p.append([{ ...put('contacts', doc), bson: BSON.serialize(doc) }]);
+    await p.append([{ op: 'put', db: 'app', coll: 'contacts', doc, bson: BSON.serialize(doc) }]);
     await p.close();
 
     const op = (await recoverOnce(dir)).ops[0];
