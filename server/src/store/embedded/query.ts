@@ -10,10 +10,10 @@ import * as windowOps from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { Options, QueryOperator } from 'mingo/types';
 import type { Document } from 'bson';
-import { compareValues, sortKey } from './bson-order.ts';
+import { canonicalKey, compareValues, sortKey, typeRank } from './bson-order.ts';
 import { badValue } from './errors.ts';
 import { collectPath, getPath, setPath, sortPathValue } from './paths.ts';
-import { isPlainObject, matchesType, toView } from './values.ts';
+import { isOfType, isPlainObject, matchesType, numericValue, toView } from './values.ts';
 
 /** A stored document plus the plain copy mingo reads when the document holds numeric wrappers. */
 export interface DocRecord {
@@ -45,6 +45,65 @@ const typeOperator = ((selector: string, value: unknown) => (o: Document) => {
 }) as unknown as QueryOperator;
 
 /**
+ * mongod's value-form $elemMatch (`{$elemMatch: {$gt: 1, $lt: 5}}`) applies every predicate to each
+ * element as a whole: an element that is itself an array is not traversed, and BSON type bracketing
+ * keeps it from comparing with a scalar. mingo wraps elements as `{field: el}` and so traverses
+ * nested arrays; scalar elements keep mingo's evaluation, array elements get whole-value semantics.
+ * The document form (`{$elemMatch: {field: ...}}`) is mingo's own.
+ */
+const elemMatchOperator = ((selector: string, criteria: unknown, options: Options) => {
+  if (!isValueForm(criteria)) return (queryOps.$elemMatch as unknown as (s: string, c: unknown, o: Options) => unknown)(selector, criteria, options);
+  const test = elementTest(criteria, options);
+  return (o: Document) => collectPath(o, selector).some((v) => Array.isArray(v) && v.some(test));
+}) as unknown as QueryOperator;
+
+function isValueForm(criteria: unknown): criteria is Document {
+  if (!isPlainObject(criteria)) return false;
+  const keys = Object.keys(criteria);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor');
+}
+
+function elementTest(criteria: Document, options: Options): (el: unknown) => boolean {
+  const scalar = new Query({ field: criteria }, options);
+  const whole = Object.entries(criteria).map(([op, arg]) => wholeValueTest(op, arg, options));
+  return (el) => (Array.isArray(el) ? whole.every((t) => t(el)) : scalar.test({ field: el }));
+}
+
+const sameValue = (a: unknown, b: unknown): boolean => canonicalKey(a) === canonicalKey(b);
+
+/** Type-bracketed comparison: NaN (so every relational test fails) across different BSON types. */
+const bracketed = (a: unknown, b: unknown): number => (typeRank(a) === typeRank(b) ? compareValues(a, b) : Number.NaN);
+
+/** One value-form predicate applied to an array element as a whole. */
+function wholeValueTest(op: string, arg: unknown, options: Options): (el: unknown[]) => boolean {
+  switch (op) {
+    case '$eq': return (el) => sameValue(el, arg);
+    case '$ne': return (el) => !sameValue(el, arg);
+    case '$gt': return (el) => bracketed(el, arg) > 0;
+    case '$gte': return (el) => bracketed(el, arg) >= 0;
+    case '$lt': return (el) => bracketed(el, arg) < 0;
+    case '$lte': return (el) => bracketed(el, arg) <= 0;
+    case '$in': return (el) => Array.isArray(arg) && arg.some((v) => sameValue(el, v));
+    case '$nin': return (el) => !(Array.isArray(arg) && arg.some((v) => sameValue(el, v)));
+    case '$size': return (el) => el.length === numericValue(arg);
+    case '$type': return (el) => isOfType(el, arg);
+    case '$exists': return () => Boolean(arg);
+    case '$regex': case '$mod': return () => false;
+    case '$options': return () => true;
+    case '$not': {
+      if (!isPlainObject(arg)) return () => true; // a regex never matches an array
+      const inner = elementTest(arg, options);
+      return (el) => !inner(el);
+    }
+    default: {
+      // $elemMatch nested in the value form already sees the element as the array to search.
+      const q = new Query({ field: { [op]: arg } }, options);
+      return (el) => q.test({ field: el });
+    }
+  }
+}
+
+/**
  * Built once: mingo's top-level Query/Aggregator merge a custom context into the default one on every
  * construction, which dominated the cost of small queries.
  */
@@ -53,7 +112,7 @@ const MINGO_CONTEXT = Context.init({
   expression: expressionOps,
   pipeline: pipelineOps,
   projection: projectionOps,
-  query: { ...queryOps, $type: typeOperator },
+  query: { ...queryOps, $type: typeOperator, $elemMatch: elemMatchOperator },
   window: windowOps,
 });
 

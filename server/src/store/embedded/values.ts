@@ -122,19 +122,21 @@ export const TYPE_ALIASES: Record<string, number> = {
 };
 const NUMBER_TYPES = new Set([1, 16, 18, 19]);
 
+/** Whether the value itself (never its elements) has one of the wanted types. */
+export function isOfType(v: unknown, wanted: unknown): boolean {
+  const t = bsonType(v);
+  if (t === undefined) return false;
+  const list = Array.isArray(wanted) ? wanted : [wanted];
+  return list.some((w) => {
+    if (w === 'number') return NUMBER_TYPES.has(t);
+    const code = typeof w === 'string' ? TYPE_ALIASES[w] : numericValue(w);
+    if (code === undefined) throw new Error(`unknown type name alias: ${String(w)}`);
+    return code === t;
+  });
+}
+
 /** MongoDB $type semantics: arrays match 'array' themselves or through any element. */
 export function matchesType(v: unknown, wanted: unknown): boolean {
-  const list = Array.isArray(wanted) ? wanted : [wanted];
-  const test = (x: unknown): boolean => {
-    const t = bsonType(x);
-    if (t === undefined) return false;
-    return list.some((w) => {
-      if (w === 'number') return NUMBER_TYPES.has(t);
-      const code = typeof w === 'string' ? TYPE_ALIASES[w] : numericValue(w);
-      if (code === undefined) throw new Error(`unknown type name alias: ${String(w)}`);
-      return code === t;
-    });
-  };
-  if (Array.isArray(v)) return test(v) || v.some(test);
-  return test(v);
+  if (Array.isArray(v)) return isOfType(v, wanted) || v.some((x) => isOfType(x, wanted));
+  return isOfType(v, wanted);
 }
