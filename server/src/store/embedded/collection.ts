@@ -103,7 +103,7 @@ export class Collection {
         }
       }
     }
-    all.forEach((rec, i) => ix.add(rec, keys[i]));
+    ix.build(all, keys);
     this.indexes.push(ix);
     return true;
   }

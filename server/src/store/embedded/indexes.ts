@@ -127,13 +127,27 @@ export class Index {
 
   add(rec: DocRecord, keys = this.keysFor(rec)): void {
     if (keys.length > 1) this.multikey = true;
-    for (const k of keys) {
-      const cur = this.hash.get(k.hash);
-      if (this.unique || cur === undefined) {
-        this.hash.set(k.hash, this.unique ? rec : new Set([rec]));
-      } else (cur as Set<DocRecord>).add(rec);
-      this.sorted.insert({ vals: k.vals, sk: this.entryKey(k.vals), rec });
-    }
+    for (const k of keys) this.sorted.insert(this.hashKey(rec, k));
+  }
+
+  /** Adds many records to an empty index: hash entries one by one, the sorted list in one sort. */
+  build(recs: readonly DocRecord[], keys: readonly IndexKeys[]): void {
+    const entries: IndexEntry[] = [];
+    recs.forEach((rec, i) => {
+      const ks = keys[i] ?? [];
+      if (ks.length > 1) this.multikey = true;
+      for (const k of ks) entries.push(this.hashKey(rec, k));
+    });
+    this.sorted.load(entries);
+  }
+
+  /** Records `rec` under `k` in the hash; returns the sorted-list entry still to place. */
+  private hashKey(rec: DocRecord, k: IndexKey): IndexEntry {
+    const cur = this.hash.get(k.hash);
+    if (this.unique || cur === undefined) {
+      this.hash.set(k.hash, this.unique ? rec : new Set([rec]));
+    } else (cur as Set<DocRecord>).add(rec);
+    return { vals: k.vals, sk: this.entryKey(k.vals), rec };
   }
 
   remove(rec: DocRecord, keys = this.keysFor(rec)): void {

@@ -70,6 +70,14 @@ export class SortedList<T> {
     if (block.length > BLOCK * 2) blocks.splice(bi, 1, block.slice(0, BLOCK), block.slice(BLOCK));
   }
 
+  /** Fills an empty list in one sort instead of one binary insertion per item (ties keep input order). */
+  load(items: T[]): void {
+    if (this.count) throw new Error('SortedList.load needs an empty list');
+    const sorted = items.slice().sort(this.cmp);
+    for (let i = 0; i < sorted.length; i += BLOCK) this.blocks.push(sorted.slice(i, i + BLOCK));
+    this.count = sorted.length;
+  }
+
   /** Removes the item `same` identifies among those comparing equal to it. */
   remove(item: T, same: (x: T) => boolean): boolean {
     const probe = (x: T): number => this.cmp(x, item);
