@@ -11,7 +11,13 @@ import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { createApp, startHttpServer, type HttpModule } from './http/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { createWecomClient, createWecomIntegration, type CallObserver, type CallbackSecrets } from './wecom/index.ts';
+import {
+  createWecomClient,
+  createWecomIntegration,
+  type CallObserver,
+  type CallbackSecrets,
+  type WecomIntegration,
+} from './wecom/index.ts';
 import type { WecomSimulator } from './wecom-simulator/index.ts';
 
 export interface System {
@@ -22,6 +28,7 @@ export interface System {
   simulator: WecomSimulator | null;
   /** Resolves once demo data is in the pool (at once outside demo mode). */
   ready: Promise<void>;
+  wecom: WecomIntegration;
   stop(): Promise<void>;
 }
 
@@ -72,7 +79,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         )
       : Promise.resolve();
 
-    return { config, url, store, simulator, ready, stop: stopAll };
+    return { config, url, store, simulator, ready, wecom, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
