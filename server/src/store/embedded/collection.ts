@@ -29,10 +29,17 @@ export class Collection {
   insert(doc: Document): DocRecord {
     const full = doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc;
     const rec = makeRecord(full);
-    const keys = this.indexes.map((ix) => ix.keysFor(rec));
-    this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, keys[i] ?? []));
-    this.indexes.forEach((ix, i) => ix.add(rec, keys[i]));
-    this.records.set(canonicalKey(full._id), rec);
+    const indexes = this.indexes;
+    const keys: IndexKeys[] = new Array(indexes.length);
+    for (let i = 0; i < indexes.length; i++) {
+      const ks = (indexes[i] as Index).keysFor(rec);
+      (indexes[i] as Index).checkUnique(this.ns, ks);
+      keys[i] = ks;
+    }
+    for (let i = 0; i < indexes.length; i++) (indexes[i] as Index).add(rec, keys[i]);
+    // indexes[0] is _id_, whose key is the record's canonical id (unless an array _id fanned out): no second hex conversion.
+    const idKey = Array.isArray(full._id) ? undefined : keys[0]?.[0]?.hash;
+    this.records.set(idKey ?? canonicalKey(full._id), rec);
     return rec;
   }
 
