@@ -76,7 +76,8 @@ function takeBatch(cur: OpenCursor, max: number): Document[] {
   let bytes = 0;
   const start = cur.pos;
   while (cur.pos < end) {
-    bytes += calculateObjectSize(cur.docs[cur.pos] as Document);
+    // The last document of a batch goes in whatever its size, so it is never measured (findOne's only one).
+    if (cur.pos + 1 < end) bytes += calculateObjectSize(cur.docs[cur.pos] as Document);
     cur.pos++;
     if (bytes >= MAX_BATCH_BYTES) break;
   }
