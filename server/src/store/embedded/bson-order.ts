@@ -109,6 +109,28 @@ export function canonicalKey(v: unknown): string {
   return 'x' + String((v as { _bsontype?: string })._bsontype) + ':' + JSON.stringify(v);
 }
 
+/** Whether two values are equal in mongod's eyes, walking objects and arrays instead of building their canonical keys. */
+export function sameCanonical(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameCanonical(a[i], b[i])) return false;
+    return true;
+  }
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    for (let i = 0; i < ka.length; i++) {
+      const k = ka[i] as string;
+      if (k !== kb[i] || !sameCanonical(a[k], b[k])) return false;
+    }
+    return true;
+  }
+  return !Array.isArray(b) && !isPlainObject(b) && canonicalKey(a) === canonicalKey(b);
+}
+
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 

@@ -2,7 +2,7 @@
 import { ObjectId } from 'bson';
 import type { Document } from 'bson';
 import type { Collection } from '../collection.ts';
-import { canonicalKey } from '../bson-order.ts';
+import { sameCanonical } from '../bson-order.ts';
 import { asFault, badValue } from '../errors.ts';
 import type { JournalOp } from '../persistence/contract.ts';
 import type { DocRecord } from '../query.ts';
@@ -51,7 +51,7 @@ export function runUpdate(coll: Collection | undefined, spec: UpdateSpec, ops: J
     const next = applyUpdate(rec.doc, u, { filter: q, arrayFilters: spec.arrayFilters, inserting: false });
     out.before = rec.doc;
     out.after = rec.doc;
-    if (canonicalKey(next) === canonicalKey(rec.doc)) continue;
+    if (sameCanonical(next, rec.doc)) continue;
     const updated = target.replace(rec, next);
     ops.push({ op: 'put', db: target.db, coll: target.name, doc: updated.doc });
     out.after = updated.doc;
