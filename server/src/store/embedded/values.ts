@@ -19,35 +19,59 @@ export function isPlainObject(v: unknown): v is Document {
   return proto === Object.prototype || proto === null;
 }
 
-/** Converts a value deserialised with promoteValues:false into the hybrid stored form. */
+/**
+ * Converts a value deserialised with promoteValues:false into the hybrid stored form. Runs over every
+ * value of every document read from the wire or from disk, so plain objects and arrays are recognised
+ * first and bson values by their `_bsontype` tag rather than a chain of instanceof checks.
+ */
 export function normalize(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = normalize(v[i]);
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x !== null && typeof x === 'object') v[i] = normalize(x);
+    }
     return v;
   }
-  if (v instanceof Int32) return v.value;
-  if (v instanceof Double) return isInt32Range(v.value) || Object.is(v.value, -0) ? v : v.value;
-  if (v instanceof BSONRegExp) {
-    // JS RegExp is what mingo and users expect; bson re-encodes it with the same pattern and flags.
-    try { return new RegExp(v.pattern, v.options.replace(/[^imsu]/g, '')); } catch { return v; }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto === Object.prototype || proto === null) {
+    const o = v as Document;
+    for (const k in o) {
+      const x: unknown = o[k];
+      if (x !== null && typeof x === 'object') o[k] = normalize(x);
+    }
+    return o;
   }
-  if (isPlainObject(v)) {
-    for (const k of Object.keys(v)) v[k] = normalize(v[k]);
-    return v;
+  switch ((v as { _bsontype?: string })._bsontype) {
+    case 'Int32': return (v as Int32).value;
+    case 'Double': {
+      const n = (v as Double).value;
+      return isInt32Range(n) || Object.is(n, -0) ? v : n;
+    }
+    case 'BSONRegExp': {
+      const re = v as BSONRegExp;
+      // JS RegExp is what mingo and users expect; bson re-encodes it with the same pattern and flags.
+      try { return new RegExp(re.pattern, re.options.replace(/[^imsu]/g, '')); } catch { return v; }
+    }
+    default: return v;
   }
-  return v;
 }
 
 /** True when the value contains a numeric wrapper mingo cannot compare as a number. */
 export function hasNumericWrapper(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
-  if (v instanceof Double || isLong(v) || v instanceof Decimal128) return true;
-  if (Array.isArray(v)) return v.some(hasNumericWrapper);
-  if (isPlainObject(v)) {
-    for (const k in v) if (hasNumericWrapper(v[k])) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (hasNumericWrapper(v[i])) return true;
+    return false;
   }
-  return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto === Object.prototype || proto === null) {
+    const o = v as Document;
+    for (const k in o) if (hasNumericWrapper(o[k])) return true;
+    return false;
+  }
+  const tag = (v as { _bsontype?: string })._bsontype;
+  return tag === 'Double' || tag === 'Long' || tag === 'Decimal128';
 }
 
 /** Timestamp subclasses Long in bson but is not a number to MongoDB. */
