@@ -11,22 +11,24 @@ const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lowercase let
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:mm');
 
 export const attachmentSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('link'), title: z.string().min(1), url: z.url(), picUrl: z.url().optional(), desc: z.string().optional() }),
-  z.object({ type: z.literal('image'), url: z.url() }),
+  z.object({ type: z.literal('link'), title: z.string().min(1), url: z.url(), picUrl: z.url().optional(), desc: z.string().optional() }).strict(),
+  z.object({ type: z.literal('image'), url: z.url() }).strict(),
   z.object({
     type: z.literal('miniprogram'),
     title: z.string().min(1),
     appId: z.string().min(1),
     page: z.string().min(1),
     picUrl: z.url().optional(),
-  }),
+  }).strict(),
 ]);
 
 /** Text with {{variables}}: name, rep, company, remark, group (group pushes), and plan variables. */
-export const contentSchema = z.object({
-  text: z.string().min(1).max(4000),
-  attachments: z.array(attachmentSchema).max(9, 'WeCom accepts at most 9 attachments').default([]),
-});
+export const contentSchema = z
+  .object({
+    text: z.string().min(1).max(4000),
+    attachments: z.array(attachmentSchema).max(9, 'WeCom accepts at most 9 attachments').default([]),
+  })
+  .strict();
 
 /** When a step runs, relative to the previous one (or to enrolment for the first). */
 export const delaySchema = z
