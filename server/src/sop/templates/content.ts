@@ -1,11 +1,10 @@
 /** The variables every plan can fill in step text, with what the engine puts there. */
 export const TEMPLATE_VARIABLES = {
   name: '客户称呼：跟进人给客户的备注名，没有备注时用微信昵称',
-  remark: '跟进人给客户的备注名',
   rep: '跟进人（负责该客户的员工）姓名',
   company: '客户所在企业（企业微信客户的企业简称）',
   group: '群名（仅 target: group 的社群推送）',
-  date: '今天的日期（按计划时区），如 11月23日',
+  date: '今天的日期（按计划时区），YYYY-MM-DD，如 2026-11-23',
 } as const satisfies Record<string, string>;
 
 /** `{{name}}`, `{{ rep }}`: a name made of letters, digits, `_`, `-` or `.`; spaces allowed inside the braces. */

@@ -28,7 +28,7 @@ export function cronProblems(cron: string): string[] {
 
 const GROUP_STEP_TYPES: ReadonlySet<SopStep['type']> = new Set(['mass_send', 'bot_send']);
 /** Variables about one contact mean nothing in a group push, and vice versa. */
-const CONTACT_ONLY_VARIABLES = new Set(['name', 'remark', 'company']);
+const CONTACT_ONLY_VARIABLES = new Set(['name', 'company']);
 const GROUP_ONLY_VARIABLES = new Set(['group']);
 
 function* stepProblems(t: SopTemplate): Generator<Problem> {
