@@ -156,8 +156,6 @@ describe('broken templates name the file, line and field', () => {
 
   it('duplicate template ids across files name both files', async () => {
     const text = lines(...HEAD, '  - { id: a, type: mass_send, content: { text: hi } }');
-    const { templates } = await loadTemplates(dir);
-    expect(templates).toEqual([]);
     expect(await errorsFor({ 't.yaml': text, 't.yml': text })).toEqual([`t.yml:1:1 id: template id "t" is already used by ${join(dir, 't.yaml')}`]);
   });
 
