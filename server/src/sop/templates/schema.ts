@@ -22,7 +22,7 @@ export const attachmentSchema = z.discriminatedUnion('type', [
   }).strict(),
 ]);
 
-/** Text with {{variables}}: name, rep, company, remark, group (group pushes), and plan variables. */
+/** Text with {{variables}} (TEMPLATE_VARIABLES in content.ts: name, rep, company, group, date). */
 export const contentSchema = z
   .object({
     text: z.string().min(1).max(4000),
