@@ -21,10 +21,13 @@ const contactSchema = new Schema(
     origin: { type: String, enum: ['wecom', 'bot', 'import'], default: 'wecom' },
     /** First time any rep relation was entered (half-added or added): the 通过率 denominator. */
     enteredAt: { type: Date },
+    /** Last time the customer did something (added us, wrote, bought): what "silent for N days" measures. */
+    lastActivityAt: { type: Date },
     syncedAt: { type: Date, default: null },
   },
   { timestamps: true },
 );
+contactSchema.index({ lastActivityAt: 1 });
 contactSchema.index({ unionId: 1 }, { partialFilterExpression: { unionId: { $type: 'string' } } });
 contactSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
 

@@ -45,6 +45,9 @@ export type TimelineInput = {
   data?: Record<string, unknown>;
 };
 
+/** Timeline kinds that are the customer acting, as opposed to something done to or for them. */
+export const ACTIVITY_KINDS = new Set(['added', 'message_in', 'replied', 'order_paid', 'joined_group']);
+
 const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 /**
@@ -172,9 +175,12 @@ export class ContactPool {
     );
   }
 
-  /** Appends to the contact's timeline once per key. */
+  /** Appends to the contact's timeline once per key; the customer's own actions also mark them active. */
   async addTimeline(event: TimelineInput): Promise<void> {
     await ignoreDuplicate(this.models.TimelineEvent.create({ ...event, userId: event.userId ?? null, data: event.data ?? {} }));
+    if (ACTIVITY_KINDS.has(event.kind)) {
+      await this.models.Contact.updateOne({ externalUserId: event.externalUserId }, { $max: { lastActivityAt: event.at } });
+    }
   }
 
   async upsertTags(tags: Array<Pick<Tag, 'tagId' | 'name' | 'groupId' | 'groupName' | 'order'>>): Promise<void> {

@@ -1,2 +1,2 @@
 export { withWorkFields, workFieldsDefinition, type WorkFields, type WorkStatus } from './fields.ts';
-export { PermanentFailure, QueueWorker, type WorkOutcome, type WorkerOptions } from './worker.ts';
+export { DeferWork, PermanentFailure, QueueWorker, type WorkOutcome, type WorkerOptions } from './worker.ts';

@@ -11,7 +11,18 @@ export class PermanentFailure extends Error {
   }
 }
 
-export type WorkOutcome = 'done' | 'retry' | 'dead' | 'lost_lease';
+/** Thrown by a handler when the item may not run yet (e.g. quiet hours): it waits, no attempt is counted. */
+export class DeferWork extends Error {
+  constructor(
+    readonly until: Date,
+    readonly reason: string,
+  ) {
+    super(`deferred until ${until.toISOString()}: ${reason}`);
+    this.name = 'DeferWork';
+  }
+}
+
+export type WorkOutcome = 'done' | 'retry' | 'dead' | 'deferred' | 'lost_lease';
 
 export interface WorkerOptions<T extends WorkFields> {
   name: string;
@@ -149,6 +160,11 @@ export class QueueWorker<T extends WorkFields> {
       outcome = 'done';
       update = { status: 'done', finishedAt: this.opts.now(), lastError: null, leaseUntil: null };
     } catch (err) {
+      if (err instanceof DeferWork) {
+        outcome = 'deferred';
+        update = { status: 'pending', runAt: err.until, leaseUntil: null, attempts: item.attempts - 1 };
+        return this.record(item, outcome, update);
+      }
       const message = err instanceof Error ? err.message : String(err);
       const permanent = err instanceof PermanentFailure || item.attempts >= this.opts.maxAttempts;
       outcome = permanent ? 'dead' : 'retry';
@@ -165,12 +181,12 @@ export class QueueWorker<T extends WorkFields> {
         permanent ? 'work item dead-lettered' : 'work item failed; will retry',
       );
     }
-    // Only the lease holder may record the outcome: a worker that stalled past its lease lost the item.
-    const result = await this.opts.model.updateOne(
-      { _id: item._id, leaseOwner: this.owner, status: 'running' },
-      { $set: update },
-    );
-    if (result.matchedCount === 0) outcome = 'lost_lease';
-    this.opts.onOutcome?.(outcome, item);
+    await this.record(item, outcome, update);
+  }
+
+  /** Only the lease holder may record the outcome: a worker that stalled past its lease lost the item. */
+  private async record(item: HydratedDocument<T>, outcome: WorkOutcome, update: Record<string, unknown>): Promise<void> {
+    const result = await this.opts.model.updateOne({ _id: item._id, leaseOwner: this.owner, status: 'running' }, { $set: update });
+    this.opts.onOutcome?.(result.matchedCount === 0 ? 'lost_lease' : outcome, item);
   }
 }
