@@ -10,7 +10,9 @@ import { ContactPool, contactsAdminModule, registerContactModels } from './conta
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { createApp, startHttpServer, type HttpModule } from './http/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
+import { createSop, type Sop } from './sop/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { registerRepTasks } from './tasks/index.ts';
 import {
   createWecomClient,
   createWecomIntegration,
@@ -29,6 +31,7 @@ export interface System {
   /** Resolves once demo data is in the pool (at once outside demo mode). */
   ready: Promise<void>;
   wecom: WecomIntegration;
+  sop: Sop;
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,26 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     const { simulator, client, secrets } = await connectWecom(config, logger, countWecomCalls(metrics));
     if (simulator) cleanup.push(() => simulator.close());
+
+    const tasks = registerRepTasks(store.connection);
+    await tasks.init();
+    const sop = await createSop({
+      connection: store.connection,
+      contacts: contactModels,
+      pool,
+      tasks,
+      client,
+      bot: null,
+      logger,
+      metrics,
+      templatesDir: config.sop.templatesDir,
+      timeZone: config.timeZone,
+      adminToken: config.adminToken,
+      guardrails: { frequencyCapPerDay: config.sop.frequencyCapPerDay, optOutTag: config.sop.optOutTag },
+    });
+    sop.engine.start();
+    cleanup.push(() => sop.engine.stop());
+
     const wecom = createWecomIntegration({
       connection: store.connection,
       secrets,
@@ -59,12 +82,18 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       pool,
       logger,
       metrics,
+      onContactAdded: (event) => sop.engine.onContactAdded(event),
+      onContactTagged: (event) => sop.engine.onContactTagged(event),
     });
     await wecom.inbox.init();
     wecom.worker.start();
     cleanup.push(() => wecom.worker.stop());
 
-    const modules: HttpModule[] = [wecom.http, contactsAdminModule({ models: contactModels, adminToken: config.adminToken })];
+    const modules: HttpModule[] = [
+      wecom.http,
+      contactsAdminModule({ models: contactModels, adminToken: config.adminToken }),
+      sop.http,
+    ];
     const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules });
     const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
     // Registered last so it runs first on stop: stop taking requests before the parts behind them go.
@@ -79,7 +108,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         )
       : Promise.resolve();
 
-    return { config, url, store, simulator, ready, wecom, stop: stopAll };
+    return { config, url, store, simulator, ready, wecom, sop, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

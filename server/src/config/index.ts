@@ -27,6 +27,7 @@ export interface Config {
   /** Null in demo mode; later the simulator provides an equivalent config. */
   wecom: WecomConfig | null;
   bot: { enabled: boolean; puppet: string; puppetToken: string | undefined };
+  sop: { templatesDir: string; frequencyCapPerDay: number; optOutTag: string };
   adminToken: string;
   sessionSecret: string;
   /** Secrets generated for this run because demo mode allows it; main logs that they are ephemeral. */
@@ -114,6 +115,11 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
           apiBase: env.WECOM_API_BASE,
         },
     bot: { enabled: env.BOT_ENABLED, puppet: env.WECHATY_PUPPET, puppetToken: env.WECHATY_PUPPET_TOKEN },
+    sop: {
+      templatesDir: path.resolve(env.SOP_TEMPLATES_DIR),
+      frequencyCapPerDay: env.SOP_FREQUENCY_CAP_PER_DAY,
+      optOutTag: env.SOP_OPT_OUT_TAG,
+    },
     adminToken,
     sessionSecret,
     generatedSecrets,

@@ -89,6 +89,10 @@ export const envSchema = z.object({
   WECHATY_PUPPET: z.preprocess(blankAsUndefined, z.string().default('wechaty-puppet-wechat4u')),
   WECHATY_PUPPET_TOKEN: optionalString,
 
+  SOP_TEMPLATES_DIR: z.preprocess(blankAsUndefined, z.string().default('./sop-templates')),
+  SOP_FREQUENCY_CAP_PER_DAY: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(20).default(1)),
+  SOP_OPT_OUT_TAG: z.preprocess(blankAsUndefined, z.string().min(1).default('拒收营销')),
+
   ADMIN_TOKEN: z.preprocess(blankAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   SESSION_SECRET: z.preprocess(blankAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
 });

@@ -9,6 +9,6 @@ export {
 export { parseWecomXml, textField, type XmlFields } from './callback/xml.ts';
 export { inboxKey, type InboxItem, type InboxModel } from './inbox.ts';
 export { createWecomIntegration, type WecomIntegration, type WecomIntegrationDeps } from './integration.ts';
-export type { ContactAdded } from './events/handlers.ts';
+export type { ContactAdded, ContactTagged } from './events/handlers.ts';
 export * from './client/index.ts';
 export { syncFromWecom, type SyncPhase, type SyncProgress, type SyncSummary } from './sync.ts';

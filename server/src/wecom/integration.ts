@@ -7,7 +7,7 @@ import { QueueWorker } from '../queue/index.ts';
 import type { CallbackSecrets } from './callback/crypto.ts';
 import { wecomCallbackModule } from './callback/routes.ts';
 import type { WecomClient } from './client/index.ts';
-import { applyEvent, type ContactAdded } from './events/handlers.ts';
+import { applyEvent, type ContactAdded, type ContactTagged } from './events/handlers.ts';
 import { registerInbox, type InboxItem, type InboxModel } from './inbox.ts';
 
 export interface WecomIntegrationDeps {
@@ -18,6 +18,7 @@ export interface WecomIntegrationDeps {
   logger: Logger;
   metrics: Metrics;
   onContactAdded?: (event: ContactAdded) => Promise<void>;
+  onContactTagged?: (event: ContactTagged) => Promise<void>;
 }
 
 export interface WecomIntegration {
@@ -48,6 +49,7 @@ export function createWecomIntegration(deps: WecomIntegrationDeps): WecomIntegra
         pool: deps.pool,
         logger,
         onContactAdded: deps.onContactAdded,
+        onContactTagged: deps.onContactTagged,
       }),
     onOutcome: (outcome, item) => processed.inc({ event: `${item.event}/${item.changeType}`, outcome }),
   });

@@ -14,11 +14,20 @@ export interface ContactAdded {
   at: Date;
 }
 
+/** Raised when tags are added to a contact's relation (in WeCom, or by a channel's auto-tags). */
+export interface ContactTagged {
+  externalUserId: string;
+  userId: string;
+  tagIds: string[];
+  at: Date;
+}
+
 export interface EventDeps {
   client: WecomClient;
   pool: ContactPool;
   logger: Logger;
   onContactAdded?: (event: ContactAdded) => Promise<void>;
+  onContactTagged?: (event: ContactTagged) => Promise<void>;
 }
 
 /** WeCom codes that no retry can fix: the contact or relation is gone, or we may not see it. */
@@ -88,7 +97,10 @@ async function externalContactChanged(fields: XmlFields, key: string, deps: Even
     case 'edit_external_contact': {
       const snapshot = contactSnapshot(await client.externalContact.get(externalUserId));
       const follow = snapshot.follows.find((f) => f.userId === userId);
-      if (follow) await pool.setFollowTags({ externalUserId, userId, tagIds: follow.tagIds, at, key: `${key}:tags` });
+      if (follow) {
+        const { added } = await pool.setFollowTags({ externalUserId, userId, tagIds: follow.tagIds, at, key: `${key}:tags` });
+        if (added.length > 0) await deps.onContactTagged?.({ externalUserId, userId, tagIds: added, at });
+      }
       await pool.upsertFromWecom(snapshot, at);
       await timeline('edited');
       return;
@@ -128,6 +140,7 @@ async function applyChannelTags(
     key: `${input.key}:channel-tags`,
     data: { added: tagIds, removed: [], reason: 'channel', state: input.state },
   });
+  await deps.onContactTagged?.({ externalUserId: input.externalUserId, userId: input.userId, tagIds, at: new Date() });
 }
 
 async function externalChatChanged(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {

@@ -1,0 +1,51 @@
+import mongoose from 'mongoose';
+import type { ContactModels } from '../contacts/index.ts';
+import type { SopCondition } from './templates/schema.ts';
+
+export type Stage = 'new' | 'first_purchase' | 'repeat' | 'dormant' | 'churn_risk';
+
+const DORMANT_AFTER_DAYS = 30;
+
+/** Resolves tag names (as operators write them in templates) to WeCom tag ids. */
+export async function tagIdsByName(contacts: ContactModels, names: string[]): Promise<Map<string, string>> {
+  if (names.length === 0) return new Map();
+  const tags = await contacts.Tag.find({ name: mongoose.trusted({ $in: names }) }, { tagId: 1, name: 1 }).lean();
+  return new Map(tags.map((t) => [t.name, t.tagId]));
+}
+
+/** Lifecycle stage from behaviour: lost relation, orders, recent activity. */
+export async function stageOf(contacts: ContactModels, externalUserId: string, now: Date): Promise<Stage> {
+  const active = await contacts.FollowRelation.countDocuments({ externalUserId, status: 'active' });
+  if (active === 0) return 'churn_risk';
+  const orders = await contacts.TimelineEvent.countDocuments({ externalUserId, kind: 'order_paid' });
+  const contact = await contacts.Contact.findOne({ externalUserId }, { lastActivityAt: 1 }).lean();
+  const last = contact?.lastActivityAt?.getTime() ?? 0;
+  if (now.getTime() - last > DORMANT_AFTER_DAYS * 86_400_000) return 'dormant';
+  if (orders >= 2) return 'repeat';
+  if (orders === 1) return 'first_purchase';
+  return 'new';
+}
+
+/** Whether a condition holds for a contact, counting behaviour since `since` (the enrolment). */
+export async function conditionHolds(
+  contacts: ContactModels,
+  condition: SopCondition,
+  target: { externalUserId: string; since: Date; now: Date },
+): Promise<boolean> {
+  const { externalUserId, since, now } = target;
+  const happenedSince = (kinds: string[]) =>
+    contacts.TimelineEvent.exists({
+      externalUserId,
+      kind: mongoose.trusted({ $in: kinds }),
+      at: mongoose.trusted({ $gte: since }),
+    }).then((found) => found !== null);
+
+  if ('replied' in condition) return (await happenedSince(['message_in', 'replied'])) === condition.replied;
+  if ('bought' in condition) return (await happenedSince(['order_paid'])) === condition.bought;
+  if ('hasTag' in condition) {
+    const tagId = (await tagIdsByName(contacts, [condition.hasTag])).get(condition.hasTag);
+    if (!tagId) return false;
+    return (await contacts.FollowRelation.exists({ externalUserId, tagIds: tagId })) !== null;
+  }
+  return (await stageOf(contacts, externalUserId, now)) === condition.stage;
+}

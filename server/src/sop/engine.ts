@@ -1,0 +1,290 @@
+import mongoose, { type HydratedDocument } from 'mongoose';
+import { schedule, type ScheduledTask } from 'node-cron';
+import { Counter } from 'prom-client';
+import type { ContactModels } from '../contacts/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import { DeferWork, PermanentFailure, QueueWorker } from '../queue/index.ts';
+import type { ContactAdded } from '../wecom/index.ts';
+import { conditionHolds, tagIdsByName } from './conditions.ts';
+import type { Enrollment, Plan, SopJob } from './models.ts';
+import { StepRunner, type StepDeps } from './steps.ts';
+import { applyDelay, cronMatcher } from './time.ts';
+import type { SopStep } from './templates/schema.ts';
+
+export interface EngineOptions extends StepDeps {
+  metrics: Metrics;
+  now?: () => Date;
+  /** How far back a schedule trigger catches up after downtime. */
+  scheduleLookbackHours?: number;
+  worker?: { concurrency?: number; pollMs?: number; leaseMs?: number };
+}
+
+export interface Target {
+  kind: 'contact' | 'group';
+  id: string;
+  userId: string | null;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Runs SOP plans: enrols targets when a trigger fires, turns each step occurrence into a job with a
+ * unique key (plan, step, target, occurrence), and executes due jobs through a leased queue — so any
+ * number of instances sharing one store run each step exactly once.
+ */
+export class SopEngine {
+  readonly worker: QueueWorker<SopJob>;
+  private readonly runner: StepRunner;
+  private readonly now: () => Date;
+  private readonly log: Logger;
+  private readonly outcomes: Counter<'plan' | 'step' | 'outcome'>;
+  private ticker: ScheduledTask | undefined;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.log = opts.logger.child({ module: 'sop' });
+    this.runner = new StepRunner(opts);
+    this.outcomes = new Counter({
+      name: 'sop_jobs_total',
+      help: 'SOP step jobs finished, by plan, step and outcome (sent, capped, opted_out, failed...)',
+      labelNames: ['plan', 'step', 'outcome'],
+      registers: [opts.metrics.registry],
+    });
+    this.worker = new QueueWorker<SopJob>({
+      name: 'sop-jobs',
+      model: opts.models.Job,
+      logger: this.log,
+      now: this.now,
+      concurrency: opts.worker?.concurrency ?? 4,
+      pollMs: opts.worker?.pollMs ?? 1_000,
+      leaseMs: opts.worker?.leaseMs ?? 60_000,
+      maxAttempts: 6,
+      handle: (job) => this.handle(job),
+    });
+  }
+
+  start(): void {
+    this.worker.start();
+    // Schedules are evaluated minute by minute; an instance that was down catches up on its next tick.
+    const tick = () => this.tick().catch((err: unknown) => this.log.error({ err }, 'SOP tick failed'));
+    this.ticker = schedule('* * * * *', tick, { name: 'sop-tick', noOverlap: true });
+    void tick();
+  }
+
+  async stop(): Promise<void> {
+    await this.ticker?.destroy();
+    await this.worker.stop();
+  }
+
+  // --- triggers ------------------------------------------------------------------------------
+
+  /** add_external_contact: enrol into matching contact_added plans; the welcome runs at once (WeCom allows 20 s). */
+  async onContactAdded(event: ContactAdded): Promise<void> {
+    const plans = await this.enabledPlans('contact_added');
+    for (const plan of plans) {
+      const trigger = plan.template.trigger;
+      if (trigger.type !== 'contact_added') continue;
+      if (trigger.channels.length > 0 && !trigger.channels.includes(event.state ?? '')) continue;
+      if (!(await this.inAudience(plan, event.externalUserId, event.userId, trigger.tags))) continue;
+      await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: event.userId }, `added:${event.at.toISOString()}`, {
+        welcomeCode: event.welcomeCode,
+        state: event.state,
+      });
+    }
+    this.worker.kick();
+  }
+
+  /** Tags added to a contact: enrol into contact_tagged plans for those tags. */
+  async onContactTagged(event: { externalUserId: string; userId: string; tagIds: string[]; at: Date }): Promise<void> {
+    for (const plan of await this.enabledPlans('contact_tagged')) {
+      const trigger = plan.template.trigger;
+      if (trigger.type !== 'contact_tagged') continue;
+      const tagId = (await tagIdsByName(this.opts.contacts, [trigger.tag])).get(trigger.tag);
+      if (!tagId || !event.tagIds.includes(tagId)) continue;
+      if (!(await this.inAudience(plan, event.externalUserId, event.userId, []))) continue;
+      await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: event.userId }, `tagged:${tagId}:${event.at.toISOString()}`);
+    }
+    this.worker.kick();
+  }
+
+  async onOrderPlaced(event: { externalUserId: string; orderId: string }): Promise<void> {
+    for (const plan of await this.enabledPlans('order_placed')) {
+      const relation = await this.opts.contacts.FollowRelation.findOne({ externalUserId: event.externalUserId, status: 'active' }).lean();
+      if (!(await this.inAudience(plan, event.externalUserId, relation?.userId ?? null, []))) continue;
+      await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: relation?.userId ?? null }, `order:${event.orderId}`);
+    }
+    this.worker.kick();
+  }
+
+  /** Calendar schedules and "silent for N days": enrols whatever came due since the last tick. */
+  async tick(): Promise<void> {
+    const now = this.now();
+    for (const plan of await this.enabledPlans('schedule')) await this.runSchedule(plan, now);
+    for (const plan of await this.enabledPlans('contact_silent')) await this.enrolSilent(plan, now);
+    this.worker.kick();
+  }
+
+  // --- enrolment and jobs ----------------------------------------------------------------------
+
+  /** Starts a target's journey once per occurrence; a repeat (another instance, a replayed event) is a no-op. */
+  async enrol(plan: HydratedDocument<Plan>, target: Target, occurrence: string, context: Record<string, unknown> = {}, at = this.now()): Promise<boolean> {
+    const { Enrollment } = this.opts.models;
+    const key = `${plan._id}:${target.id}:${occurrence}`;
+    const result = await Enrollment.updateOne(
+      { key },
+      {
+        $setOnInsert: {
+          planId: plan._id,
+          targetKind: target.kind,
+          targetId: target.id,
+          userId: target.userId,
+          occurrence,
+          status: 'active',
+          enrolledAt: at,
+          context,
+        },
+      },
+      { upsert: true },
+    );
+    const enrollment = await Enrollment.findOne({ key });
+    const first = plan.template.steps[0];
+    if (!enrollment || !first) return false;
+    // Also after a crash between the two writes: the job insert is idempotent by its own key.
+    await this.scheduleStep(plan, enrollment, first, at);
+    return result.upsertedCount === 1;
+  }
+
+  private async scheduleStep(plan: HydratedDocument<Plan>, enrollment: HydratedDocument<Enrollment>, step: SopStep, from: Date): Promise<void> {
+    const dueAt = applyDelay(from, step.after, plan.timeZone);
+    const key = `${plan._id}:${step.id}:${enrollment.targetId}:${enrollment.occurrence}`;
+    await this.opts.models.Job.updateOne(
+      { key },
+      {
+        $setOnInsert: {
+          planId: plan._id,
+          enrollmentId: enrollment._id,
+          stepId: step.id,
+          targetId: enrollment.targetId,
+          dueAt,
+          runAt: dueAt,
+          status: 'pending',
+          attempts: 0,
+        },
+      },
+      { upsert: true },
+    );
+    await this.opts.models.Enrollment.updateOne({ _id: enrollment._id }, { $set: { currentStep: step.id } });
+  }
+
+  private async handle(job: HydratedDocument<SopJob>): Promise<void> {
+    const { Plan, Enrollment, Job } = this.opts.models;
+    const [plan, enrollment] = await Promise.all([Plan.findById(job.planId), Enrollment.findById(job.enrollmentId)]);
+    if (!plan || !enrollment) throw new PermanentFailure('plan or enrolment no longer exists');
+    const finish = async (outcome: SopJob['outcome'], detail: Record<string, unknown> = {}) => {
+      await Job.updateOne({ _id: job._id }, { $set: { outcome, detail } });
+      this.outcomes.inc({ plan: plan.name, step: job.stepId, outcome: outcome ?? 'none' });
+    };
+    const now = this.now();
+    if (!plan.enabled) return finish('plan_disabled');
+    if (enrollment.status !== 'active') return finish('exited');
+    const template = plan.template;
+    const exitWhen = template.exitWhen;
+    if (exitWhen && enrollment.targetKind === 'contact' &&
+      (await conditionHolds(this.opts.contacts, exitWhen, { externalUserId: enrollment.targetId, since: enrollment.enrolledAt, now }))) {
+      await Enrollment.updateOne({ _id: enrollment._id }, { $set: { status: 'exited' } });
+      return finish('exited', { reason: 'exit condition' });
+    }
+    const index = template.steps.findIndex((s) => s.id === job.stepId);
+    const step = template.steps[index];
+    if (!step) throw new PermanentFailure(`step ${job.stepId} is not in the plan`);
+
+    const lateHours = (now.getTime() - job.dueAt.getTime()) / 3_600_000;
+    const result =
+      template.catchUp.policy === 'skip' && lateHours > template.catchUp.maxLatenessHours
+        ? ({ outcome: 'skipped_late', detail: { lateHours: Math.round(lateHours * 10) / 10 } } as const)
+        : await this.runner.run({ plan, enrollment, job, step, now });
+
+    if ('wait' in result) throw new DeferWork(result.wait, result.reason);
+    await finish(result.outcome, result.detail ?? {});
+
+    const next = 'goto' in result && result.goto !== undefined
+      ? result.goto === null ? undefined : template.steps.find((s) => s.id === result.goto)
+      : template.steps[index + 1];
+    if (next) await this.scheduleStep(plan, enrollment, next, job.dueAt > now ? job.dueAt : now);
+    else await Enrollment.updateOne({ _id: enrollment._id }, { $set: { status: 'completed', currentStep: null } });
+  }
+
+  // --- audiences and triggers over time -------------------------------------------------------
+
+  private enabledPlans(trigger: string) {
+    return this.opts.models.Plan.find({ enabled: true, 'template.trigger.type': trigger });
+  }
+
+  /** Whether a contact (through this rep) is in the plan's audience, plus the trigger's own tag filter. */
+  private async inAudience(plan: HydratedDocument<Plan>, externalUserId: string, userId: string | null, extraTags: string[]): Promise<boolean> {
+    const audience = plan.audience;
+    if (audience?.reps?.length && (!userId || !audience.reps.includes(userId))) return false;
+    const tagNames = [...(audience?.tags ?? []), ...extraTags];
+    const channels = audience?.channels ?? [];
+    if (tagNames.length === 0 && channels.length === 0) return true;
+    const relation = await this.opts.contacts.FollowRelation.findOne({ externalUserId, ...(userId ? { userId } : {}) }).lean();
+    if (!relation) return false;
+    if (channels.length > 0 && !channels.includes(relation.state ?? '')) return false;
+    const ids = await tagIdsByName(this.opts.contacts, tagNames);
+    return tagNames.every((name) => ids.has(name) && relation.tagIds.includes(ids.get(name)!));
+  }
+
+  /** Contacts (one relation each) or groups a scheduled or batch plan reaches. */
+  async audienceTargets(plan: HydratedDocument<Plan>): Promise<Target[]> {
+    const audience = plan.audience ?? { tags: [], channels: [], reps: [], groups: [] };
+    if (plan.template.target === 'group') {
+      const groups = await this.opts.contacts.CustomerGroup.find({
+        status: 'active',
+        ...(audience.groups.length ? { chatId: mongoose.trusted({ $in: audience.groups }) } : {}),
+        ...(audience.reps.length ? { owner: mongoose.trusted({ $in: audience.reps }) } : {}),
+      }).lean();
+      return groups.map((g) => ({ kind: 'group', id: g.chatId, userId: g.owner || null }));
+    }
+    const tagIds = [...(await tagIdsByName(this.opts.contacts, audience.tags)).values()];
+    if (tagIds.length < audience.tags.length) return []; // a tag nobody has: nobody matches
+    const relations = await this.opts.contacts.FollowRelation.find({
+      status: 'active',
+      ...(audience.channels.length ? { state: mongoose.trusted({ $in: audience.channels }) } : {}),
+      ...(audience.reps.length ? { userId: mongoose.trusted({ $in: audience.reps }) } : {}),
+      ...(tagIds.length ? { tagIds: mongoose.trusted({ $all: tagIds }) } : {}),
+    }).lean();
+    const seen = new Set<string>();
+    return relations.flatMap((r) => (seen.has(r.externalUserId) ? [] : (seen.add(r.externalUserId), [{ kind: 'contact' as const, id: r.externalUserId, userId: r.userId }])));
+  }
+
+  private async runSchedule(plan: HydratedDocument<Plan>, now: Date): Promise<void> {
+    const trigger = plan.template.trigger;
+    if (trigger.type !== 'schedule') return;
+    const cron = cronMatcher(trigger.cron, plan.timeZone);
+    const lookback = (this.opts.scheduleLookbackHours ?? 24 * 7) * 3_600_000;
+    const through = Math.floor(now.getTime() / MINUTE) * MINUTE;
+    const from = Math.max(plan.scheduledThrough?.getTime() ?? plan.updatedAt.getTime(), through - lookback);
+    for (let minute = Math.floor(from / MINUTE) * MINUTE + MINUTE; minute <= through; minute += MINUTE) {
+      const slot = new Date(minute);
+      if (!cron.match(slot)) continue;
+      for (const target of await this.audienceTargets(plan)) await this.enrol(plan, target, `at:${slot.toISOString()}`, {}, slot);
+      this.log.info({ plan: plan.name, occurrence: slot.toISOString() }, 'scheduled SOP occurrence enrolled');
+    }
+    await this.opts.models.Plan.updateOne({ _id: plan._id }, { $max: { scheduledThrough: new Date(through) } });
+  }
+
+  private async enrolSilent(plan: HydratedDocument<Plan>, now: Date): Promise<void> {
+    const trigger = plan.template.trigger;
+    if (trigger.type !== 'contact_silent') return;
+    const cutoff = new Date(now.getTime() - trigger.days * 86_400_000);
+    const silent = await this.opts.contacts.Contact.find({ lastActivityAt: mongoose.trusted({ $lte: cutoff }) }, { externalUserId: 1, lastActivityAt: 1 }).lean();
+    const eligible = new Set((await this.audienceTargets(plan)).map((t) => `${t.id}\u0000${t.userId ?? ''}`));
+    for (const contact of silent) {
+      const target = [...eligible].find((e) => e.startsWith(`${contact.externalUserId}\u0000`));
+      if (!target) continue;
+      // One journey per silent spell: activity moves lastActivityAt and so opens a new occurrence.
+      await this.enrol(plan, { kind: 'contact', id: contact.externalUserId, userId: target.split('\u0000')[1] || null }, `silent:${contact.lastActivityAt!.toISOString()}`);
+    }
+  }
+}
+

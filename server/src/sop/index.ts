@@ -1,0 +1,91 @@
+import type { Connection } from 'mongoose';
+import type { ContactModels, ContactPool } from '../contacts/index.ts';
+import type { HttpModule } from '../http/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { RepTaskModel } from '../tasks/index.ts';
+import type { WecomClient } from '../wecom/index.ts';
+import { sopAdminModule } from './admin-routes.ts';
+import { SopEngine } from './engine.ts';
+import { registerSopModels, type SopModels } from './models.ts';
+import { StepRunner, type BotChannel, type Guardrails } from './steps.ts';
+import { loadTemplates, type SopTemplate, type TemplateError } from './templates/index.ts';
+
+export { SopEngine, type Target } from './engine.ts';
+export { registerSopModels, type SopModels, type Plan, type Enrollment, type SopJob, type JobOutcome } from './models.ts';
+export type { BotChannel, Guardrails } from './steps.ts';
+export * from './templates/index.ts';
+
+export interface SopDeps {
+  connection: Connection;
+  contacts: ContactModels;
+  pool: ContactPool;
+  tasks: RepTaskModel;
+  client: WecomClient;
+  bot: BotChannel | null;
+  logger: Logger;
+  metrics: Metrics;
+  templatesDir: string;
+  timeZone: string;
+  adminToken: string;
+  guardrails?: Partial<Guardrails>;
+  now?: () => Date;
+  worker?: { concurrency?: number; pollMs?: number; leaseMs?: number };
+}
+
+export interface Sop {
+  engine: SopEngine;
+  models: SopModels;
+  templates: SopTemplate[];
+  templateErrors: TemplateError[];
+  http: HttpModule;
+}
+
+const DEFAULT_GUARDRAILS: Guardrails = { frequencyCapPerDay: 1, optOutTag: '拒收营销' };
+
+/** Loads the templates, makes sure a welcome plan exists, and builds the engine and its operator API. */
+export async function createSop(deps: SopDeps): Promise<Sop> {
+  const log = deps.logger.child({ module: 'sop' });
+  const models = registerSopModels(deps.connection);
+  await Promise.all(Object.values(models).map((m) => m.init()));
+  const { templates, errors } = await loadTemplates(deps.templatesDir);
+  for (const error of errors) log.error({ file: error.file, line: error.line, path: error.path }, `SOP template refused: ${error.toString()}`);
+
+  const stepDeps = { ...deps, models, guardrails: { ...DEFAULT_GUARDRAILS, ...deps.guardrails } };
+  const engine = new SopEngine({ ...stepDeps, ...(deps.now ? { now: deps.now } : {}), ...(deps.worker ? { worker: deps.worker } : {}) });
+  await ensureBuiltInWelcome(models, templates, deps.timeZone, log);
+
+  return {
+    engine,
+    models,
+    templates,
+    templateErrors: errors,
+    http: sopAdminModule({
+      models,
+      engine,
+      runner: new StepRunner(stepDeps),
+      templates: () => ({ templates, errors }),
+      adminToken: deps.adminToken,
+      timeZone: deps.timeZone,
+      now: deps.now ?? (() => new Date()),
+    }),
+  };
+}
+
+/**
+ * With no contact_added plan at all, new contacts still get the built-in 新客欢迎. Keyed, so several
+ * instances starting together create it once; an operator may disable it, and it stays disabled.
+ */
+async function ensureBuiltInWelcome(models: SopModels, templates: SopTemplate[], timeZone: string, log: Logger): Promise<void> {
+  const welcome = templates.find((t) => t.id === 'welcome');
+  if (!welcome) {
+    log.warn('no welcome template (sop-templates/welcome.yaml): new contacts get no welcome message');
+    return;
+  }
+  if (await models.Plan.exists({ 'template.trigger.type': 'contact_added' })) return;
+  await models.Plan.updateOne(
+    { builtInKey: 'welcome' },
+    { $setOnInsert: { name: `${welcome.name}（内置）`, templateId: welcome.id, template: welcome, timeZone, enabled: true, builtIn: true } },
+    { upsert: true },
+  );
+  log.info('built-in welcome plan enabled (no other contact_added plan exists)');
+}

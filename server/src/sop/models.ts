@@ -1,0 +1,151 @@
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
+import { withWorkFields, type WorkFields } from '../queue/index.ts';
+import type { SopTemplate } from './templates/schema.ts';
+
+/** Who a plan reaches: contacts matching every given criterion (an empty list = no restriction). */
+const audienceSchema = new Schema(
+  {
+    /** Tag names (WeCom corp tags, as operators see them). */
+    tags: { type: [String], default: [] },
+    /** Channel `state`s the contact came through. */
+    channels: { type: [String], default: [] },
+    /** Reps whose customers are included. */
+    reps: { type: [String], default: [] },
+    /** Customer group chat ids, for group-target plans. */
+    groups: { type: [String], default: [] },
+  },
+  { _id: false },
+);
+
+/** A plan: a template put to work on an audience, in a time zone, switched on or off. */
+const planSchema = new Schema(
+  {
+    name: { type: String, required: true },
+    templateId: { type: String, required: true },
+    /** The template as it was when the plan was made, so editing a file never changes running journeys. */
+    template: { type: Schema.Types.Mixed, required: true },
+    audience: { type: audienceSchema, default: () => ({}) },
+    timeZone: { type: String, required: true },
+    enabled: { type: Boolean, default: false },
+    builtIn: { type: Boolean, default: false },
+    /** Set on built-in plans, unique, so concurrent start-ups create each once. */
+    builtInKey: { type: String },
+    /** Schedule triggers: occurrences up to this minute have been enrolled. */
+    scheduledThrough: { type: Date, default: null },
+  },
+  { timestamps: true },
+);
+planSchema.index({ enabled: 1 });
+planSchema.index({ builtInKey: 1 }, { unique: true, partialFilterExpression: { builtInKey: { $type: 'string' } } });
+
+/** One target's journey through one plan, once per occurrence (an add event, a schedule slot...). */
+const enrollmentSchema = new Schema(
+  {
+    key: { type: String, required: true, unique: true },
+    planId: { type: Schema.Types.ObjectId, required: true },
+    targetKind: { type: String, enum: ['contact', 'group'], required: true },
+    targetId: { type: String, required: true },
+    /** The rep whose relation the journey runs through (sender of mass sends, owner of tasks). */
+    userId: { type: String, default: null },
+    occurrence: { type: String, required: true },
+    status: { type: String, enum: ['active', 'completed', 'exited'], default: 'active' },
+    enrolledAt: { type: Date, required: true },
+    currentStep: { type: String, default: null },
+    /** Facts from the trigger a step may need (the 20-second welcome code, the channel state). */
+    context: { type: Schema.Types.Mixed, default: {} },
+  },
+  { timestamps: true },
+);
+enrollmentSchema.index({ planId: 1, status: 1 });
+enrollmentSchema.index({ targetId: 1 });
+
+export type JobOutcome =
+  | 'sent'
+  | 'task_created'
+  | 'tagged'
+  | 'branched'
+  | 'capped'
+  | 'opted_out'
+  | 'skipped_late'
+  | 'code_expired'
+  | 'chat_started'
+  | 'no_welcome_code'
+  | 'no_relation'
+  | 'bot_unavailable'
+  | 'exited'
+  | 'plan_disabled'
+  | 'failed';
+
+export interface SopJob extends WorkFields {
+  key: string;
+  planId: Types.ObjectId;
+  enrollmentId: Types.ObjectId;
+  stepId: string;
+  targetId: string;
+  /** When the step was meant to run; runAt moves (quiet hours, retries), dueAt does not. */
+  dueAt: Date;
+  outcome?: JobOutcome | null;
+  detail?: Record<string, unknown> | null;
+}
+
+const jobSchema = withWorkFields(
+  new Schema<SopJob>(
+    {
+      key: { type: String, required: true, unique: true },
+      planId: { type: Schema.Types.ObjectId, required: true },
+      enrollmentId: { type: Schema.Types.ObjectId, required: true },
+      stepId: { type: String, required: true },
+      targetId: { type: String, required: true },
+      dueAt: { type: Date, required: true },
+      outcome: { type: String, default: null },
+      detail: { type: Schema.Types.Mixed, default: null },
+    },
+    { timestamps: true },
+  ),
+);
+jobSchema.index({ planId: 1 });
+jobSchema.index({ targetId: 1 });
+
+/**
+ * Every message that leaves for a customer, keyed by the job that sent it. Written before the call
+ * to WeCom, so a job resumed after a crash knows a send was already attempted; counted per contact
+ * and local day for the frequency cap.
+ */
+const sendSchema = new Schema(
+  {
+    key: { type: String, required: true, unique: true },
+    targetId: { type: String, required: true },
+    day: { type: String, required: true },
+    marketing: { type: Boolean, required: true },
+    channel: { type: String, enum: ['welcome', 'mass_send', 'bot'], required: true },
+    state: { type: String, enum: ['sending', 'sent', 'failed'], default: 'sending' },
+    at: { type: Date, required: true },
+    msgid: { type: String, default: null },
+    text: { type: String, default: '' },
+    /** `${targetId}:${day}:${n}` for marketing sends: one of the contact's N slots for that day. */
+    capSlot: { type: String },
+  },
+  { timestamps: true },
+);
+sendSchema.index({ targetId: 1, day: 1 });
+sendSchema.index({ capSlot: 1 }, { unique: true, partialFilterExpression: { capSlot: { $type: 'string' } } });
+
+export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template'> & { template: SopTemplate };
+export type Enrollment = InferSchemaType<typeof enrollmentSchema>;
+export type SendRecord = InferSchemaType<typeof sendSchema>;
+
+export interface SopModels {
+  Plan: Model<Plan>;
+  Enrollment: Model<Enrollment>;
+  Job: Model<SopJob>;
+  Send: Model<SendRecord>;
+}
+
+export function registerSopModels(connection: Connection): SopModels {
+  return {
+    Plan: connection.model<Plan>('SopPlan', planSchema, 'sop_plans'),
+    Enrollment: connection.model('SopEnrollment', enrollmentSchema, 'sop_enrollments'),
+    Job: connection.model<SopJob>('SopJob', jobSchema, 'sop_jobs'),
+    Send: connection.model('SopSend', sendSchema, 'sop_sends'),
+  };
+}

@@ -1,0 +1,297 @@
+import type { HydratedDocument } from 'mongoose';
+import type { ContactModels, ContactPool } from '../contacts/index.ts';
+import type { Logger } from '../observability/index.ts';
+import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
+import { WecomApiError, type Attachment, type WecomClient } from '../wecom/index.ts';
+import { conditionHolds, tagIdsByName } from './conditions.ts';
+import type { Enrollment, JobOutcome, Plan, SopJob, SopModels } from './models.ts';
+import { localDay, quietUntil } from './time.ts';
+import { renderContent } from './templates/content.ts';
+import type { SopContent, SopStep } from './templates/schema.ts';
+
+/** A channel that delivers through the customer bot (personal WeChat); the bot module provides it. */
+export interface BotChannel {
+  available(): boolean;
+  sendToContact(externalUserId: string, text: string): Promise<void>;
+  sendToRoom(chatId: string, text: string): Promise<void>;
+}
+
+export interface Guardrails {
+  /** Marketing messages per contact per local day, across all plans. */
+  frequencyCapPerDay: number;
+  /** Contacts carrying this tag (name) get no marketing message. */
+  optOutTag: string;
+}
+
+export interface StepDeps {
+  models: SopModels;
+  contacts: ContactModels;
+  pool: ContactPool;
+  tasks: RepTaskModel;
+  client: WecomClient;
+  bot: BotChannel | null;
+  guardrails: Guardrails;
+  logger: Logger;
+}
+
+export interface StepRun {
+  plan: HydratedDocument<Plan>;
+  enrollment: HydratedDocument<Enrollment>;
+  job: HydratedDocument<SopJob>;
+  step: SopStep;
+  now: Date;
+}
+
+/** Just what rendering needs: a dry run renders for targets that have no enrolment yet. */
+export interface RenderTarget {
+  plan: Pick<Plan, 'timeZone'>;
+  enrollment: Pick<Enrollment, 'targetKind' | 'targetId' | 'userId'>;
+  now: Date;
+}
+
+export type StepResult =
+  | { outcome: JobOutcome; detail?: Record<string, unknown>; goto?: string | null }
+  /** Not now (quiet hours): the job waits until `until` and runs again. */
+  | { wait: Date; reason: string };
+
+const isDuplicateOn = (err: unknown, field: string) =>
+  (err as { code?: number }).code === 11000 && field in ((err as { keyPattern?: object }).keyPattern ?? {});
+
+/** Executes one step for one target. Sends are recorded before they leave, so a resumed job never sends twice. */
+export class StepRunner {
+  private readonly repNames = new Map<string, { name: string; until: number }>();
+
+  constructor(private readonly deps: StepDeps) {}
+
+  async run(run: StepRun): Promise<StepResult> {
+    const { step } = run;
+    switch (step.type) {
+      case 'send_welcome':
+        return this.sendWelcome(run, step.content);
+      case 'mass_send':
+        return this.guardedSend(run, step.content, 'mass_send');
+      case 'bot_send':
+        return this.guardedSend(run, step.content, 'bot');
+      case 'tag':
+        return this.tag(run, step.add, step.remove);
+      case 'rep_task': {
+        const created = await createRepTask(this.deps.tasks, {
+          key: run.job.key,
+          externalUserId: run.enrollment.targetId,
+          userId: run.enrollment.userId ?? null,
+          title: step.title,
+          detail: step.detail ?? '',
+          dueAt: new Date(run.now.getTime() + step.dueInDays * 86_400_000),
+          source: { planId: String(run.plan._id), plan: run.plan.name, stepId: step.id },
+        });
+        return { outcome: 'task_created', detail: { created } };
+      }
+      case 'branch': {
+        const holds = await conditionHolds(this.deps.contacts, step.if, {
+          externalUserId: run.enrollment.targetId,
+          since: run.enrollment.enrolledAt,
+          now: run.now,
+        });
+        return { outcome: 'branched', detail: { holds }, goto: (holds ? step.then : step.else) ?? null };
+      }
+    }
+  }
+
+  /** Fills {{variables}} for this target. */
+  async render(run: RenderTarget, content: SopContent) {
+    const vars = await this.variables(run);
+    const rendered = renderContent(content.text, vars);
+    return { ...rendered, attachments: toWecomAttachments(content) };
+  }
+
+  private async variables({ plan, enrollment, now }: RenderTarget) {
+    const { contacts } = this.deps;
+    const date = localDay(now, plan.timeZone);
+    const rep = enrollment.userId ? await this.repName(enrollment.userId) : undefined;
+    if (enrollment.targetKind === 'group') {
+      const group = await contacts.CustomerGroup.findOne({ chatId: enrollment.targetId }).lean();
+      return { group: group?.name, rep, date };
+    }
+    const contact = await contacts.Contact.findOne({ externalUserId: enrollment.targetId }).lean();
+    const relation = enrollment.userId
+      ? await contacts.FollowRelation.findOne({ externalUserId: enrollment.targetId, userId: enrollment.userId }).lean()
+      : null;
+    return { name: relation?.remark || contact?.name || undefined, company: contact?.corpName || undefined, rep, date };
+  }
+
+  private async repName(userId: string): Promise<string> {
+    const cached = this.repNames.get(userId);
+    if (cached && cached.until > Date.now()) return cached.name;
+    const name = await this.deps.client.user.get(userId).then(
+      (member) => member.name ?? userId,
+      () => userId, // an unknown rep still gets a message signed with their id rather than none
+    );
+    this.repNames.set(userId, { name, until: Date.now() + 3_600_000 });
+    return name;
+  }
+
+  private async sendWelcome(run: StepRun, content: SopContent): Promise<StepResult> {
+    const code = (run.enrollment.context as { welcomeCode?: string } | undefined)?.welcomeCode;
+    if (!code) return { outcome: 'no_welcome_code' };
+    const message = await this.render(run, content);
+    return this.recordedSend(run, { channel: 'welcome', marketing: false, text: message.text }, async () => {
+      await this.deps.client.welcome.send({
+        welcome_code: code,
+        text: { content: message.text },
+        ...(message.attachments.length ? { attachments: message.attachments } : {}),
+      });
+      return {};
+    });
+  }
+
+  /** Marketing and bot sends: opt-out, quiet hours and the frequency cap apply. */
+  private async guardedSend(run: StepRun, content: SopContent, channel: 'mass_send' | 'bot'): Promise<StepResult> {
+    const { plan, enrollment, now } = run;
+    const template = plan.template;
+    const isGroup = enrollment.targetKind === 'group';
+    if (!isGroup && (await this.optedOut(enrollment.targetId))) return { outcome: 'opted_out' };
+    const quietEnd = quietUntil(now, template.quietHours, plan.timeZone);
+    if (quietEnd) return { wait: quietEnd, reason: 'quiet hours' };
+    if (channel === 'bot' && !this.deps.bot?.available()) return { outcome: 'bot_unavailable' };
+
+    const message = await this.render(run, content);
+    const marketing = template.marketing && !isGroup;
+    return this.recordedSend(run, { channel, marketing, text: message.text }, async () => {
+      if (channel === 'bot') {
+        const bot = this.deps.bot!;
+        await (isGroup ? bot.sendToRoom(enrollment.targetId, message.text) : bot.sendToContact(enrollment.targetId, message.text));
+        return {};
+      }
+      const sent = await this.deps.client.massSend.addTemplate({
+        chat_type: isGroup ? 'group' : 'single',
+        ...(isGroup ? { chat_id_list: [enrollment.targetId] } : { external_userid: [enrollment.targetId] }),
+        ...(enrollment.userId ? { sender: enrollment.userId } : {}),
+        text: { content: message.text },
+        ...(message.attachments.length ? { attachments: message.attachments } : {}),
+      });
+      if (sent.fail_list.includes(enrollment.targetId)) throw new RefusedByWecom('WeCom refused the recipient (fail_list)');
+      return { msgid: sent.msgid };
+    });
+  }
+
+  /**
+   * Writes the send to the ledger, then calls WeCom. A marketing send must also win one of the
+   * contact's cap slots for the day (a unique key per slot), so two instances can never both use the last one.
+   */
+  private async recordedSend(
+    run: StepRun,
+    send: { channel: 'welcome' | 'mass_send' | 'bot'; marketing: boolean; text: string },
+    deliver: () => Promise<{ msgid?: string }>,
+  ): Promise<StepResult> {
+    const { Send } = this.deps.models;
+    const day = localDay(run.now, run.plan.timeZone);
+    const base = { key: run.job.key, targetId: run.enrollment.targetId, day, ...send, state: 'sending' as const, at: run.now };
+    const slots = send.marketing ? this.deps.guardrails.frequencyCapPerDay : 1;
+    let recorded = false;
+    for (let slot = 0; slot < slots && !recorded; slot++) {
+      try {
+        await Send.create(send.marketing ? { ...base, capSlot: `${base.targetId}:${day}:${slot}` } : base);
+        recorded = true;
+      } catch (err) {
+        if (isDuplicateOn(err, 'key')) return this.resume(run, send.channel, deliver);
+        if (!isDuplicateOn(err, 'capSlot')) throw err;
+      }
+    }
+    if (!recorded) return { outcome: 'capped', detail: { capPerDay: slots, day } };
+    return this.deliver(run, deliver);
+  }
+
+  /** The ledger says this job already began a send: finish it without sending twice. */
+  private async resume(run: StepRun, channel: string, deliver: () => Promise<{ msgid?: string }>): Promise<StepResult> {
+    const previous = await this.deps.models.Send.findOne({ key: run.job.key }).lean();
+    if (previous?.state === 'sent') return { outcome: 'sent', detail: { msgid: previous.msgid, resumed: true } };
+    if (previous?.state === 'failed') return { outcome: 'failed', detail: { resumed: true } };
+    // 'sending': the process died during the call. A welcome code is single-use, so WeCom itself refuses a
+    // repeat (41051) — retrying is safe. A mass-send task would be created twice: look for ours first.
+    if (channel === 'mass_send') {
+      const existing = await this.findMassTask(run, previous?.at ?? run.now);
+      if (existing) {
+        await this.deps.models.Send.updateOne({ key: run.job.key }, { $set: { state: 'sent', msgid: existing } });
+        return { outcome: 'sent', detail: { msgid: existing, resumed: true } };
+      }
+    }
+    return this.deliver(run, deliver);
+  }
+
+  private async deliver(run: StepRun, deliver: () => Promise<{ msgid?: string }>): Promise<StepResult> {
+    const { Send } = this.deps.models;
+    try {
+      const { msgid } = await deliver();
+      await Send.updateOne({ key: run.job.key }, { $set: { state: 'sent', msgid: msgid ?? null } });
+      return { outcome: 'sent', detail: msgid ? { msgid } : {} };
+    } catch (err) {
+      const known = knownRefusal(err);
+      if (!known) throw err; // retryable: the ledger stays 'sending' and the retry resumes from it
+      await Send.updateOne({ key: run.job.key }, { $set: { state: 'failed' } });
+      return { outcome: known, detail: { error: err instanceof Error ? err.message : String(err) } };
+    }
+  }
+
+  /** A mass-send task this job created before a crash: same sender and text, created since the send began. */
+  private async findMassTask(run: StepRun, since: Date): Promise<string | null> {
+    const start = Math.floor(since.getTime() / 1000) - 60;
+    const page = await this.deps.client.massSend.getGroupMsgListV2({
+      chat_type: run.enrollment.targetKind === 'group' ? 'group' : 'single',
+      start_time: start,
+      end_time: start + 86_400,
+      ...(run.enrollment.userId ? { creator: run.enrollment.userId } : {}),
+      limit: 100,
+    });
+    const previous = await this.deps.models.Send.findOne({ key: run.job.key }).lean();
+    const match = page.group_msg_list.find((m) => m.text?.content === previous?.text);
+    return match?.msgid ?? null;
+  }
+
+  private async optedOut(externalUserId: string): Promise<boolean> {
+    const optOutId = (await tagIdsByName(this.deps.contacts, [this.deps.guardrails.optOutTag])).get(this.deps.guardrails.optOutTag);
+    return optOutId !== undefined && (await this.deps.contacts.FollowRelation.exists({ externalUserId, tagIds: optOutId })) !== null;
+  }
+
+  private async tag(run: StepRun, add: string[], remove: string[]): Promise<StepResult> {
+    const ids = await tagIdsByName(this.deps.contacts, [...add, ...remove]);
+    const unknown = [...add, ...remove].filter((name) => !ids.has(name));
+    const addIds = add.flatMap((n) => ids.get(n) ?? []);
+    const removeIds = remove.flatMap((n) => ids.get(n) ?? []);
+    const { targetId: externalUserId, userId } = run.enrollment;
+    if (!userId) return { outcome: 'no_relation' };
+    if (addIds.length || removeIds.length) {
+      await this.deps.client.tags.mark({ userid: userId, external_userid: externalUserId, add_tag: addIds, remove_tag: removeIds });
+      const relation = await this.deps.contacts.FollowRelation.findOne({ externalUserId, userId }).lean();
+      const current = new Set(relation?.tagIds ?? []);
+      addIds.forEach((id) => current.add(id));
+      removeIds.forEach((id) => current.delete(id));
+      await this.deps.pool.setFollowTags({ externalUserId, userId, tagIds: [...current], at: run.now, key: `${run.job.key}:tags` });
+    }
+    return { outcome: 'tagged', detail: { added: addIds, removed: removeIds, ...(unknown.length ? { unknownTags: unknown } : {}) } };
+  }
+}
+
+class RefusedByWecom extends Error {}
+
+/** Refusals that retrying cannot change become the job's outcome instead of a retry storm. */
+function knownRefusal(err: unknown): JobOutcome | null {
+  if (err instanceof RefusedByWecom) return 'failed';
+  if (!(err instanceof WecomApiError)) return null;
+  if (err.errcode === 41050) return 'code_expired';
+  if (err.errcode === 41051) return 'chat_started';
+  return err.retryable ? null : 'failed';
+}
+
+function toWecomAttachments(content: SopContent): Attachment[] {
+  return content.attachments.flatMap((a): Attachment[] => {
+    switch (a.type) {
+      case 'link':
+        return [{ msgtype: 'link', link: { title: a.title, url: a.url, ...(a.picUrl ? { picurl: a.picUrl } : {}), ...(a.desc ? { desc: a.desc } : {}) } }];
+      case 'image':
+        return [{ msgtype: 'image', image: { pic_url: a.url } }];
+      case 'miniprogram':
+        // WeCom wants an uploaded pic_media_id for mini-program cards; media upload is not built yet.
+        return [];
+    }
+  });
+}

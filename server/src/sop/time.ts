@@ -1,0 +1,61 @@
+import { CronExpressionParser } from 'cron-parser';
+import { createTask, type ScheduledTask } from 'node-cron';
+import { DateTime } from 'luxon';
+import type { SopDelay } from './templates/schema.ts';
+
+/** When a step with this delay falls due after `from`, in the plan's time zone (stored and returned in UTC). */
+export function applyDelay(from: Date, delay: SopDelay | undefined, timeZone: string): Date {
+  if (!delay) return from;
+  let t = DateTime.fromJSDate(from, { zone: timeZone }).plus({ days: delay.days, hours: delay.hours, minutes: delay.minutes });
+  if (delay.at) {
+    const [hour, minute] = delay.at.split(':').map(Number) as [number, number];
+    t = t.set({ hour, minute, second: 0, millisecond: 0 });
+  }
+  return t.toJSDate();
+}
+
+const minutesOf = (hhmm: string) => {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+};
+
+/**
+ * If `at` falls inside the quiet window (e.g. 22:00–08:00, which wraps midnight), the end of that
+ * window; otherwise null. Customers are not messaged at night; the job waits instead.
+ */
+export function quietUntil(at: Date, quiet: { start: string; end: string }, timeZone: string): Date | null {
+  const local = DateTime.fromJSDate(at, { zone: timeZone });
+  const now = local.hour * 60 + local.minute;
+  const start = minutesOf(quiet.start);
+  const end = minutesOf(quiet.end);
+  if (start === end) return null;
+  const inside = start < end ? now >= start && now < end : now >= start || now < end;
+  if (!inside) return null;
+  const endToday = local.set({ hour: Math.floor(end / 60), minute: end % 60, second: 0, millisecond: 0 });
+  return (endToday > local ? endToday : endToday.plus({ days: 1 })).toJSDate();
+}
+
+/** The calendar day of `at` in the time zone: the unit of the per-contact frequency cap. */
+export function localDay(at: Date, timeZone: string): string {
+  return DateTime.fromJSDate(at, { zone: timeZone }).toISODate() ?? at.toISOString().slice(0, 10);
+}
+
+/**
+ * node-cron keeps every task it creates in a global registry, so one matcher per (expression,
+ * time zone) is made and reused rather than one per tick.
+ */
+const cronTasks = new Map<string, ScheduledTask>();
+export function cronMatcher(expression: string, timeZone: string): Pick<ScheduledTask, 'match'> {
+  const key = `${timeZone}\u0000${expression}`;
+  let task = cronTasks.get(key);
+  if (!task) {
+    task = createTask(expression, () => undefined, { timezone: timeZone });
+    cronTasks.set(key, task);
+  }
+  return task;
+}
+
+/** The first slot of a cron schedule after `from` (node-cron only knows this for a running task). */
+export function nextCronRun(expression: string, timeZone: string, from: Date): Date {
+  return CronExpressionParser.parse(expression, { tz: timeZone, currentDate: from }).next().toDate();
+}

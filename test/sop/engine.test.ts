@@ -1,0 +1,250 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
+import { openTestStore } from '../support/db.ts';
+import { TestClock, buildSop, planFromYaml, type SopHarness } from './harness.ts';
+
+// Monday 2026-11-23 10:00 in Asia/Shanghai.
+const MONDAY_10 = '2026-11-23T02:00:00Z';
+const DAY = 86_400_000;
+
+let store: Awaited<ReturnType<typeof openTestStore>>;
+let sim: WecomSimulator;
+let clock: TestClock;
+let h: SopHarness;
+
+beforeAll(async () => {
+  store = await openTestStore();
+  clock = new TestClock(new Date(MONDAY_10).getTime());
+  sim = await startWecomSimulator({ seed: 'demo', now: clock.ms });
+  h = await buildSop(store.connection, sim, clock);
+});
+afterAll(async () => {
+  await h?.sop.engine.stop();
+  await sim?.close();
+  await store?.dispose();
+});
+beforeEach(async () => {
+  clock.set(MONDAY_10);
+  sim.resetCalls();
+  sim.state.massTasks.clear();
+  await Promise.all([h.sop.models.Plan.deleteMany({ builtIn: false }), h.sop.models.Job.deleteMany({}), h.sop.models.Enrollment.deleteMany({}), h.sop.models.Send.deleteMany({}), h.tasks.deleteMany({})]);
+});
+afterEach(() => h.sop.engine.stop());
+
+const drain = () => h.sop.engine.worker.drain();
+const contactNamed = async (name: string) => (await h.contacts.Contact.findOne({ name }).lean())!;
+const relationOf = async (externalUserId: string) => (await h.contacts.FollowRelation.findOne({ externalUserId }).lean())!;
+/** Mass-send tasks WeCom really created (the call log also holds calls it refused, e.g. for an expired token). */
+const massSends = () => [...sim.state.massTasks.values()];
+const jobsOf = (targetId: string) => h.sop.models.Job.find({ targetId }).sort({ dueAt: 1, createdAt: 1 }).lean();
+
+describe('welcome inside WeCom’s 20-second window', () => {
+  it('sends the built-in 新客欢迎 once, even when the add event is delivered twice', async () => {
+    const scan = sim.scanChannelQr({ customer: { name: '周小姐' }, userid: 'lina', state: 'referral' });
+    await h.pool.upsertFromWecom({ externalUserId: scan.contact.externalUserid, name: '周小姐', type: 1, follows: [{ userId: 'lina', addedAt: clock.now(), tagIds: [] }] }, clock.now());
+    const event = { externalUserId: scan.contact.externalUserid, userId: 'lina', state: 'referral', welcomeCode: scan.welcomeCode!, at: clock.now() };
+    await h.sop.engine.onContactAdded(event);
+    await h.sop.engine.onContactAdded(event);
+    await drain();
+    const sends = sim.calls('/externalcontact/send_welcome_msg');
+    expect(sends).toHaveLength(1);
+    expect(sends[0]!.body).toMatchObject({ welcome_code: scan.welcomeCode, text: { content: expect.stringContaining('周小姐') } });
+    const firstStep = h.sop.templates.find((t) => t.id === 'welcome')!.steps[0]!.id;
+    expect((await jobsOf(scan.contact.externalUserid))[0]).toMatchObject({ stepId: firstStep, status: 'done', outcome: 'sent' });
+  });
+
+  it('records an expired welcome code as an outcome instead of retrying', async () => {
+    const scan = sim.scanChannelQr({ customer: { name: '钱先生' }, userid: 'lina' });
+    await h.sop.engine.onContactAdded({ externalUserId: scan.contact.externalUserid, userId: 'lina', state: null, welcomeCode: scan.welcomeCode!, at: clock.now() });
+    clock.advance(25_000); // past the code's 20 s
+    await drain();
+    const [welcome] = await jobsOf(scan.contact.externalUserid);
+    expect(welcome).toMatchObject({ status: 'done', outcome: 'code_expired', attempts: 1 });
+  });
+});
+
+const JOURNEY = `
+id: journey-test
+name: 测试旅程
+trigger: { type: contact_tagged, tag: A类-高意向 }
+steps:
+  - id: d1
+    type: mass_send
+    after: { days: 1, at: "10:00" }
+    content: { text: "{{name}}您好，这是第一天的资料" }
+  - id: check
+    type: branch
+    after: { days: 2 }
+    if: { replied: true }
+    then: call
+    else: nudge
+  - id: nudge
+    type: mass_send
+    content: { text: "{{name}}，想听听您的想法" }
+  - id: call
+    type: rep_task
+    after: { days: 4 }
+    title: 电话回访
+`;
+
+describe('a multi-day journey with a controllable clock', () => {
+  it('advances day by day, branches on replies and ends with a rep task', async () => {
+    await planFromYaml(h.sop, JOURNEY);
+    const chen = await contactNamed('陈静');
+    const relation = await relationOf(chen.externalUserId);
+    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+
+    expect(await drain()).toBe(0); // day 1 10:00 is tomorrow
+    clock.set('2026-11-24T02:00:00Z');
+    expect(await drain()).toBe(1);
+    expect(massSends()).toEqual([
+      expect.objectContaining({ chatType: 'single', creator: 'zhangwei', text: { content: '陈静-云帆科技-CTO您好，这是第一天的资料' } }),
+    ]);
+    expect(massSends()[0]!.deliveries).toEqual([expect.objectContaining({ externalUserid: chen.externalUserId })]);
+
+    clock.advance(2 * DAY);
+    expect(await drain()).toBe(2); // the branch, then the nudge it chose (no reply)
+    expect(massSends()).toHaveLength(2);
+    clock.advance(4 * DAY);
+    expect(await drain()).toBe(1);
+
+    const jobs = await jobsOf(chen.externalUserId);
+    expect(jobs.map((j) => [j.stepId, j.outcome])).toEqual([
+      ['d1', 'sent'],
+      ['check', 'branched'],
+      ['nudge', 'sent'],
+      ['call', 'task_created'],
+    ]);
+    expect(await h.tasks.findOne({ externalUserId: chen.externalUserId }).lean()).toMatchObject({ title: '电话回访', userId: 'zhangwei', status: 'open' });
+    expect(await h.sop.models.Enrollment.findOne({ targetId: chen.externalUserId }).lean()).toMatchObject({ status: 'completed' });
+  });
+
+  it('takes the other branch when the customer replied', async () => {
+    await planFromYaml(h.sop, JOURNEY);
+    const sun = await contactNamed('孙丽');
+    const relation = await relationOf(sun.externalUserId);
+    await h.sop.engine.onContactTagged({ externalUserId: sun.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    clock.advance(DAY);
+    await drain();
+    await h.pool.addTimeline({ externalUserId: sun.externalUserId, at: clock.now(), kind: 'message_in', key: 'reply-1' });
+    clock.advance(2 * DAY);
+    await drain();
+    expect((await jobsOf(sun.externalUserId)).map((j) => j.stepId)).toEqual(['d1', 'check', 'call']);
+  });
+});
+
+describe('guardrails', () => {
+  const NOW_SEND = (id: string) => `
+id: ${id}
+name: 即时推送 ${id}
+trigger: { type: contact_tagged, tag: A类-高意向 }
+quietHours: { start: "22:00", end: "08:00" }
+steps:
+  - id: push
+    type: mass_send
+    content: { text: "今日优惠 ${id}" }
+`;
+  const enrolChen = async () => {
+    const chen = await contactNamed('陈静');
+    const relation = await relationOf(chen.externalUserId);
+    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    return chen.externalUserId;
+  };
+
+  it('holds a message due in quiet hours until they end', async () => {
+    await planFromYaml(h.sop, NOW_SEND('quiet'));
+    clock.set('2026-11-23T15:00:00Z'); // 23:00 in Shanghai
+    const id = await enrolChen();
+    await drain();
+    expect(massSends()).toHaveLength(0);
+    const [waiting] = await jobsOf(id);
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0, runAt: new Date('2026-11-24T00:00:00Z') }); // 08:00 local
+    clock.set('2026-11-24T00:00:00Z');
+    await drain();
+    expect(massSends()).toHaveLength(1);
+  });
+
+  it('caps marketing at one message per contact per day across plans', async () => {
+    await planFromYaml(h.sop, NOW_SEND('first'));
+    await planFromYaml(h.sop, NOW_SEND('second'));
+    const id = await enrolChen();
+    await drain();
+    expect(massSends()).toHaveLength(1);
+    expect((await jobsOf(id)).map((j) => j.outcome).sort()).toEqual(['capped', 'sent']);
+  });
+
+  it('sends no marketing to a contact carrying the opt-out tag', async () => {
+    await h.contacts.Tag.updateOne({ tagId: 'optout' }, { $set: { name: '拒收营销', groupId: 'g', groupName: '偏好' } }, { upsert: true });
+    const chen = await contactNamed('陈静');
+    await h.contacts.FollowRelation.updateOne({ externalUserId: chen.externalUserId }, { $addToSet: { tagIds: 'optout' } });
+    await planFromYaml(h.sop, NOW_SEND('optout'));
+    await enrolChen();
+    await drain();
+    expect(massSends()).toHaveLength(0);
+    expect((await jobsOf(chen.externalUserId))[0]).toMatchObject({ outcome: 'opted_out' });
+    await h.contacts.FollowRelation.updateOne({ externalUserId: chen.externalUserId }, { $pull: { tagIds: 'optout' } });
+  });
+});
+
+describe('weekly group push', () => {
+  it('fires once per occurrence for every group, however often the schedule is ticked', async () => {
+    const template = h.sop.templates.find((t) => t.id === 'group-weekly')!;
+    clock.set('2026-11-23T01:50:00Z'); // Monday 09:50
+    await h.sop.models.Plan.create({ name: template.name, templateId: template.id, template, timeZone: 'Asia/Shanghai', enabled: true });
+    await h.sop.engine.tick();
+    expect(await h.sop.models.Job.countDocuments()).toBe(0);
+    clock.set('2026-11-23T02:00:30Z'); // 10:00:30
+    await h.sop.engine.tick();
+    await h.sop.engine.tick();
+    clock.set('2026-11-23T02:05:00Z');
+    await h.sop.engine.tick();
+    expect(await h.sop.models.Job.countDocuments({ stepId: 'monday-digest' })).toBe(2);
+    await drain();
+    const groupSends = massSends().filter((t) => t.chatType === 'group');
+    expect(groupSends).toHaveLength(2);
+    clock.set('2026-11-30T02:00:00Z'); // the next Monday
+    await h.sop.engine.tick();
+    expect(await h.sop.models.Job.countDocuments({ stepId: 'monday-digest' })).toBe(4);
+  });
+});
+
+describe('crash safety', () => {
+  const PUSH = `
+id: crash-push
+name: 崩溃测试
+trigger: { type: contact_tagged, tag: A类-高意向 }
+steps:
+  - id: push
+    type: mass_send
+    content: { text: "只发一次" }
+`;
+
+  it('resumes a job whose worker died after claiming it, and sends once', async () => {
+    await planFromYaml(h.sop, PUSH);
+    const chen = await contactNamed('陈静');
+    const relation = await relationOf(chen.externalUserId);
+    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    // The "crash": another worker claimed the job and vanished before sending.
+    await h.sop.models.Job.updateOne({}, { $set: { status: 'running', runAt: null, leaseOwner: 'dead', leaseUntil: new Date(clock.ms() + 60_000), attempts: 1 } });
+    expect(await drain()).toBe(0); // still leased
+    clock.advance(61_000);
+    expect(await drain()).toBe(1);
+    expect(massSends()).toHaveLength(1);
+  });
+
+  it('does not send again when the crash came after WeCom had already taken the send', async () => {
+    await planFromYaml(h.sop, PUSH);
+    const chen = await contactNamed('陈静');
+    const relation = await relationOf(chen.externalUserId);
+    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    await drain();
+    expect(massSends()).toHaveLength(1);
+    // Rewind our side to "call in flight": the ledger says sending, the job is runnable again.
+    await h.sop.models.Send.updateOne({}, { $set: { state: 'sending', msgid: null } });
+    await h.sop.models.Job.updateOne({}, { $set: { status: 'pending', runAt: clock.now(), outcome: null } });
+    await h.sop.models.Enrollment.updateOne({}, { $set: { status: 'active' } });
+    await drain();
+    expect(massSends()).toHaveLength(1);
+    expect((await jobsOf(chen.externalUserId))[0]).toMatchObject({ outcome: 'sent', detail: { resumed: true } });
+  });
+});
