@@ -54,6 +54,12 @@ describe('the composed system in demo mode', () => {
     );
     const douyin = await system!.store.connection.db!.collection('tags').findOne({ name: '抖音' });
     expect(relation.tagIds).toContain(douyin!.tagId);
+    // …and the built-in welcome plan answered inside WeCom's 20-second window, once.
+    const welcome = await eventually(
+      async () => system!.simulator!.calls('/externalcontact/send_welcome_msg').find((c) => (c.body as { welcome_code?: string }).welcome_code === scan.welcomeCode),
+      'welcome sent',
+    );
+    expect((welcome.body as { text: { content: string } }).text.content).toContain('新客户');
   });
 
   it('serves /metrics with callback and WeCom API counters', async () => {

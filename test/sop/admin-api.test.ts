@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
+import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
+import { openTestStore } from '../support/db.ts';
+import { TestClock, buildSop, type SopHarness } from './harness.ts';
+
+const TOKEN = 'sop-admin-token-0123456789';
+let store: Awaited<ReturnType<typeof openTestStore>>;
+let sim: WecomSimulator;
+let h: SopHarness;
+let http: RunningHttpServer;
+let base: string;
+
+beforeAll(async () => {
+  store = await openTestStore();
+  const clock = new TestClock(new Date('2026-11-23T13:30:00Z').getTime()); // 21:30 in Shanghai
+  sim = await startWecomSimulator({ seed: 'demo' });
+  h = await buildSop(store.connection, sim, clock);
+  const app = createApp({ logger: createLogger({ level: 'silent' }), metrics: createMetrics(), health: new Health(), bodyLimitKb: 64, modules: [h.sop.http] });
+  http = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${http.port}/api/admin/sop`;
+});
+
+afterAll(async () => {
+  await http?.close(1_000);
+  await sim?.close();
+  await store?.dispose();
+});
+
+async function call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+type PlanView = { id: string; name: string; enabled: boolean; nextRun: string | null; builtIn: boolean };
+
+describe('SOP operator API', () => {
+  it('refuses requests without the admin token', async () => {
+    expect((await fetch(`${base}/plans`)).status).toBe(401);
+  });
+
+  it('lists the shipped templates, and the built-in welcome plan', async () => {
+    const templates = await call<{ templates: Array<{ id: string }>; errors: unknown[] }>('GET', '/templates');
+    expect(templates.body.templates.map((t) => t.id).sort()).toEqual(['event-invite', 'group-weekly', 'nurture-7d', 'renewal', 'welcome', 'winback']);
+    expect(templates.body.errors).toEqual([]);
+    const plans = await call<{ plans: PlanView[] }>('GET', '/plans');
+    expect(plans.body.plans).toEqual([expect.objectContaining({ builtIn: true, enabled: true, name: expect.stringContaining('新客欢迎') })]);
+  });
+
+  it('creates a plan from a template, previews its audience, dry-runs it, and switches it on', async () => {
+    const created = await call<{ plan: PlanView }>('POST', '/plans', { name: '高意向客户培育', templateId: 'nurture-7d', audience: { tags: ['A类-高意向'] } });
+    expect(created.status).toBe(201);
+    const id = created.body.plan.id;
+    expect(created.body.plan.enabled).toBe(false);
+
+    const audience = await call<{ count: number; sample: Array<{ id: string; userId: string }> }>('GET', `/plans/${id}/audience`);
+    expect(audience.body.count).toBe(3); // 陈静, 孙丽, 黄婷 carry A类-高意向 in the demo corp
+
+    const dry = await call<{ runs: Array<{ target: { id: string }; steps: Array<{ stepId: string; text?: string; sendsAt: string; dueAt: string; notes: string[] }> }> }>('POST', `/plans/${id}/dry-run`);
+    expect(dry.body.runs).toHaveLength(3);
+    const first = dry.body.runs[0]!.steps[0]!;
+    expect(first.text).toBeTruthy();
+    expect(first.text).not.toMatch(/\{\{/);
+    expect(await h.sop.models.Job.countDocuments()).toBe(0); // a dry run stores nothing
+
+    const enabled = await call<{ plan: PlanView }>('POST', `/plans/${id}/enable`);
+    expect(enabled.body.plan.enabled).toBe(true);
+    const patched = await call<{ plan: PlanView }>('PATCH', `/plans/${id}`, { name: '高意向客户培育（新）' });
+    expect(patched.body.plan.name).toBe('高意向客户培育（新）');
+  });
+
+  it('shows the next run of a schedule plan', async () => {
+    const created = await call<{ plan: PlanView }>('POST', '/plans', { name: '周推', templateId: 'group-weekly', enabled: true });
+    expect(created.body.plan.nextRun).toBe('2026-11-30T02:00:00.000Z'); // next Monday 10:00 Shanghai (the clock is Monday 21:30)
+    const dry = await call<{ runs: Array<{ steps: Array<{ notes: string[] }> }> }>('POST', `/plans/${created.body.plan.id}/dry-run`);
+    expect(dry.body.runs).toHaveLength(2); // the demo corp's two groups
+  });
+
+  it('names the field in every invalid request', async () => {
+    const unknownTemplate = await call<{ message: string }>('POST', '/plans', { name: 'x', templateId: 'nope' });
+    expect(unknownTemplate.status).toBe(400);
+    expect(unknownTemplate.body.message).toMatch(/^templateId: no template "nope"/);
+    const badBody = await call<{ issues: Array<{ path: string }> }>('POST', '/plans', { name: '', templateId: 'welcome', extra: 1 });
+    expect(badBody.status).toBe(400);
+    expect(badBody.body.issues.map((i) => i.path).sort()).toEqual(['', 'name']);
+    const badZone = await call<{ issues: Array<{ path: string }> }>('POST', '/plans', { name: 'x', templateId: 'welcome', timeZone: 'Mars/Base' });
+    expect(badZone.body.issues[0]?.path).toBe('timeZone');
+    expect((await call('GET', '/plans/not-an-id')).status).toBe(400);
+    expect((await call('GET', '/plans/0123456789abcdef01234567')).status).toBe(404);
+    expect((await call('GET', '/plans/0123456789abcdef01234567/jobs?limit=5000')).status).toBe(404);
+  });
+
+  it('deletes a plan and cancels its pending jobs', async () => {
+    const created = await call<{ plan: PlanView }>('POST', '/plans', { name: '临时', templateId: 'renewal', enabled: true });
+    const id = created.body.plan.id;
+    const plan = (await h.sop.models.Plan.findById(id))!;
+    const chen = (await h.contacts.Contact.findOne({ name: '陈静' }).lean())!;
+    await h.sop.engine.enrol(plan, { kind: 'contact', id: chen.externalUserId, userId: 'zhangwei' }, 'manual');
+    const jobs = await call<{ jobs: Array<{ status: string }> }>('GET', `/plans/${id}/jobs?status=pending`);
+    expect(jobs.body.jobs).toHaveLength(1);
+    const deleted = await call<{ cancelledJobs: number }>('DELETE', `/plans/${id}`);
+    expect(deleted.body.cancelledJobs).toBe(1);
+    expect((await call('GET', `/plans/${id}`)).status).toBe(404);
+    const history = await call<{ jobs: Array<{ outcome: string }> }>('GET', `/contacts/${chen.externalUserId}/jobs`);
+    expect(history.body.jobs.map((j) => j.outcome)).toContain('plan_disabled');
+  });
+});
