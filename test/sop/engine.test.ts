@@ -186,6 +186,33 @@ steps:
   });
 });
 
+describe('mass-send confirmation', () => {
+  it('reads back whether the rep confirmed the task in WeCom', async () => {
+    await planFromYaml(h.sop, `
+id: confirm-push
+name: 确认测试
+trigger: { type: contact_tagged, tag: A类-高意向 }
+quietHours: { start: "00:00", end: "00:00" }
+steps:
+  - id: push
+    type: mass_send
+    content: { text: "待确认的群发" }
+`);
+    const chen = await contactNamed('陈静');
+    const relation = await relationOf(chen.externalUserId);
+    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    await drain();
+    const send = (await h.sop.models.Send.findOne({ targetId: chen.externalUserId }).lean())!;
+    expect(send).toMatchObject({ state: 'sent', delivery: 'pending', sender: 'zhangwei' });
+
+    await h.sop.engine.tick();
+    expect(await h.sop.models.Send.findOne({ _id: send._id }).lean()).toMatchObject({ delivery: 'pending' });
+    sim.state.confirmMassSend(send.msgid!, 'zhangwei'); // the rep taps 发送 in the client
+    await h.sop.engine.tick();
+    expect(await h.sop.models.Send.findOne({ _id: send._id }).lean()).toMatchObject({ delivery: 'delivered', deliveredAt: expect.any(Date) });
+  });
+});
+
 describe('weekly group push', () => {
   it('fires once per occurrence for every group, however often the schedule is ticked', async () => {
     const template = h.sop.templates.find((t) => t.id === 'group-weekly')!;

@@ -1,4 +1,4 @@
-import type { HydratedDocument } from 'mongoose';
+import mongoose, { type HydratedDocument } from 'mongoose';
 import { z } from 'zod';
 import { requireAdmin, type AppContext, type HttpModule } from '../http/index.ts';
 import type { SopEngine } from './engine.ts';
@@ -169,8 +169,12 @@ export function sopAdminModule(deps: SopAdminDeps): HttpModule {
   };
 }
 
-function listJobs(models: SopModels, filter: Record<string, unknown>, limit: number) {
-  return models.Job.find(filter, { __v: 0, leaseOwner: 0 }).sort({ dueAt: -1 }).limit(limit).lean();
+/** Jobs, newest first, each with its send (and, for mass sends, whether the rep confirmed it). */
+async function listJobs(models: SopModels, filter: Record<string, unknown>, limit: number) {
+  const jobs = await models.Job.find(filter, { __v: 0, leaseOwner: 0 }).sort({ dueAt: -1 }).limit(limit).lean();
+  const sends = await models.Send.find({ key: mongoose.trusted({ $in: jobs.map((j) => j.key) }) }, { _id: 0, key: 1, state: 1, msgid: 1, delivery: 1, deliveredAt: 1 }).lean();
+  const byKey = new Map(sends.map((s) => [s.key, s]));
+  return jobs.map((job) => ({ ...job, send: byKey.get(job.key) ?? null }));
 }
 
 /** The next calendar slot of a schedule plan; event-triggered plans run when their event happens. */

@@ -9,6 +9,7 @@ import { conditionHolds, tagIdsByName } from './conditions.ts';
 import type { Enrollment, Plan, SopJob } from './models.ts';
 import { StepRunner, type StepDeps } from './steps.ts';
 import { applyDelay, cronMatcher } from './time.ts';
+import { trackMassSends } from './tracking.ts';
 import type { SopStep } from './templates/schema.ts';
 
 export interface EngineOptions extends StepDeps {
@@ -39,6 +40,7 @@ export class SopEngine {
   private readonly now: () => Date;
   private readonly log: Logger;
   private readonly outcomes: Counter<'plan' | 'step' | 'outcome'>;
+  private readonly deliveries: Counter<'status'>;
   private ticker: ScheduledTask | undefined;
 
   constructor(private readonly opts: EngineOptions) {
@@ -49,6 +51,12 @@ export class SopEngine {
       name: 'sop_jobs_total',
       help: 'SOP step jobs finished, by plan, step and outcome (sent, capped, opted_out, failed...)',
       labelNames: ['plan', 'step', 'outcome'],
+      registers: [opts.metrics.registry],
+    });
+    this.deliveries = new Counter({
+      name: 'sop_mass_send_checks_total',
+      help: 'Mass-send tasks read back from WeCom, by what the rep did (delivered, pending, not_friend, already_received)',
+      labelNames: ['status'],
       registers: [opts.metrics.registry],
     });
     this.worker = new QueueWorker<SopJob>({
@@ -134,6 +142,8 @@ export class SopEngine {
     for (const plan of await this.enabledPlans('schedule')) await this.runSchedule(plan, now);
     for (const plan of await this.enabledPlans('contact_silent')) await this.enrolSilent(plan, now);
     this.worker.kick();
+    const tracked = await trackMassSends({ models: this.opts.models, client: this.opts.client, now });
+    for (const [status, n] of Object.entries(tracked)) this.deliveries.inc({ status }, n);
   }
 
   // --- enrolment and jobs ----------------------------------------------------------------------

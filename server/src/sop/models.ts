@@ -124,10 +124,17 @@ const sendSchema = new Schema(
     text: { type: String, default: '' },
     /** `${targetId}:${day}:${n}` for marketing sends: one of the contact's N slots for that day. */
     capSlot: { type: String },
+    /** The rep a mass-send task was created for (who must confirm it in the client). */
+    sender: { type: String, default: null },
+    /** Mass sends: what WeCom reports after the task was created — the rep confirmed it, or why not. */
+    delivery: { type: String, enum: ['pending', 'delivered', 'not_friend', 'already_received', null], default: null },
+    deliveredAt: { type: Date, default: null },
+    checkedAt: { type: Date, default: null },
   },
   { timestamps: true },
 );
 sendSchema.index({ targetId: 1, day: 1 });
+sendSchema.index({ delivery: 1, checkedAt: 1 });
 sendSchema.index({ capSlot: 1 }, { unique: true, partialFilterExpression: { capSlot: { $type: 'string' } } });
 
 export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template'> & { template: SopTemplate };

@@ -170,7 +170,7 @@ export class StepRunner {
         ...(message.attachments.length ? { attachments: message.attachments } : {}),
       });
       if (sent.fail_list.includes(enrollment.targetId)) throw new RefusedByWecom('WeCom refused the recipient (fail_list)');
-      return { msgid: sent.msgid };
+      return { msgid: sent.msgid, awaitsConfirmation: true };
     });
   }
 
@@ -181,11 +181,19 @@ export class StepRunner {
   private async recordedSend(
     run: StepRun,
     send: { channel: 'welcome' | 'mass_send' | 'bot'; marketing: boolean; text: string },
-    deliver: () => Promise<{ msgid?: string }>,
+    deliver: () => Promise<Delivered>,
   ): Promise<StepResult> {
     const { Send } = this.deps.models;
     const day = localDay(run.now, run.plan.timeZone);
-    const base = { key: run.job.key, targetId: run.enrollment.targetId, day, ...send, state: 'sending' as const, at: run.now };
+    const base = {
+      key: run.job.key,
+      targetId: run.enrollment.targetId,
+      day,
+      ...send,
+      state: 'sending' as const,
+      at: run.now,
+      sender: run.enrollment.userId ?? null,
+    };
     const slots = send.marketing ? this.deps.guardrails.frequencyCapPerDay : 1;
     let recorded = false;
     for (let slot = 0; slot < slots && !recorded; slot++) {
@@ -202,7 +210,7 @@ export class StepRunner {
   }
 
   /** The ledger says this job already began a send: finish it without sending twice. */
-  private async resume(run: StepRun, channel: string, deliver: () => Promise<{ msgid?: string }>): Promise<StepResult> {
+  private async resume(run: StepRun, channel: string, deliver: () => Promise<Delivered>): Promise<StepResult> {
     const previous = await this.deps.models.Send.findOne({ key: run.job.key }).lean();
     if (previous?.state === 'sent') return { outcome: 'sent', detail: { msgid: previous.msgid, resumed: true } };
     if (previous?.state === 'failed') return { outcome: 'failed', detail: { resumed: true } };
@@ -211,18 +219,21 @@ export class StepRunner {
     if (channel === 'mass_send') {
       const existing = await this.findMassTask(run, previous?.at ?? run.now);
       if (existing) {
-        await this.deps.models.Send.updateOne({ key: run.job.key }, { $set: { state: 'sent', msgid: existing } });
+        await this.deps.models.Send.updateOne({ key: run.job.key }, { $set: { state: 'sent', msgid: existing, delivery: 'pending' } });
         return { outcome: 'sent', detail: { msgid: existing, resumed: true } };
       }
     }
     return this.deliver(run, deliver);
   }
 
-  private async deliver(run: StepRun, deliver: () => Promise<{ msgid?: string }>): Promise<StepResult> {
+  private async deliver(run: StepRun, deliver: () => Promise<Delivered>): Promise<StepResult> {
     const { Send } = this.deps.models;
     try {
-      const { msgid } = await deliver();
-      await Send.updateOne({ key: run.job.key }, { $set: { state: 'sent', msgid: msgid ?? null } });
+      const { msgid, awaitsConfirmation } = await deliver();
+      await Send.updateOne(
+        { key: run.job.key },
+        { $set: { state: 'sent', msgid: msgid ?? null, ...(awaitsConfirmation ? { delivery: 'pending' } : {}) } },
+      );
       return { outcome: 'sent', detail: msgid ? { msgid } : {} };
     } catch (err) {
       const known = knownRefusal(err);
@@ -272,6 +283,12 @@ export class StepRunner {
 }
 
 class RefusedByWecom extends Error {}
+
+/** What a channel reports back: a mass send only creates a task the rep still has to confirm. */
+interface Delivered {
+  msgid?: string;
+  awaitsConfirmation?: boolean;
+}
 
 /** Refusals that retrying cannot change become the job's outcome instead of a retry storm. */
 function knownRefusal(err: unknown): JobOutcome | null {
