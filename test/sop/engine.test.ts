@@ -1,3 +1,4 @@
+import mongoose from 'mongoose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 import { openTestStore } from '../support/db.ts';
@@ -210,6 +211,69 @@ steps:
     sim.state.confirmMassSend(send.msgid!, 'zhangwei'); // the rep taps 发送 in the client
     await h.sop.engine.tick();
     expect(await h.sop.models.Send.findOne({ _id: send._id }).lean()).toMatchObject({ delivery: 'delivered', deliveredAt: expect.any(Date) });
+  });
+});
+
+describe('other triggers and catch-up', () => {
+  it('enrols a contact silent for N days once per silent spell (沉睡唤醒)', async () => {
+    const template = h.sop.templates.find((t) => t.id === 'winback')!;
+    await h.sop.models.Plan.create({ name: template.name, templateId: template.id, template, timeZone: 'Asia/Shanghai', enabled: true });
+    const zheng = await contactNamed('郑浩');
+    await h.contacts.Contact.updateOne({ externalUserId: zheng.externalUserId }, { $set: { lastActivityAt: new Date(clock.ms() - 40 * DAY) } });
+    await h.contacts.Contact.updateMany({ externalUserId: mongoose.trusted({ $ne: zheng.externalUserId }) }, { $set: { lastActivityAt: clock.now() } });
+    await h.sop.engine.tick();
+    await h.sop.engine.tick();
+    const enrolments = await h.sop.models.Enrollment.find({}).lean();
+    expect(enrolments.map((e) => e.targetId)).toEqual([zheng.externalUserId]);
+  });
+
+  it('enrols on an order and stops a win-back journey once the customer buys', async () => {
+    await planFromYaml(h.sop, `
+id: after-order
+name: 下单关怀
+trigger: { type: order_placed }
+exitWhen: { bought: true }
+quietHours: { start: "00:00", end: "00:00" }
+steps:
+  - id: thanks
+    type: rep_task
+    title: 感谢下单
+  - id: later
+    type: mass_send
+    after: { days: 2 }
+    content: { text: "使用得怎么样？" }
+`);
+    const lin = await contactNamed('林涛');
+    await h.sop.engine.onOrderPlaced({ externalUserId: lin.externalUserId, orderId: 'o-1' });
+    await drain();
+    expect(await h.tasks.countDocuments({ externalUserId: lin.externalUserId, title: '感谢下单' })).toBe(1);
+    // A (second) purchase after enrolment meets exitWhen: the journey stops before its next step.
+    await h.pool.addTimeline({ externalUserId: lin.externalUserId, at: new Date(clock.ms() + 1), kind: 'order_paid', key: 'o-2' });
+    clock.advance(2 * DAY);
+    await drain();
+    expect((await jobsOf(lin.externalUserId)).map((j) => j.outcome)).toEqual(['task_created', 'exited']);
+    expect(massSends()).toHaveLength(0);
+  });
+
+  it('skips a job that came due too long ago when the template says so', async () => {
+    await planFromYaml(h.sop, `
+id: late-push
+name: 过期不补
+trigger: { type: contact_tagged, tag: A类-高意向 }
+quietHours: { start: "00:00", end: "00:00" }
+catchUp: { policy: skip, maxLatenessHours: 6 }
+steps:
+  - id: push
+    type: mass_send
+    content: { text: "今日限时" }
+`);
+    const chen = await contactNamed('陈静');
+    const relation = await relationOf(chen.externalUserId);
+    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    clock.advance(7 * 3_600_000); // the server was down for 7 hours
+    await drain();
+    expect((await jobsOf(chen.externalUserId))[0]).toMatchObject({ outcome: 'skipped_late' });
+    expect(massSends()).toHaveLength(0);
   });
 });
 
