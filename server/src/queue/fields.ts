@@ -24,6 +24,11 @@ export const workFieldsDefinition = {
   finishedAt: { type: Date, default: null },
 } as const;
 
+/** The work fields of a new pending item, for code that inserts through the driver rather than mongoose. */
+export function workFieldsFor(runAt: Date): WorkFields {
+  return { status: 'pending', attempts: 0, runAt, leaseOwner: null, leaseUntil: null, lastError: null, finishedAt: null };
+}
+
 /**
  * Adds the work fields and their indexes to a module's schema. `runAt` is set only while an item
  * waits and `leaseUntil` only while it runs, so each claim query is a range on one single-field
