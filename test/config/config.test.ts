@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     expect(config.timeZone).toBe('Asia/Shanghai');
     expect(config.logLevel).toBe('info');
     expect(config.dataDir).toBe(path.resolve('data'));
-    expect(config.store).toEqual({ kind: 'embedded', port: 0, dbPath: path.resolve('data', 'db'), fsync: 'batch' });
+    expect(config.store).toEqual({ kind: 'embedded', port: 0, dbPath: path.resolve('data', 'db'), fsync: 'batch', thread: true });
     expect(config.bot.puppet).toBe('wechaty-puppet-wechat4u');
     expect(config.generatedSecrets).toEqual(['ADMIN_TOKEN', 'SESSION_SECRET']);
     expect(config.sessionSecret.length).toBeGreaterThanOrEqual(32);

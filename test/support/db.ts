@@ -11,7 +11,7 @@ export async function openTestStore(): Promise<Store & { dispose(): Promise<void
   const logger = createLogger({ level: 'silent' });
   const store = external
     ? await openStore({ kind: 'external', uri: withDatabase(external, `test_${randomUUID().slice(0, 8)}`) }, logger)
-    : await openStore({ kind: 'embedded', port: 0, dbPath: null, fsync: 'never' }, logger);
+    : await openStore({ kind: 'embedded', port: 0, dbPath: null, fsync: 'never', thread: false }, logger);
   return {
     ...store,
     async dispose() {

@@ -23,7 +23,14 @@ export interface Config {
   timeZone: string;
   store:
     | { kind: 'external'; uri: string }
-    | { kind: 'embedded'; port: number; dbPath: string | null; fsync: Env['EMBEDDED_MONGO_FSYNC'] };
+    | {
+        kind: 'embedded';
+        port: number;
+        dbPath: string | null;
+        fsync: Env['EMBEDDED_MONGO_FSYNC'];
+        /** Run the store on a worker thread (its own core) rather than on the application's event loop. */
+        thread: boolean;
+      };
   /** Null in demo mode; later the simulator provides an equivalent config. */
   wecom: WecomConfig | null;
   bot: { enabled: boolean; puppet: string; puppetToken: string | undefined };
@@ -102,6 +109,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
             port: env.EMBEDDED_MONGO_PORT,
             dbPath: path.join(dataDir, 'db'),
             fsync: env.EMBEDDED_MONGO_FSYNC,
+            thread: env.EMBEDDED_MONGO_THREAD,
           },
     wecom: demoMode
       ? null

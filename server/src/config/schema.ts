@@ -76,6 +76,7 @@ export const envSchema = z.object({
       .optional(),
   ),
   EMBEDDED_MONGO_PORT: port(0),
+  EMBEDDED_MONGO_THREAD: booleanFlag(true),
   EMBEDDED_MONGO_FSYNC: z.preprocess(blankAsUndefined, z.enum(['always', 'batch', 'never']).default('batch')),
 
   WECOM_CORP_ID: optionalString,

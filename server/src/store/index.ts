@@ -1,7 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Config } from '../config/index.ts';
 import type { HealthProbe, Logger } from '../observability/index.ts';
-import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/index.ts';
+import { startEmbeddedMongo, startEmbeddedMongoThread, type EmbeddedMongo } from './embedded/index.ts';
 
 export interface Store {
   kind: 'embedded' | 'external';
@@ -23,14 +23,14 @@ export async function openStore(config: Config['store'], logger: Logger): Promis
   let embedded: EmbeddedMongo | null = null;
   let uri: string;
   if (config.kind === 'embedded') {
-    embedded = await startEmbeddedMongo({
+    embedded = await (config.thread ? startEmbeddedMongoThread : startEmbeddedMongo)({
       port: config.port,
       dbPath: config.dbPath,
       fsync: config.fsync,
       log: (level, msg, fields) => log[level](fields ?? {}, msg),
     });
     uri = `${embedded.uri}/${EMBEDDED_DB}`;
-    log.info({ uri, dbPath: config.dbPath }, 'embedded MongoDB-compatible store started');
+    log.info({ uri, dbPath: config.dbPath, thread: config.thread }, 'embedded MongoDB-compatible store started');
   } else {
     uri = config.uri;
   }

@@ -65,3 +65,4 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
     },
   };
 }
+export { startEmbeddedMongoThread } from './thread-host.ts';
