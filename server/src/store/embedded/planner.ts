@@ -1,10 +1,13 @@
 /**
- * Chooses how to fetch candidate records for a filter: hash lookups for equality/$in on every field of
- * an index, a sorted range scan on an index's leading field, an index walk to serve a sort, or a
- * collection scan. Candidates are always re-checked against the full filter by the caller.
+ * Chooses how to fetch candidate records for a filter, as mongod does: for each index, the longest
+ * prefix of its fields with equality/$in bounds, then at most one range on the next field, scanned
+ * within those bounds (a hash lookup when equality covers every field); else an index walk to serve a
+ * sort, or a collection scan. Candidates are always re-checked against the full filter by the caller
+ * unless the plan says it is exact.
  */
 import type { Document } from 'bson';
 import { compareValues, typeRank } from './bson-order.ts';
+import { tupleHash } from './indexes.ts';
 import type { Index, IndexEntry } from './indexes.ts';
 import type { DocRecord, SortSpec } from './query.ts';
 import { isPlainObject } from './values.ts';
@@ -22,14 +25,16 @@ export interface Plan {
   /** True when every candidate matches the whole filter, so re-checking it can be skipped. */
   exact?: boolean;
   /** For explain-ish logging and tests. */
-  kind: 'ixEq' | 'ixRange' | 'ixSort' | 'collScan';
+  kind: 'ixEq' | 'ixPrefix' | 'ixRange' | 'ixSort' | 'collScan';
   index?: string;
 }
 
 const MAX_EQ_COMBOS = 1000;
 
+const isOperators = (v: unknown): v is Document => isPlainObject(v) && Object.keys(v).some((k) => k.startsWith('$'));
+
 /** An equality value an index can look up: arrays and regexes match differently than they hash. */
-const indexable = (v: unknown): boolean => !Array.isArray(v) && !(v instanceof RegExp) && !(isPlainObject(v) && Object.keys(v).some((k) => k.startsWith('$')));
+const indexable = (v: unknown): boolean => !Array.isArray(v) && !(v instanceof RegExp) && !isOperators(v);
 
 function collectBounds(filter: Document, out: Map<string, Bounds>): void {
   for (const [field, cond] of Object.entries(filter)) {
@@ -39,7 +44,7 @@ function collectBounds(filter: Document, out: Map<string, Bounds>): void {
     }
     if (field.startsWith('$')) continue;
     const b = out.get(field) ?? {};
-    if (isPlainObject(cond) && Object.keys(cond).some((k) => k.startsWith('$'))) {
+    if (isOperators(cond)) {
       for (const [op, v] of Object.entries(cond)) {
         if (op === '$eq' && indexable(v)) b.eq = [v];
         else if (op === '$in' && Array.isArray(v) && v.every(indexable)) b.eq = v;
@@ -51,50 +56,32 @@ function collectBounds(filter: Document, out: Map<string, Bounds>): void {
   }
 }
 
+/** How one index can bound a filter. */
+interface Access {
+  ix: Index;
+  /** Equality tuples for the index's leading fields (one per $in combination, deduplicated). */
+  combos: unknown[][];
+  /** How many leading fields the combos fix. */
+  eqFields: number;
+  /** A range on the field after the equality prefix. */
+  range?: Bounds;
+  /** Walking the bounds in index order (1) or reversed (-1) yields the requested sort; 0 when it cannot. */
+  walk: -1 | 0 | 1;
+}
+
 export function plan(records: Map<string, DocRecord>, indexes: Index[], filter: Document | undefined, sort?: SortSpec): Plan {
   const bounds = new Map<string, Bounds>();
   if (filter) collectBounds(filter, bounds);
   const usable = indexes.filter((ix) => !ix.inert);
 
-  let best: { ix: Index; combos: unknown[][] } | undefined;
+  let best: Access | undefined;
   for (const ix of usable) {
     // A partial index only holds documents matching its expression; proving the filter implies it is not attempted.
     if (ix.isPartial) continue;
-    let combos: unknown[][] = [[]];
-    for (const [field] of ix.fields) {
-      const eq = bounds.get(field)?.eq;
-      if (!eq) {
-        combos = [];
-        break;
-      }
-      // Sparse/partial indexes leave out documents that match `null`, so they cannot answer it.
-      if (!ix.complete && eq.some((v) => v === null)) {
-        combos = [];
-        break;
-      }
-      combos = combos.flatMap((c) => eq.map((v) => [...c, v]));
-      if (combos.length > MAX_EQ_COMBOS) break;
-    }
-    if (combos.length === 0 || combos.length > MAX_EQ_COMBOS) continue;
-    if (!best || (ix.unique && !best.ix.unique) || combos.length < best.combos.length) best = { ix, combos };
+    const a = accessFor(ix, bounds, sort);
+    if (a && (!best || preference(a, best) > 0)) best = a;
   }
-  if (best) {
-    const { ix, combos } = best;
-    const candidates = ix.multikey || combos.length > 1 ? dedupe(combos.flatMap((c) => [...ix.lookup(c)])) : ix.lookup(combos[0] as unknown[]);
-    // Hash equality equals mongod equality for these values; a filter with nothing but these fields is fully answered.
-    const exact = filter !== undefined && Object.keys(filter).length === ix.fields.length && ix.fields.every(([f]) => f in filter)
-      && combos.every((c) => c.every((v) => v !== null && v !== undefined));
-    return { candidates, sorted: false, exact, kind: 'ixEq', index: ix.name };
-  }
-
-  for (const ix of usable) {
-    const lead = ix.fields[0] as [string, number];
-    const b = bounds.get(lead[0]);
-    if (!b || (!b.lower && !b.upper) || !ix.complete) continue;
-    // On arrays each bound may be met by a different element, so a multikey scan can honour only one side.
-    const scan = ix.multikey && b.lower && b.upper ? { lower: b.lower } : b;
-    return { candidates: dedupe(rangeScan(ix, lead[1], scan)), sorted: false, kind: 'ixRange', index: ix.name };
-  }
+  if (best) return boundedPlan(best, filter);
 
   const sortIx = sort && sort.length === 1 ? usable.find((ix) => ix.complete && !ix.multikey && ix.fields[0]?.[0] === sort[0]?.[0]) : undefined;
   if (sort && sortIx) {
@@ -105,31 +92,147 @@ export function plan(records: Map<string, DocRecord>, indexes: Index[], filter: 
   return { candidates: records.values(), sorted: false, kind: 'collScan' };
 }
 
+function accessFor(ix: Index, bounds: Map<string, Bounds>, sort: SortSpec | undefined): Access | undefined {
+  let combos: unknown[][] = [[]];
+  let eqFields = 0;
+  for (const [field] of ix.fields) {
+    const eq = bounds.get(field)?.eq;
+    // Sparse indexes leave out documents that match `null`, so they cannot answer it.
+    if (!eq || (!ix.complete && eq.some((v) => v === null))) break;
+    const next = combos.flatMap((c) => eq.map((v) => [...c, v]));
+    if (next.length > MAX_EQ_COMBOS) break;
+    combos = next;
+    eqFields++;
+  }
+  const next = ix.fields[eqFields];
+  const b = next && bounds.get(next[0]);
+  // A sparse index holds every document with a non-null prefix value, but not those a bare range on `null` matches.
+  const rangeOk = b && (b.lower || b.upper) && (ix.complete || eqFields > 0);
+  // On arrays each bound may be met by a different element, so a multikey scan can honour only one side.
+  const range = rangeOk ? (ix.multikey && b.lower && b.upper ? { lower: b.lower } : b) : undefined;
+  if (eqFields === 0 && !range) return undefined;
+  const unique = new Map(combos.map((c) => [tupleHash(c), c]));
+  return { ix, combos: [...unique.values()], eqFields, range, walk: sortWalk(ix, eqFields, bounds, sort) };
+}
+
+/**
+ * Whether the index order within fixed leading fields serves `sort`: sort keys fixed by a single equality
+ * value are constant and drop out; the rest must be the next index fields, all the same or all the
+ * opposite direction. Multikey entries are per element, which is not the array's sort key.
+ */
+function sortWalk(ix: Index, eqFields: number, bounds: Map<string, Bounds>, sort: SortSpec | undefined): -1 | 0 | 1 {
+  if (!sort || ix.multikey) return 0;
+  const fixed = new Set(ix.fields.slice(0, eqFields).filter(([f]) => bounds.get(f)?.eq?.length === 1).map(([f]) => f));
+  const rest = sort.filter(([f]) => !fixed.has(f));
+  let walk: -1 | 0 | 1 = 1;
+  for (let i = 0; i < rest.length; i++) {
+    const [field, dir] = rest[i] as [string, 1 | -1];
+    const ixField = ix.fields[eqFields + i];
+    if (!ixField || ixField[0] !== field) return 0;
+    const w = dir === ixField[1] ? 1 : -1;
+    if (i > 0 && w !== walk) return 0;
+    walk = w;
+  }
+  return walk;
+}
+
+/** > 0 when `a` is the better access path: unique point lookup, then most bounded fields, then sort order, then a hash lookup, then fewest scans. */
+function preference(a: Access, b: Access): number {
+  const score = (x: Access): number[] => {
+    const full = x.eqFields === x.ix.fields.length;
+    return [full && x.ix.unique ? 1 : 0, x.eqFields + (x.range ? 0.5 : 0), x.walk !== 0 ? 1 : 0, full ? 1 : 0, -x.combos.length];
+  };
+  const sa = score(a);
+  const sb = score(b);
+  for (let i = 0; i < sa.length; i++) if (sa[i] !== sb[i]) return (sa[i] as number) - (sb[i] as number);
+  return 0;
+}
+
+function boundedPlan(a: Access, filter: Document | undefined): Plan {
+  const { ix, combos, eqFields, range, walk } = a;
+  const many = ix.multikey || combos.length > 1;
+  if (eqFields === ix.fields.length) {
+    const candidates = many || combos.length !== 1 ? dedupe(combos.flatMap((c) => [...ix.lookup(c)])) : ix.lookup(combos[0] as unknown[]);
+    return { candidates, sorted: walk !== 0 && combos.length <= 1, exact: exactLookup(ix, combos, filter), kind: 'ixEq', index: ix.name };
+  }
+  const scans = combos.map((c) => boundedScan(ix, c, range, walk === -1 ? -1 : 1));
+  const entries = walk !== 0 && scans.length > 1 ? mergeScans(scans, ix, eqFields, walk) : scans.length === 1 ? (scans[0] as Iterable<IndexEntry>) : concat(scans);
+  const recs = mapEntries(entries);
+  return { candidates: many ? dedupe(recs) : recs, sorted: walk !== 0, kind: eqFields > 0 ? 'ixPrefix' : 'ixRange', index: ix.name };
+}
+
+/** Hash equality equals mongod equality for these values, so a filter of nothing but plain equality on the index's fields is fully answered. */
+function exactLookup(ix: Index, combos: unknown[][], filter: Document | undefined): boolean {
+  if (!filter || Object.keys(filter).length !== ix.fields.length) return false;
+  const plainEq = (cond: unknown): boolean => !isOperators(cond) || (Object.keys(cond).length === 1 && ('$eq' in cond || '$in' in cond));
+  return ix.fields.every(([f]) => f in filter && plainEq(filter[f])) && combos.every((c) => c.every((v) => v !== null && v !== undefined));
+}
+
 function* mapEntries(entries: Iterable<IndexEntry>): Generator<DocRecord> {
   for (const e of entries) yield e.rec;
 }
 
-/** Entries of the leading field within bounds; an open side stops at the bound's BSON type, as mongod does. */
-function* rangeScan(ix: Index, dir: number, b: Bounds): Generator<DocRecord> {
-  const rank = typeRank(b.lower ? b.lower.v : b.upper?.v);
+function* concat<T>(parts: Iterable<T>[]): Generator<T> {
+  for (const p of parts) yield* p;
+}
+
+/**
+ * Entries whose leading fields equal `prefix` and whose next field lies within `range`, walked in index
+ * order (walk 1) or reversed (-1). The range's open side stops at its bound's BSON type, as mongod does.
+ */
+function* boundedScan(ix: Index, prefix: unknown[], range: Bounds | undefined, walk: 1 | -1): Generator<IndexEntry> {
+  const k = prefix.length;
+  const dirs = ix.fields.map(([, d]) => d);
+  const rank = typeRank(range?.lower ? range.lower.v : range?.upper?.v);
   const below = (v: unknown): boolean => {
     if (typeRank(v) !== rank) return typeRank(v) < rank;
-    if (!b.lower) return false;
-    const c = compareValues(v, b.lower.v);
-    return c < 0 || (c === 0 && !b.lower.inclusive);
+    if (!range?.lower) return false;
+    const c = compareValues(v, range.lower.v);
+    return c < 0 || (c === 0 && !range.lower.inclusive);
   };
   const above = (v: unknown): boolean => {
     if (typeRank(v) !== rank) return typeRank(v) > rank;
-    if (!b.upper) return false;
-    const c = compareValues(v, b.upper.v);
-    return c > 0 || (c === 0 && !b.upper.inclusive);
+    if (!range?.upper) return false;
+    const c = compareValues(v, range.upper.v);
+    return c > 0 || (c === 0 && !range.upper.inclusive);
   };
-  // The sorted list is ordered by the index direction; a descending index walks bounds mirrored.
-  const startProbe = (e: IndexEntry): number => ((dir > 0 ? below(e.vals[0]) : above(e.vals[0])) ? -1 : 1);
-  for (const e of ix.sorted.ascending(startProbe)) {
-    const v = e.vals[0];
-    if (dir > 0 ? above(v) : below(v)) return;
-    yield e.rec;
+  // Where an entry lies against the bounds in index order: -1 before, 0 within, 1 after (a descending field mirrors).
+  const place = (e: IndexEntry): number => {
+    for (let i = 0; i < k; i++) {
+      const c = compareValues(e.vals[i], prefix[i]);
+      if (c) return c * (dirs[i] as number);
+    }
+    if (!range) return 0;
+    const v = e.vals[k];
+    return below(v) ? -(dirs[k] as number) : above(v) ? (dirs[k] as number) : 0;
+  };
+  const entries = walk > 0 ? ix.sorted.ascending((e) => (place(e) < 0 ? -1 : 1)) : ix.sorted.descending((e) => (place(e) > 0 ? 1 : -1));
+  for (const e of entries) {
+    if (place(e) !== 0) return;
+    yield e;
+  }
+}
+
+/** Merges per-combination scans, each already in walk order over the fields after the equality prefix. */
+function* mergeScans(scans: Iterator<IndexEntry>[], ix: Index, from: number, walk: -1 | 1): Generator<IndexEntry> {
+  const dirs = ix.fields.map(([, d]) => d * walk);
+  const cmp = (a: IndexEntry, b: IndexEntry): number => {
+    for (let i = from; i < dirs.length; i++) {
+      const c = compareValues(a.vals[i], b.vals[i]);
+      if (c) return c * (dirs[i] as number);
+    }
+    return 0;
+  };
+  const heads = scans.map((s) => s.next());
+  for (;;) {
+    let min = -1;
+    heads.forEach((h, i) => {
+      if (!h.done && (min < 0 || cmp(h.value, (heads[min] as IteratorYieldResult<IndexEntry>).value) < 0)) min = i;
+    });
+    if (min < 0) return;
+    const h = heads[min] as IteratorYieldResult<IndexEntry>;
+    yield h.value;
+    heads[min] = (scans[min] as Iterator<IndexEntry>).next();
   }
 }
 

@@ -24,15 +24,20 @@ export function findDocs(coll: Collection | undefined, o: FindOptions): Document
   const limit = o.limit && o.limit > 0 ? o.limit : Infinity;
   const p = coll.plan(o.filter, o.sort);
   const test = p.exact ? undefined : compileFilter(o.filter);
-  const ordered = !o.sort || p.sorted;
-  const want = ordered ? skip + limit : Infinity;
-  const hits: Document[] = [];
-  for (const rec of p.candidates) {
-    if (test && !test(rec)) continue;
-    hits.push(rec.doc);
-    if (hits.length >= want) break;
+  if (!o.sort || p.sorted) {
+    // Candidates already come in order, so the page streams: skipped matches are counted, never kept.
+    const page: Document[] = [];
+    let toSkip = skip;
+    for (const rec of p.candidates) {
+      if (test && !test(rec)) continue;
+      if (toSkip > 0) toSkip--;
+      else if (page.push(rec.doc) >= limit) break;
+    }
+    return page;
   }
-  const sorted = ordered || !o.sort ? hits : sortDocs(hits, o.sort);
+  const hits: Document[] = [];
+  for (const rec of p.candidates) if (!test || test(rec)) hits.push(rec.doc);
+  const sorted = sortDocs(hits, o.sort);
   return skip || limit !== Infinity ? sorted.slice(skip, skip + limit) : sorted;
 }
 
