@@ -37,6 +37,14 @@ const contactNamed = async (name: string) => (await h.contacts.Contact.findOne({
 const relationOf = async (externalUserId: string) => (await h.contacts.FollowRelation.findOne({ externalUserId }).lean())!;
 /** Mass-send tasks WeCom really created (the call log also holds calls it refused, e.g. for an expired token). */
 const massSends = () => [...sim.state.massTasks.values()];
+/** Tags a demo customer with the tag the test plans trigger on (A类-高意向); returns their external id. */
+async function tagCustomer(name: string): Promise<string> {
+  const contact = await contactNamed(name);
+  const relation = await relationOf(contact.externalUserId);
+  await h.sop.engine.onContactTagged({ externalUserId: contact.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+  return contact.externalUserId;
+}
+const enrolChen = () => tagCustomer('陈静');
 const jobsOf = (targetId: string) => h.sop.models.Job.find({ targetId }).sort({ dueAt: 1, createdAt: 1 }).lean();
 
 describe('welcome inside WeCom’s 20-second window', () => {
@@ -91,9 +99,7 @@ steps:
 describe('a multi-day journey with a controllable clock', () => {
   it('advances day by day, branches on replies and ends with a rep task', async () => {
     await planFromYaml(h.sop, JOURNEY);
-    const chen = await contactNamed('陈静');
-    const relation = await relationOf(chen.externalUserId);
-    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    const chen = { externalUserId: await tagCustomer('陈静') };
 
     expect(await drain()).toBe(0); // day 1 10:00 is tomorrow
     clock.set('2026-11-24T02:00:00Z');
@@ -122,9 +128,7 @@ describe('a multi-day journey with a controllable clock', () => {
 
   it('takes the other branch when the customer replied', async () => {
     await planFromYaml(h.sop, JOURNEY);
-    const sun = await contactNamed('孙丽');
-    const relation = await relationOf(sun.externalUserId);
-    await h.sop.engine.onContactTagged({ externalUserId: sun.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    const sun = { externalUserId: await tagCustomer('孙丽') };
     clock.advance(DAY);
     await drain();
     await h.pool.addTimeline({ externalUserId: sun.externalUserId, at: clock.now(), kind: 'message_in', key: 'reply-1' });
@@ -145,12 +149,6 @@ steps:
     type: mass_send
     content: { text: "今日优惠 ${id}" }
 `;
-  const enrolChen = async () => {
-    const chen = await contactNamed('陈静');
-    const relation = await relationOf(chen.externalUserId);
-    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
-    return chen.externalUserId;
-  };
 
   it('holds a message due in quiet hours until they end', async () => {
     await planFromYaml(h.sop, NOW_SEND('quiet'));
@@ -199,9 +197,7 @@ steps:
     type: mass_send
     content: { text: "待确认的群发" }
 `);
-    const chen = await contactNamed('陈静');
-    const relation = await relationOf(chen.externalUserId);
-    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    const chen = { externalUserId: await tagCustomer('陈静') };
     await drain();
     const send = (await h.sop.models.Send.findOne({ targetId: chen.externalUserId }).lean())!;
     expect(send).toMatchObject({ state: 'sent', delivery: 'pending', sender: 'zhangwei' });
@@ -267,9 +263,7 @@ steps:
     type: mass_send
     content: { text: "今日限时" }
 `);
-    const chen = await contactNamed('陈静');
-    const relation = await relationOf(chen.externalUserId);
-    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    const chen = { externalUserId: await tagCustomer('陈静') };
     clock.advance(7 * 3_600_000); // the server was down for 7 hours
     await drain();
     expect((await jobsOf(chen.externalUserId))[0]).toMatchObject({ outcome: 'skipped_late' });
@@ -312,9 +306,7 @@ steps:
 
   it('resumes a job whose worker died after claiming it, and sends once', async () => {
     await planFromYaml(h.sop, PUSH);
-    const chen = await contactNamed('陈静');
-    const relation = await relationOf(chen.externalUserId);
-    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    const chen = { externalUserId: await tagCustomer('陈静') };
     // The "crash": another worker claimed the job and vanished before sending.
     await h.sop.models.Job.updateOne({}, { $set: { status: 'running', runAt: null, leaseOwner: 'dead', leaseUntil: new Date(clock.ms() + 60_000), attempts: 1 } });
     expect(await drain()).toBe(0); // still leased
@@ -325,9 +317,7 @@ steps:
 
   it('does not send again when the crash came after WeCom had already taken the send', async () => {
     await planFromYaml(h.sop, PUSH);
-    const chen = await contactNamed('陈静');
-    const relation = await relationOf(chen.externalUserId);
-    await h.sop.engine.onContactTagged({ externalUserId: chen.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+    const chen = { externalUserId: await tagCustomer('陈静') };
     await drain();
     expect(massSends()).toHaveLength(1);
     // Rewind our side to "call in flight": the ledger says sending, the job is runnable again.
