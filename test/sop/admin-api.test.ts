@@ -81,6 +81,23 @@ describe('SOP operator API', () => {
     expect(dry.body.runs).toHaveLength(2); // the demo corp's two groups
   });
 
+  it('lets a plan override its template’s quiet hours and catch-up policy', async () => {
+    const created = await call<{ plan: PlanView & { quietHours: unknown; catchUp: unknown } }>('POST', '/plans', {
+      name: '晚间不打扰',
+      templateId: 'renewal',
+      quietHours: { start: '21:00', end: '09:00' },
+    });
+    expect(created.body.plan.quietHours).toEqual({ start: '21:00', end: '09:00' });
+    expect(created.body.plan.catchUp).toEqual(h.sop.templates.find((t) => t.id === 'renewal')!.catchUp);
+    const patched = await call<{ plan: { quietHours: unknown; catchUp: unknown } }>('PATCH', `/plans/${created.body.plan.id}`, {
+      quietHours: null,
+      catchUp: { policy: 'skip', maxLatenessHours: 2 },
+    });
+    expect(patched.body.plan).toMatchObject({ quietHours: { start: '22:00', end: '08:00' }, catchUp: { policy: 'skip', maxLatenessHours: 2 } });
+    const bad = await call<{ issues: Array<{ path: string }> }>('PATCH', `/plans/${created.body.plan.id}`, { quietHours: { start: '25:00', end: '08:00' } });
+    expect(bad.body.issues[0]?.path).toBe('quietHours.start');
+  });
+
   it('names the field in every invalid request', async () => {
     const unknownTemplate = await call<{ message: string }>('POST', '/plans', { name: 'x', templateId: 'nope' });
     expect(unknownTemplate.status).toBe(400);

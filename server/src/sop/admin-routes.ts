@@ -2,11 +2,11 @@ import mongoose, { type HydratedDocument } from 'mongoose';
 import { z } from 'zod';
 import { requireAdmin, type AppContext, type HttpModule } from '../http/index.ts';
 import type { SopEngine } from './engine.ts';
-import type { Plan, SopModels } from './models.ts';
+import { planSettings, type Plan, type SopModels } from './models.ts';
 import { dryRun } from './dry-run.ts';
 import { nextCronRun } from './time.ts';
 import type { StepRunner } from './steps.ts';
-import type { SopTemplate, TemplateError } from './templates/index.ts';
+import { catchUpSchema, quietHoursSchema, type SopTemplate, type TemplateError } from './templates/index.ts';
 
 const objectId = z.string().regex(/^[0-9a-f]{24}$/i, 'must be a plan id (24 hex characters)');
 const timeZone = z.string().refine((tz) => {
@@ -31,11 +31,20 @@ const createPlan = z
     templateId: z.string().min(1),
     audience: audience.default({ tags: [], channels: [], reps: [], groups: [] }),
     timeZone: timeZone.optional(),
+    quietHours: quietHoursSchema.nullable().optional(),
+    catchUp: catchUpSchema.nullable().optional(),
     enabled: z.boolean().default(false),
   })
   .strict();
 const updatePlan = z
-  .object({ name: z.string().trim().min(1).max(60), audience, timeZone, enabled: z.boolean() })
+  .object({
+    name: z.string().trim().min(1).max(60),
+    audience,
+    timeZone,
+    quietHours: quietHoursSchema.nullable(),
+    catchUp: catchUpSchema.nullable(),
+    enabled: z.boolean(),
+  })
   .partial()
   .strict();
 const jobQuery = z.object({
@@ -71,6 +80,7 @@ export function sopAdminModule(deps: SopAdminDeps): HttpModule {
     target: plan.template.target,
     audience: plan.audience,
     timeZone: plan.timeZone,
+    ...planSettings(plan),
     enabled: plan.enabled,
     builtIn: plan.builtIn,
     nextRun: plan.enabled ? nextRun(plan, deps.now()) : null,

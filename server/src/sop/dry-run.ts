@@ -1,6 +1,6 @@
 import type { HydratedDocument } from 'mongoose';
 import type { Target } from './engine.ts';
-import type { Plan, SopModels } from './models.ts';
+import { planSettings, type Plan, type SopModels } from './models.ts';
 import type { StepRunner } from './steps.ts';
 import { applyDelay, localDay, quietUntil } from './time.ts';
 
@@ -38,10 +38,11 @@ export async function dryRun(input: { plan: HydratedDocument<Plan>; targets: Tar
         if ('content' in step) {
           rendered = await runner.render({ plan, enrollment, now: dueAt }, step.content);
           if (step.type !== 'send_welcome') {
-            const quietEnd = quietUntil(dueAt, template.quietHours, plan.timeZone);
+            const { quietHours } = planSettings(plan);
+            const quietEnd = quietUntil(dueAt, quietHours, plan.timeZone);
             if (quietEnd) {
               sendsAt = quietEnd;
-              notes.push(`quiet hours ${template.quietHours.start}–${template.quietHours.end}: waits until then`);
+              notes.push(`quiet hours ${quietHours.start}–${quietHours.end}: waits until then`);
             }
           }
           if (step.type === 'send_welcome') notes.push('sent with the WelcomeCode of the add event, within 20 s');

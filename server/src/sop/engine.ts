@@ -6,7 +6,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import { DeferWork, PermanentFailure, QueueWorker } from '../queue/index.ts';
 import type { ContactAdded } from '../wecom/index.ts';
 import { conditionHolds, tagIdsByName } from './conditions.ts';
-import type { Enrollment, Plan, SopJob } from './models.ts';
+import { planSettings, type Enrollment, type Plan, type SopJob } from './models.ts';
 import { StepRunner, type StepDeps } from './steps.ts';
 import { applyDelay, cronMatcher } from './time.ts';
 import { trackMassSends } from './tracking.ts';
@@ -277,8 +277,9 @@ export class SopEngine {
     if (!step) throw new PermanentFailure(`step ${job.stepId} is not in the plan`);
 
     const lateHours = (now.getTime() - job.dueAt.getTime()) / 3_600_000;
+    const { catchUp } = planSettings(plan);
     const result =
-      template.catchUp.policy === 'skip' && lateHours > template.catchUp.maxLatenessHours
+      catchUp.policy === 'skip' && lateHours > catchUp.maxLatenessHours
         ? ({ outcome: 'skipped_late', detail: { lateHours: Math.round(lateHours * 10) / 10 } } as const)
         : await this.runner.run({ plan, enrollment, job, step, now });
 

@@ -26,6 +26,9 @@ const planSchema = new Schema(
     template: { type: Schema.Types.Mixed, required: true },
     audience: { type: audienceSchema, default: () => ({}) },
     timeZone: { type: String, required: true },
+    /** Overrides of the template's quiet hours and catch-up policy for this plan (null = the template's). */
+    quietHours: { type: Schema.Types.Mixed, default: null },
+    catchUp: { type: Schema.Types.Mixed, default: null },
     enabled: { type: Boolean, default: false },
     builtIn: { type: Boolean, default: false },
     /** Set on built-in plans, unique, so concurrent start-ups create each once. */
@@ -137,7 +140,16 @@ sendSchema.index({ targetId: 1, day: 1 });
 sendSchema.index({ delivery: 1, checkedAt: 1 });
 sendSchema.index({ capSlot: 1 }, { unique: true, partialFilterExpression: { capSlot: { $type: 'string' } } });
 
-export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template'> & { template: SopTemplate };
+export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template' | 'quietHours' | 'catchUp'> & {
+  template: SopTemplate;
+  quietHours: SopTemplate['quietHours'] | null;
+  catchUp: SopTemplate['catchUp'] | null;
+};
+
+/** The guardrail settings in force for a plan: its own overrides, else its template's. */
+export function planSettings(plan: Pick<Plan, 'template' | 'quietHours' | 'catchUp'>) {
+  return { quietHours: plan.quietHours ?? plan.template.quietHours, catchUp: plan.catchUp ?? plan.template.catchUp };
+}
 export type Enrollment = InferSchemaType<typeof enrollmentSchema>;
 export type SendRecord = InferSchemaType<typeof sendSchema>;
 

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import { WecomApiError, type Attachment, type WecomClient } from '../wecom/index.ts';
 import { conditionHolds, tagIdsByName } from './conditions.ts';
-import type { Enrollment, JobOutcome, Plan, SopJob, SopModels } from './models.ts';
+import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
 import { localDay, quietUntil } from './time.ts';
 import { renderContent } from './templates/content.ts';
 import type { SopContent, SopStep } from './templates/schema.ts';
@@ -150,7 +150,7 @@ export class StepRunner {
     const template = plan.template;
     const isGroup = enrollment.targetKind === 'group';
     if (!isGroup && (await this.optedOut(enrollment.targetId))) return { outcome: 'opted_out' };
-    const quietEnd = quietUntil(now, template.quietHours, plan.timeZone);
+    const quietEnd = quietUntil(now, planSettings(plan).quietHours, plan.timeZone);
     if (quietEnd) return { wait: quietEnd, reason: 'quiet hours' };
     if (channel === 'bot' && !this.deps.bot?.available()) return { outcome: 'bot_unavailable' };
 

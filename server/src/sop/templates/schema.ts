@@ -107,6 +107,12 @@ export const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('schedule'), cron: z.string().min(9) }).strict(),
 ]);
 
+/** No customer messages in this local window (it may wrap midnight); a plan can override its template's. */
+export const quietHoursSchema = z.object({ start: clock, end: clock }).strict();
+export const catchUpSchema = z
+  .object({ policy: z.enum(['run', 'skip']).default('run'), maxLatenessHours: z.number().min(0).max(720).default(24) })
+  .strict();
+
 export const templateSchema = z
   .object({
     id,
@@ -120,12 +126,9 @@ export const templateSchema = z
     exitWhen: conditionSchema.optional(),
     /** Marketing steps count against the per-contact frequency cap; service steps (welcome, tasks) do not. */
     marketing: z.boolean().default(true),
-    quietHours: z.object({ start: clock, end: clock }).strict().default({ start: '22:00', end: '08:00' }),
+    quietHours: quietHoursSchema.default({ start: '22:00', end: '08:00' }),
     /** Jobs that came due while the server was down: run them late, or skip those older than maxLatenessHours. */
-    catchUp: z
-      .object({ policy: z.enum(['run', 'skip']).default('run'), maxLatenessHours: z.number().min(0).max(720).default(24) })
-      .strict()
-      .default({ policy: 'run', maxLatenessHours: 24 }),
+    catchUp: catchUpSchema.default({ policy: 'run', maxLatenessHours: 24 }),
   })
   .strict();
 

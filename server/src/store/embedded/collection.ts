@@ -8,7 +8,7 @@ import type { IndexKeys } from './indexes.ts';
 import type { IndexDefinition } from './persistence/contract.ts';
 import { plan } from './planner.ts';
 import type { Plan } from './planner.ts';
-import { compileFilter, makeRecord, setRecordDoc } from './query.ts';
+import { compileFilter, makeRecord, setRecordDoc, sortDocs } from './query.ts';
 import type { DocRecord, SortSpec } from './query.ts';
 
 const sameKeys = (a: IndexKeys, b: IndexKeys): boolean => a.length === b.length && a.every((k, i) => k.hash === b[i]?.hash);
@@ -84,6 +84,23 @@ export class Collection {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /**
+   * The first matching record in sort order. When an index yields candidates already in that order
+   * (a job queue claiming its oldest due item), this stops at the first match instead of sorting all.
+   */
+  first(filter: Document | undefined, sort: SortSpec | undefined): DocRecord | undefined {
+    if (!sort) return this.match(filter, 1)[0];
+    const p = this.plan(filter, sort);
+    if (p.sorted) {
+      const test = p.exact ? undefined : compileFilter(filter);
+      for (const rec of p.candidates) if (!test || test(rec)) return rec;
+      return undefined;
+    }
+    const matches = this.match(filter);
+    const firstDoc = sortDocs(matches.map((r) => r.doc), sort)[0];
+    return firstDoc === undefined ? undefined : matches.find((r) => r.doc === firstDoc);
   }
 
   /**

@@ -1,8 +1,7 @@
 /** findAndModify: one document, found (optionally sorted), updated/removed/upserted atomically. */
 import type { Document } from 'bson';
 import { badValue } from '../errors.ts';
-import { compileProjection, parseSort, sortDocs } from '../query.ts';
-import type { DocRecord } from '../query.ts';
+import { compileProjection, parseSort } from '../query.ts';
 import type { CommandHandler } from './types.ts';
 import { collName, optDoc } from './util.ts';
 import { runUpdate } from './write.ts';
@@ -20,14 +19,7 @@ const findAndModify: CommandHandler = async (cmd, ctx) => {
 
   return ctx.engine.write((ops) => {
     const coll = ctx.engine.collection(ctx.db, name);
-    let target: DocRecord | undefined;
-    if (coll) {
-      if (sort) {
-        const matches = coll.match(query);
-        const first = sortDocs(matches.map((r) => r.doc), sort)[0];
-        target = first === undefined ? undefined : matches.find((r) => r.doc === first);
-      } else target = coll.match(query, 1)[0];
-    }
+    const target = coll?.first(query, sort);
     if (remove) {
       if (!coll || !target) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
       coll.remove(target);
