@@ -74,7 +74,8 @@ export async function main(): Promise<void> {
     await sop.engine.enrolMany(plan, dispatchTargets);
     t = performance.now();
     sop.engine.worker.kick();
-    while ((await sop.models.Job.countDocuments({ planId: plan._id, status: 'pending' })) > 0) await new Promise((r) => setTimeout(r, 200));
+    // Poll by status (index on status: only the open jobs), not by plan (100,000 finished jobs share it).
+    while ((await sop.models.Job.countDocuments({ status: 'pending' })) > 0) await new Promise((r) => setTimeout(r, 500));
     const dispatched = performance.now() - t;
     const sent = await sop.models.Job.countDocuments({ planId: plan._id, outcome: 'sent' });
     rows.push({ measure: `dispatch ${DISPATCH.toLocaleString()} due mass-send jobs`, result: `${seconds(dispatched)} (${Math.round(sent / (dispatched / 1000))} sends/s)`, note: `${sent} sent: add_msg_template on the simulator, send ledger + cap slot per send` });
