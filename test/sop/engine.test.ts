@@ -315,6 +315,19 @@ steps:
     expect(massSends()).toHaveLength(1);
   });
 
+  it('retries a mass send WeCom answered "busy" (-1) without creating it twice', async () => {
+    await planFromYaml(h.sop, PUSH);
+    const chenId = await enrolChen();
+    sim.inject({ api: '/externalcontact/add_msg_template', errcode: -1, times: 1 });
+    await drain();
+    expect(massSends()).toHaveLength(0);
+    expect((await jobsOf(chenId))[0]).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringMatching(/-1/) });
+    clock.advance(60_000); // past the retry backoff
+    await drain();
+    expect(massSends()).toHaveLength(1);
+    expect((await jobsOf(chenId))[0]).toMatchObject({ status: 'done', outcome: 'sent' });
+  });
+
   it('does not send again when the crash came after WeCom had already taken the send', async () => {
     await planFromYaml(h.sop, PUSH);
     const chen = { externalUserId: await tagCustomer('陈静') };

@@ -296,6 +296,8 @@ function knownRefusal(err: unknown): JobOutcome | null {
   if (!(err instanceof WecomApiError)) return null;
   if (err.errcode === 41050) return 'code_expired';
   if (err.errcode === 41051) return 'chat_started';
+  // -1 leaves it unknown whether WeCom acted: the job retries, and the resume looks for the task first.
+  if (err.errcode === -1) return null;
   return err.retryable ? null : 'failed';
 }
 

@@ -159,7 +159,10 @@ async function send<T>(
   const errcode = envelope.data.errcode ?? 0;
   if (errcode !== 0) {
     const errmsg = redactText(envelope.data.errmsg ?? '', secrets);
-    return { ok: false, error: new WecomApiError(api, errcode, errmsg, BUSY_ERRCODES.has(errcode)) };
+    // 45009/45033 mean WeCom refused the call, so repeating it is safe; -1 ("busy") does not say whether
+    // the call took effect, so a call that creates something (a mass-send task) is not repeated on it.
+    const retryable = BUSY_ERRCODES.has(errcode) && (endpoint.idempotent || errcode !== -1);
+    return { ok: false, error: new WecomApiError(api, errcode, errmsg, retryable) };
   }
   const parsed = endpoint.response.safeParse(json);
   if (!parsed.success) return { ok: false, error: new WecomResponseError(api, z.prettifyError(parsed.error)) };
