@@ -74,6 +74,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     });
     sop.engine.start();
     cleanup.push(() => sop.engine.stop());
+    health.register(sop.engine.probe);
 
     const wecom = createWecomIntegration({
       connection: store.connection,

@@ -30,9 +30,10 @@ describe('the composed system in demo mode', () => {
   it('answers /healthz with the embedded store it started', async () => {
     const res = await fetch(`${system!.url}/healthz`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; parts: { store: Record<string, unknown> } };
+    const body = (await res.json()) as { status: string; parts: Record<string, Record<string, unknown>> };
     expect(body.status).toBe('ok');
     expect(body.parts.store).toMatchObject({ ok: true, kind: 'embedded', db: 'scrm' });
+    expect(body.parts).toMatchObject({ scheduler: { ok: true, deadJobs: 0 } });
   });
 
   it('fills the pool with the demo corp: customers, relations, groups, tags and channels', async () => {

@@ -2,7 +2,7 @@ import mongoose, { type HydratedDocument } from 'mongoose';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { Counter } from 'prom-client';
 import type { ContactModels } from '../contacts/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { HealthProbe, Logger, Metrics } from '../observability/index.ts';
 import { DeferWork, PermanentFailure, QueueWorker } from '../queue/index.ts';
 import type { ContactAdded } from '../wecom/index.ts';
 import { conditionHolds, tagIdsByName } from './conditions.ts';
@@ -91,6 +91,22 @@ export class SopEngine {
     void tick();
   }
 
+  /** For /healthz: the minute tick is alive, and how much work is due or dead-lettered. */
+  readonly probe: HealthProbe = {
+    name: 'scheduler',
+    critical: false,
+    check: async () => {
+      const now = this.now();
+      const [due, dead] = await Promise.all([
+        this.opts.models.Job.countDocuments({ runAt: mongoose.trusted({ $lte: now }) }),
+        this.opts.models.Job.countDocuments({ status: 'dead' }),
+      ]);
+      const stale = this.ticker !== undefined && (this.lastTickAt === null || now.getTime() - this.lastTickAt.getTime() > 3 * MINUTE);
+      return { ok: !stale, lastTickAt: this.lastTickAt, dueJobs: due, deadJobs: dead };
+    },
+  };
+  private lastTickAt: Date | null = null;
+
   async stop(): Promise<void> {
     await this.ticker?.destroy();
     await this.worker.stop();
@@ -139,6 +155,7 @@ export class SopEngine {
   /** Calendar schedules and "silent for N days": enrols whatever came due since the last tick. */
   async tick(): Promise<void> {
     const now = this.now();
+    this.lastTickAt = now;
     for (const plan of await this.enabledPlans('schedule')) await this.runSchedule(plan, now);
     for (const plan of await this.enabledPlans('contact_silent')) await this.enrolSilent(plan, now);
     this.worker.kick();
