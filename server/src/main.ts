@@ -120,7 +120,14 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 export async function connectWecom(config: Config, logger: Logger, onCall?: CallObserver) {
   const simulator = config.wecom ? null : await startDemoWecom(logger);
   const corp = config.wecom ?? { ...simulator!.corp, apiBase: simulator!.apiBase };
-  const client = createWecomClient({ apiBase: corp.apiBase, corpId: corp.corpId, secret: corp.secret, logger, onCall });
+  const client = createWecomClient({
+    apiBase: corp.apiBase,
+    corpId: corp.corpId,
+    secret: corp.secret,
+    logger,
+    onCall,
+    rateLimitPerMinute: config.wecomRateLimitPerMinute,
+  });
   const secrets: CallbackSecrets = { token: corp.token, encodingAesKey: corp.encodingAesKey, corpId: corp.corpId };
   return { simulator, client, secrets };
 }

@@ -268,6 +268,17 @@ describe('rate limit', () => {
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4 * 20_000);
     expect(sim.calls('/externalcontact/list').every((c) => c.errcode === 0)).toBe(true);
   });
+
+  it('keeps one budget per API, as WeCom counts', async () => {
+    const { wecom, clock } = client({ rateLimitPerMinute: 2 });
+    await wecom.getAccessToken();
+    await Promise.all([wecom.externalContact.list('zhangsan'), wecom.externalContact.list('zhangsan')]);
+    await Promise.all([wecom.tags.list(), wecom.tags.list()]);
+    // Two calls to each of two APIs fit their own budgets: nobody waited.
+    expect(clock.sleeps).toEqual([]);
+    await wecom.externalContact.list('zhangsan');
+    expect(clock.sleeps.length).toBeGreaterThan(0);
+  });
 });
 
 describe('endpoints', () => {

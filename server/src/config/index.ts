@@ -33,6 +33,8 @@ export interface Config {
       };
   /** Null in demo mode; later the simulator provides an equivalent config. */
   wecom: WecomConfig | null;
+  /** Calls per minute per WeCom API this server allows itself (WeCom's documented limit: 1,000 per API per corp). */
+  wecomRateLimitPerMinute: number;
   bot: { enabled: boolean; puppet: string; puppetToken: string | undefined };
   sop: { templatesDir: string; frequencyCapPerDay: number; optOutTag: string };
   adminToken: string;
@@ -122,6 +124,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
           encodingAesKey: env.WECOM_ENCODING_AES_KEY!,
           apiBase: env.WECOM_API_BASE,
         },
+    wecomRateLimitPerMinute: env.WECOM_RATE_LIMIT_PER_MINUTE,
     bot: { enabled: env.BOT_ENABLED, puppet: env.WECHATY_PUPPET, puppetToken: env.WECHATY_PUPPET_TOKEN },
     sop: {
       templatesDir: path.resolve(env.SOP_TEMPLATES_DIR),

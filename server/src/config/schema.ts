@@ -84,6 +84,7 @@ export const envSchema = z.object({
   WECOM_SECRET: optionalString,
   WECOM_TOKEN: optionalString,
   WECOM_ENCODING_AES_KEY: z.preprocess(blankAsUndefined, encodingAesKey.optional()),
+  WECOM_RATE_LIMIT_PER_MINUTE: positiveInt(1_000),
   WECOM_API_BASE: z.preprocess(blankAsUndefined, httpUrl.default('https://qyapi.weixin.qq.com/cgi-bin')),
 
   BOT_ENABLED: booleanFlag(true),

@@ -25,7 +25,7 @@ export interface WecomClientOptions {
   secret: string;
   logger: Logger;
   fetch?: typeof fetch;
-  /** Client-side budget shared by all calls of this client; WeCom's documented limit is 1,000/min per API per corp. */
+  /** Client-side budget per API (WeCom's documented limit is 1,000/min per API per corp). */
   rateLimitPerMinute?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -67,8 +67,14 @@ export function createWecomClient(options: WecomClientOptions) {
     const answer = await request(GET_TOKEN, { query: { corpid: options.corpId, corpsecret: options.secret } }, {});
     return { value: answer.access_token, expiresIn: answer.expires_in };
   }, clock);
-  const limiter = new RateLimiter(options.rateLimitPerMinute ?? 1_000, clock);
-  const call: Call = (endpoint, input = {}) => request(endpoint, input, { token, limiter });
+  // One bucket per API, as WeCom counts: a burst of welcomes must not starve externalcontact/get.
+  const limiters = new Map<string, RateLimiter>();
+  const limiterFor = (path: string) => {
+    let limiter = limiters.get(path);
+    if (!limiter) limiters.set(path, (limiter = new RateLimiter(options.rateLimitPerMinute ?? 1_000, clock)));
+    return limiter;
+  };
+  const call: Call = (endpoint, input = {}) => request(endpoint, input, { token, limiter: limiterFor(endpoint.path) });
 
   return {
     /** The current access token (cached, refreshed single-flight). Never log it. */
