@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo } from '../../server/src/store/embedded/index.ts';
 import type { EmbeddedMongo } from '../../server/src/store/embedded/index.ts';
-import { crc32c } from '../../server/src/store/embedded/wire.ts';
+import { crc32c } from '../../server/src/store/embedded/crc.ts';
 
 let mongo: EmbeddedMongo;
 let client: MongoClient;

@@ -8,7 +8,7 @@ import type { Document } from 'bson';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPersistence } from '../../server/src/store/embedded/persistence/index.ts';
 import type { CollectionImage, FsyncPolicy, JournalOp } from '../../server/src/store/embedded/persistence/index.ts';
-import { tableCrc32 } from '../../server/src/store/embedded/persistence/crc32.ts';
+import { tableCrc32 } from '../../server/src/store/embedded/crc.ts';
 import { bsonBytes, makeTempDir, materialise, openRecovered, put, recoverOnce } from './persistence-helpers.ts';
 
 let dir: string;

@@ -2,6 +2,7 @@
 import { BSON } from 'bson';
 import type { Document } from 'bson';
 import { normalize } from './values.ts';
+import { crc32c } from './crc.ts';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -142,18 +143,3 @@ function writeHeader(out: Buffer, responseTo: number, opCode: number): void {
   out.writeInt32LE(opCode, 12);
 }
 
-const CRC32C_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32c(buf: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) crc = (CRC32C_TABLE[(crc ^ (buf[i] as number)) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}

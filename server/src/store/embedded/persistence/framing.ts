@@ -3,7 +3,7 @@
  *   file   = header (magic, version) + record*
  *   record = [uint32 LE payload length][uint32 LE CRC-32 of payload][payload: one BSON document]
  */
-import { crc32 } from './crc32.ts';
+import { crc32 } from '../crc.ts';
 
 export const FRAME_HEADER_BYTES = 8;
 /** Anything longer is a corrupt length field: writers split batches well below this. */

@@ -1,6 +1,6 @@
 /** Sequential, chunked reader of framed records, so a multi-GB file never needs one buffer. */
 import type { FileHandle } from 'node:fs/promises';
-import { crc32 } from './crc32.ts';
+import { crc32 } from '../crc.ts';
 import { FRAME_HEADER_BYTES, MAX_RECORD_PAYLOAD_BYTES, MIN_RECORD_PAYLOAD_BYTES } from './framing.ts';
 
 const CHUNK_BYTES = 8 * 1024 * 1024;
