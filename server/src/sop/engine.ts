@@ -1,4 +1,4 @@
-import mongoose, { type HydratedDocument } from 'mongoose';
+import mongoose, { type HydratedDocument, type Types } from 'mongoose';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { Counter } from 'prom-client';
 import type { ContactModels } from '../contacts/index.ts';
@@ -29,6 +29,32 @@ export interface Target {
 const MINUTE = 60_000;
 const BULK = 1_000;
 
+/** The keyed insert-if-absent of a step's job: one job per (plan, step, target, occurrence). */
+function jobUpsert(
+  plan: HydratedDocument<Plan>,
+  enrollment: { _id: Types.ObjectId; targetId: string; occurrence: string },
+  step: SopStep,
+  from: Date,
+) {
+  const dueAt = applyDelay(from, step.after, plan.timeZone);
+  return {
+    filter: { key: `${plan._id}:${step.id}:${enrollment.targetId}:${enrollment.occurrence}` },
+    update: {
+      $setOnInsert: {
+        planId: plan._id,
+        enrollmentId: enrollment._id,
+        stepId: step.id,
+        targetId: enrollment.targetId,
+        dueAt,
+        runAt: dueAt,
+        status: 'pending',
+        attempts: 0,
+      },
+    },
+    upsert: true,
+  };
+}
+
 /**
  * Runs SOP plans: enrols targets when a trigger fires, turns each step occurrence into a job with a
  * unique key (plan, step, target, occurrence), and executes due jobs through a leased queue — so any
@@ -36,7 +62,8 @@ const BULK = 1_000;
  */
 export class SopEngine {
   readonly worker: QueueWorker<SopJob>;
-  private readonly runner: StepRunner;
+  /** Executes steps; the operator API renders dry runs with it too, sharing its rep-name cache. */
+  readonly runner: StepRunner;
   private readonly now: () => Date;
   private readonly log: Logger;
   private readonly outcomes: Counter<'plan' | 'step' | 'outcome'>;
@@ -167,37 +194,18 @@ export class SopEngine {
 
   /** Starts a target's journey once per occurrence; a repeat (another instance, a replayed event) is a no-op. */
   async enrol(plan: HydratedDocument<Plan>, target: Target, occurrence: string, context: Record<string, unknown> = {}, at = this.now()): Promise<boolean> {
-    const { Enrollment } = this.opts.models;
-    const key = `${plan._id}:${target.id}:${occurrence}`;
-    const result = await Enrollment.updateOne(
-      { key },
-      {
-        $setOnInsert: {
-          planId: plan._id,
-          targetKind: target.kind,
-          targetId: target.id,
-          userId: target.userId,
-          occurrence,
-          status: 'active',
-          enrolledAt: at,
-          context,
-        },
-      },
-      { upsert: true },
-    );
-    const enrollment = await Enrollment.findOne({ key });
-    const first = plan.template.steps[0];
-    if (!enrollment || !first) return false;
-    // Also after a crash between the two writes: the job insert is idempotent by its own key.
-    await this.scheduleStep(plan, enrollment, first, at);
-    return result.upsertedCount === 1;
+    return (await this.enrolMany(plan, [{ target, occurrence, at, context }])) === 1;
   }
 
   /**
-   * The same for a whole audience in bulk (a schedule slot reaching 100,000 contacts): enrolments and
-   * first-step jobs are upserted a thousand at a time, still keyed, so a rerun or a second instance adds nothing.
+   * The same for many targets (a schedule slot reaching 100,000 contacts): enrolments and first-step
+   * jobs are upserted a thousand at a time, keyed, so a rerun or a second instance adds nothing — also
+   * after a crash between the two writes, since the job upsert is idempotent by its own key.
    */
-  async enrolMany(plan: HydratedDocument<Plan>, entries: Array<{ target: Target; occurrence: string; at: Date }>): Promise<number> {
+  async enrolMany(
+    plan: HydratedDocument<Plan>,
+    entries: Array<{ target: Target; occurrence: string; at: Date; context?: Record<string, unknown> }>,
+  ): Promise<number> {
     const { Enrollment, Job } = this.opts.models;
     const first = plan.template.steps[0];
     if (!first) return 0;
@@ -218,7 +226,7 @@ export class SopEngine {
                 status: 'active',
                 enrolledAt: e.at,
                 currentStep: first.id,
-                context: {},
+                context: e.context ?? {},
               },
             },
             upsert: true,
@@ -230,19 +238,7 @@ export class SopEngine {
       const byKey = new Map(chunk.map((e) => [e.key, e]));
       const enrollments = await Enrollment.find({ key: mongoose.trusted({ $in: chunk.map((e) => e.key) }) }, { _id: 1, key: 1, targetId: 1, occurrence: 1 }).lean();
       await Job.bulkWrite(
-        enrollments.map((enrollment) => {
-          const entry = byKey.get(enrollment.key)!;
-          const dueAt = applyDelay(entry.at, first.after, plan.timeZone);
-          return {
-            updateOne: {
-              filter: { key: `${plan._id}:${first.id}:${enrollment.targetId}:${enrollment.occurrence}` },
-              update: {
-                $setOnInsert: { planId: plan._id, enrollmentId: enrollment._id, stepId: first.id, targetId: enrollment.targetId, dueAt, runAt: dueAt, status: 'pending', attempts: 0 },
-              },
-              upsert: true,
-            },
-          };
-        }),
+        enrollments.map((enrollment) => ({ updateOne: jobUpsert(plan, enrollment, first, byKey.get(enrollment.key)!.at) })),
         { ordered: false },
       );
     }
@@ -250,24 +246,8 @@ export class SopEngine {
   }
 
   private async scheduleStep(plan: HydratedDocument<Plan>, enrollment: HydratedDocument<Enrollment>, step: SopStep, from: Date): Promise<void> {
-    const dueAt = applyDelay(from, step.after, plan.timeZone);
-    const key = `${plan._id}:${step.id}:${enrollment.targetId}:${enrollment.occurrence}`;
-    await this.opts.models.Job.updateOne(
-      { key },
-      {
-        $setOnInsert: {
-          planId: plan._id,
-          enrollmentId: enrollment._id,
-          stepId: step.id,
-          targetId: enrollment.targetId,
-          dueAt,
-          runAt: dueAt,
-          status: 'pending',
-          attempts: 0,
-        },
-      },
-      { upsert: true },
-    );
+    const { filter, update, upsert } = jobUpsert(plan, enrollment, step, from);
+    await this.opts.models.Job.updateOne(filter, update, { upsert });
     await this.opts.models.Enrollment.updateOne({ _id: enrollment._id }, { $set: { currentStep: step.id } });
   }
 

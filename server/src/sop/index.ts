@@ -7,7 +7,7 @@ import type { WecomClient } from '../wecom/index.ts';
 import { sopAdminModule } from './admin-routes.ts';
 import { SopEngine } from './engine.ts';
 import { registerSopModels, type SopModels } from './models.ts';
-import { StepRunner, type BotChannel, type Guardrails } from './steps.ts';
+import type { BotChannel, Guardrails } from './steps.ts';
 import { loadTemplates, type SopTemplate, type TemplateError } from './templates/index.ts';
 
 export { SopEngine, type Target } from './engine.ts';
@@ -62,7 +62,7 @@ export async function createSop(deps: SopDeps): Promise<Sop> {
     http: sopAdminModule({
       models,
       engine,
-      runner: new StepRunner(stepDeps),
+      runner: engine.runner,
       templates: () => ({ templates, errors }),
       adminToken: deps.adminToken,
       timeZone: deps.timeZone,
