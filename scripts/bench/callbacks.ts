@@ -4,17 +4,12 @@
  * Then how fast the inbox worker turns the stored events into contacts (externalcontact/get on the
  * simulator + upserts), which runs behind the acknowledgement.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Koa from 'koa';
 import mongoose from 'mongoose';
-import { loadConfig } from '../../server/src/config/index.ts';
 import { startHttpServer } from '../../server/src/http/index.ts';
-import { startSystem } from '../../server/src/main.ts';
-import { createLogger } from '../../server/src/observability/index.ts';
+import { startBenchSystem } from './demo-system.ts';
 import { machineLine } from './machine.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -42,13 +37,7 @@ async function load(url: string, prepared: Prepared[]) {
 }
 
 export async function main(): Promise<void> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-bench-cb-'));
-  const system = await startSystem(
-    // WeCom's own per-API limit (1,000/min) would cap these figures at ~17 events/s; lift it to measure this server.
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WECOM_RATE_LIMIT_PER_MINUTE: '1000000' }),
-    createLogger({ level: 'silent' }),
-  );
-  await system.ready;
+  const system = await startBenchSystem();
   const sim = system.simulator!;
   const bare = new Koa();
   bare.use((ctx) => {
@@ -111,7 +100,6 @@ export async function main(): Promise<void> {
   } finally {
     await bareServer.close(1_000);
     await system.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

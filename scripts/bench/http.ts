@@ -2,16 +2,11 @@
  * A bare Koa endpoint next to the real app's /healthz (which pings the store), measured in the
  * same run so the overhead of our middleware and store round trip is visible.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import Koa from 'koa';
-import { loadConfig } from '../../server/src/config/index.ts';
 import { startHttpServer } from '../../server/src/http/index.ts';
-import { startSystem } from '../../server/src/main.ts';
-import { createLogger } from '../../server/src/observability/index.ts';
+import { startBenchSystem } from './demo-system.ts';
 import { machineLine } from './machine.ts';
 
 const DURATION_S = 5;
@@ -45,11 +40,7 @@ export async function main(): Promise<void> {
   });
   const bareServer = await startHttpServer(bare, { host: '127.0.0.1', port: 0 });
 
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-bench-http-'));
-  const system = await startSystem(
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }),
-    createLogger({ level: 'silent' }),
-  );
+  const system = await startBenchSystem();
 
   try {
     const rows = [
@@ -62,7 +53,6 @@ export async function main(): Promise<void> {
   } finally {
     await system.stop();
     await bareServer.close(1_000);
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

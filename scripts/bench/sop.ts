@@ -3,14 +3,9 @@
  * (2) dispatching due mass-send jobs against the WeCom simulator, (3) callback-to-welcome latency
  * with callbacks arriving at a steady 200/s through the real endpoint.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../../server/src/config/index.ts';
-import { startSystem } from '../../server/src/main.ts';
-import { createLogger } from '../../server/src/observability/index.ts';
 import { parseTemplate } from '../../server/src/sop/index.ts';
+import { startBenchSystem } from './demo-system.ts';
 import { machineLine } from './machine.ts';
 
 const CONTACTS = Number(process.env.BENCH_SOP_CONTACTS ?? 100_000);
@@ -34,13 +29,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function main(): Promise<void> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-bench-sop-'));
-  const system = await startSystem(
-    // WeCom's own per-API limit (1,000/min) would cap these figures at ~17 events/s; lift it to measure this server.
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WECOM_RATE_LIMIT_PER_MINUTE: '1000000' }),
-    createLogger({ level: 'silent' }),
-  );
-  await system.ready;
+  const system = await startBenchSystem();
   const { sop } = system;
   const db = system.store.connection.db!;
   const rows: Array<Record<string, string>> = [];
@@ -138,7 +127,6 @@ export async function main(): Promise<void> {
     console.table(rows);
   } finally {
     await system.stop();
-    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
