@@ -46,7 +46,7 @@ export type TimelineInput = {
 };
 
 /** Timeline kinds that are the customer acting, as opposed to something done to or for them. */
-export const ACTIVITY_KINDS = new Set(['added', 'message_in', 'replied', 'order_paid', 'joined_group']);
+const ACTIVITY_KINDS = new Set(['added', 'message_in', 'replied', 'order_paid', 'joined_group']);
 
 const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 

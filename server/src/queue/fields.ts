@@ -14,7 +14,7 @@ export interface WorkFields {
   finishedAt?: Date | null;
 }
 
-export const workFieldsDefinition = {
+const workFieldsDefinition = {
   status: { type: String, enum: ['pending', 'running', 'done', 'dead'], default: 'pending', required: true },
   attempts: { type: Number, default: 0, required: true },
   runAt: { type: Date, default: () => new Date() },

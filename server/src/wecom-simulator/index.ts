@@ -1,7 +1,6 @@
 export { startWecomSimulator, type SimulatorOptions, type WecomSimulator } from './simulator.ts';
 export { seedDemoCorp } from './demo-seed.ts';
 export { SimState, type NewContact, type NewFollow } from './state.ts';
-export { SimError, defaultErrmsg, SIM_CALLER_IP } from './errors.ts';
 export type { Fault } from './faults.ts';
 export type { SimCall } from './call-log.ts';
 export { events, eventXml, type CallbackEvent, type ContactRef, type ChatUpdateDetail, type TagChange } from './callbacks/events.ts';

@@ -7,7 +7,7 @@ export {
   type CallbackSecrets,
 } from './callback/crypto.ts';
 export { parseWecomXml, textField, type XmlFields } from './callback/xml.ts';
-export { inboxKey, type InboxItem, type InboxModel } from './inbox.ts';
+export type { InboxItem, InboxModel } from './inbox.ts';
 export { createWecomIntegration, type WecomIntegration, type WecomIntegrationDeps } from './integration.ts';
 export type { ContactAdded, ContactTagged } from './events/handlers.ts';
 export * from './client/index.ts';

@@ -68,12 +68,7 @@ function check(text: string, file: string): Checked {
 }
 
 /** Every problem in one template text, in file order; `template` is null unless there are none. */
-export function validateTemplate(text: string, file: string): { template: SopTemplate | null; errors: TemplateError[] } {
-  const { template, errors } = check(text, file);
-  return { template, errors };
-}
-
-/** One template text; throws the first problem (use validateTemplate to see them all). */
+/** One template text; throws the first problem. */
 export function parseTemplate(text: string, file: string): SopTemplate {
   const { template, errors } = check(text, file);
   if (!template) throw errors[0] ?? new TemplateError({ file, line: null, column: null, path: '', message: 'invalid template' });
