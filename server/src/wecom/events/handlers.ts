@@ -80,7 +80,7 @@ async function externalContactChanged(fields: XmlFields, key: string, deps: Even
     case 'add_external_contact': {
       await pool.upsertFromWecom(contactSnapshot(await client.externalContact.get(externalUserId)), at);
       await timeline('added', { state });
-      if (state) await applyChannelTags({ externalUserId, userId, state, key }, deps);
+      if (state) await applyChannelTags({ externalUserId, userId, state, key, at }, deps);
       await deps.onContactAdded?.({
         externalUserId,
         userId,
@@ -125,7 +125,7 @@ async function externalContactChanged(fields: XmlFields, key: string, deps: Even
 
 /** A contact that came through a 联系我 channel gets the channel's tags, in WeCom and here. */
 async function applyChannelTags(
-  input: { externalUserId: string; userId: string; state: string; key: string },
+  input: { externalUserId: string; userId: string; state: string; key: string; at: Date },
   deps: EventDeps,
 ): Promise<void> {
   const tagIds = await deps.pool.tagIdsForState(input.state);
@@ -135,12 +135,12 @@ async function applyChannelTags(
   await deps.pool.addTimeline({
     externalUserId: input.externalUserId,
     userId: input.userId,
-    at: new Date(),
+    at: input.at,
     kind: 'tags_changed',
     key: `${input.key}:channel-tags`,
     data: { added: tagIds, removed: [], reason: 'channel', state: input.state },
   });
-  await deps.onContactTagged?.({ externalUserId: input.externalUserId, userId: input.userId, tagIds, at: new Date() });
+  await deps.onContactTagged?.({ externalUserId: input.externalUserId, userId: input.userId, tagIds, at: input.at });
 }
 
 async function externalChatChanged(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {
