@@ -3,16 +3,20 @@
  * owns the process lifecycle. Modules never read process.env or reach for globals.
  */
 import { mkdir } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Counter } from 'prom-client';
 import { readProcessConfig, type Config } from './config/index.ts';
 import { ContactPool, contactsAdminModule, registerContactModels } from './contacts/index.ts';
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
-import { createApp, startHttpServer, type HttpModule } from './http/index.ts';
+import { authModule } from './auth/index.ts';
+import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { createSop, type Sop } from './sop/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule } from './script-library/index.ts';
 import { registerRepTasks } from './tasks/index.ts';
+import { buildWebIfStale, webModule } from './web/index.ts';
 import {
   createWecomClient,
   createWecomIntegration,
@@ -21,6 +25,9 @@ import {
   type WecomIntegration,
 } from './wecom/index.ts';
 import type { WecomSimulator } from './wecom-simulator/index.ts';
+
+/** The browser apps (sidebar, console): sources and their build. */
+const WEB_DIR = fileURLToPath(new URL('../../sidebar/', import.meta.url));
 
 export interface System {
   config: Config;
@@ -53,11 +60,15 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     await Promise.all(Object.values(contactModels).map((model) => model.init()));
     const pool = new ContactPool(contactModels);
 
-    const { simulator, client, secrets } = await connectWecom(config, logger, countWecomCalls(metrics));
+    const { simulator, client, secrets, corp } = await connectWecom(config, logger, countWecomCalls(metrics));
     if (simulator) cleanup.push(() => simulator.close());
 
     const tasks = registerRepTasks(store.connection);
     await tasks.init();
+    const scripts = new ScriptLibrary(registerScriptModels(store.connection));
+    await scripts.init();
+    const sessions = new Sessions({ ttlMs: config.sessionTtlMs });
+    const adminGuard = requireAdmin(config.adminToken, sessions);
     const sop = await createSop({
       connection: store.connection,
       contacts: contactModels,
@@ -69,7 +80,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       metrics,
       templatesDir: config.sop.templatesDir,
       timeZone: config.timeZone,
-      adminToken: config.adminToken,
+      adminGuard,
       guardrails: { frequencyCapPerDay: config.sop.frequencyCapPerDay, optOutTag: config.sop.optOutTag },
     });
     sop.engine.start();
@@ -92,10 +103,22 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     const modules: HttpModule[] = [
       wecom.http,
-      contactsAdminModule({ models: contactModels, adminToken: config.adminToken }),
+      authModule({
+        sessions,
+        client,
+        corp,
+        publicUrl: config.demoMode ? null : config.http.publicUrl,
+        adminToken: config.adminToken,
+        adminUserIds: config.adminUserIds,
+        demoReps: simulator ? [...simulator.state.reps.keys()] : null,
+        logger,
+      }),
+      contactsAdminModule({ models: contactModels, adminGuard }),
+      scriptsAdminModule({ library: scripts, adminGuard }),
       sop.http,
+      webModule({ distDir: path.join(WEB_DIR, 'dist') }),
     ];
-    const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules });
+    const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules, cookieKeys: [config.sessionSecret] });
     const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
     // Registered last so it runs first on stop: stop taking requests before the parts behind them go.
     cleanup.push(() => http.close(config.http.shutdownTimeoutMs));
@@ -103,7 +126,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     // In the background: the server is usable at once, the demo pool fills within a second.
     const ready = simulator
-      ? seedDemoPool({ client, pool, models: contactModels, logger }).then(
+      ? Promise.all([seedDemoPool({ client, pool, models: contactModels, logger }), scripts.seed(DEMO_SCRIPTS)]).then(
           () => undefined,
           (err: unknown) => logger.error({ err }, 'demo data could not be synced'),
         )
@@ -119,7 +142,12 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 /** Real WeCom from configuration, or in demo mode a simulator standing in for it (the caller closes it). */
 export async function connectWecom(config: Config, logger: Logger, onCall?: CallObserver) {
   const simulator = config.wecom ? null : await startDemoWecom(logger);
-  const corp = config.wecom ?? { ...simulator!.corp, apiBase: simulator!.apiBase };
+  const corp = config.wecom ?? {
+    ...simulator!.corp,
+    agentId: String(simulator!.corp.agentId),
+    apiBase: simulator!.apiBase,
+    oauthBase: simulator!.oauthBase,
+  };
   const client = createWecomClient({
     apiBase: corp.apiBase,
     corpId: corp.corpId,
@@ -129,7 +157,7 @@ export async function connectWecom(config: Config, logger: Logger, onCall?: Call
     rateLimitPerMinute: config.wecomRateLimitPerMinute,
   });
   const secrets: CallbackSecrets = { token: corp.token, encodingAesKey: corp.encodingAesKey, corpId: corp.corpId };
-  return { simulator, client, secrets };
+  return { simulator, client, secrets, corp: { corpId: corp.corpId, agentId: corp.agentId, oauthBase: corp.oauthBase } };
 }
 
 function countWecomCalls(metrics: Metrics) {
@@ -152,6 +180,8 @@ function announce(system: System, logger: Logger): void {
   const lines = [
     '',
     `  WeCom SCRM is running${config.demoMode ? ' in demo mode' : ''}.`,
+    `    Sidebar:  ${url}/sidebar/${config.demoMode ? '   (signed in as a demo rep)' : ''}`,
+    `    Console:  ${url}/console/`,
     `    Health:   ${url}/healthz`,
     `    Metrics:  ${url}/metrics`,
     `    Store:    ${system.store.kind === 'embedded' ? `embedded (data in ${config.dataDir})` : 'MongoDB (MONGODB_URI)'}`,
@@ -175,6 +205,7 @@ async function runProcess(): Promise<void> {
 
   let system: System;
   try {
+    await buildWebIfStale({ webDir: WEB_DIR, log: (line) => logger.info(line) });
     system = await startSystem(config, logger);
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');

@@ -75,6 +75,7 @@ describe('loadConfig', () => {
       token: 'QDG6eK',
       encodingAesKey: WECOM.WECOM_ENCODING_AES_KEY,
       apiBase: 'https://qyapi.weixin.qq.com/cgi-bin',
+      oauthBase: 'https://open.weixin.qq.com',
     });
     expect(config.generatedSecrets).toEqual([]);
   });

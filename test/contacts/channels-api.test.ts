@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactsAdminModule, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
-import { createApp, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
+import { createApp, requireAdmin, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
 import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
 import { openTestStore } from '../support/db.ts';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
     metrics: createMetrics(),
     health: new Health(),
     bodyLimitKb: 64,
-    modules: [contactsAdminModule({ models, adminToken: TOKEN })],
+    modules: [contactsAdminModule({ models, adminGuard: requireAdmin(TOKEN) })],
   });
   http = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${http.port}/api/admin/channels`;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { ContactPool, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
+import { requireAdmin } from '../../server/src/http/index.ts';
 import { createLogger, createMetrics } from '../../server/src/observability/index.ts';
 import { createSop, parseTemplate, type Sop } from '../../server/src/sop/index.ts';
 import { registerRepTasks, type RepTaskModel } from '../../server/src/tasks/index.ts';
@@ -50,7 +51,7 @@ export async function buildSop(connection: Connection, sim: WecomSimulator, cloc
     metrics: createMetrics(),
     templatesDir: TEMPLATES_DIR,
     timeZone: 'Asia/Shanghai',
-    adminToken: 'sop-admin-token-0123456789',
+    adminGuard: requireAdmin('sop-admin-token-0123456789'),
     now: clock.now,
     worker: { pollMs: 20, concurrency: 3 },
   });

@@ -11,6 +11,8 @@ export interface WecomConfig {
   token: string;
   encodingAesKey: string;
   apiBase: string;
+  /** WeCom's OAuth page (open.weixin.qq.com); the sidebar and console sign-in redirect there. */
+  oauthBase: string;
 }
 
 export interface Config {
@@ -39,6 +41,9 @@ export interface Config {
   sop: { templatesDir: string; frequencyCapPerDay: number; optOutTag: string };
   adminToken: string;
   sessionSecret: string;
+  sessionTtlMs: number;
+  /** WeCom userids allowed into the console through WeCom sign-in (ADMIN_TOKEN works regardless). */
+  adminUserIds: string[];
   /** Secrets generated for this run because demo mode allows it; main logs that they are ephemeral. */
   generatedSecrets: Array<'ADMIN_TOKEN' | 'SESSION_SECRET'>;
 }
@@ -123,6 +128,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
           token: env.WECOM_TOKEN!,
           encodingAesKey: env.WECOM_ENCODING_AES_KEY!,
           apiBase: env.WECOM_API_BASE,
+          oauthBase: env.WECOM_OAUTH_BASE,
         },
     wecomRateLimitPerMinute: env.WECOM_RATE_LIMIT_PER_MINUTE,
     bot: { enabled: env.BOT_ENABLED, puppet: env.WECHATY_PUPPET, puppetToken: env.WECHATY_PUPPET_TOKEN },
@@ -133,6 +139,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     adminToken,
     sessionSecret,
+    sessionTtlMs: env.SESSION_TTL_HOURS * 3_600_000,
+    adminUserIds: env.ADMIN_USERIDS,
     generatedSecrets,
   };
 }

@@ -85,6 +85,7 @@ export const envSchema = z.object({
   WECOM_TOKEN: optionalString,
   WECOM_ENCODING_AES_KEY: z.preprocess(blankAsUndefined, encodingAesKey.optional()),
   WECOM_RATE_LIMIT_PER_MINUTE: positiveInt(1_000),
+  WECOM_OAUTH_BASE: z.preprocess(blankAsUndefined, httpUrl.default('https://open.weixin.qq.com')),
   WECOM_API_BASE: z.preprocess(blankAsUndefined, httpUrl.default('https://qyapi.weixin.qq.com/cgi-bin')),
 
   BOT_ENABLED: booleanFlag(true),
@@ -97,6 +98,14 @@ export const envSchema = z.object({
 
   ADMIN_TOKEN: z.preprocess(blankAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   SESSION_SECRET: z.preprocess(blankAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  SESSION_TTL_HOURS: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(24 * 30).default(12)),
+  ADMIN_USERIDS: z.preprocess(
+    blankAsUndefined,
+    z
+      .string()
+      .default('')
+      .transform((list) => list.split(',').map((id) => id.trim()).filter(Boolean)),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
-import { requireAdmin, type HttpModule } from '../http/index.ts';
+import type { Guard, HttpModule } from '../http/index.ts';
 import type { ContactModels } from './models.ts';
 
 const channelState = z.string().min(1).max(30, 'WeCom limits a channel state to 30 characters');
@@ -11,12 +11,12 @@ const channelBody = z.object({
 });
 
 /** Channels (联系我 `state`s) and their auto-tags, for operators. */
-export function contactsAdminModule(deps: { models: ContactModels; adminToken: string }): HttpModule {
+export function contactsAdminModule(deps: { models: ContactModels; adminGuard: Guard }): HttpModule {
   const { Channel, Tag } = deps.models;
   return {
     name: 'contacts-admin',
     mount(router) {
-      const admin = requireAdmin(deps.adminToken);
+      const admin = deps.adminGuard;
       router.get('/api/admin/channels', admin, async (ctx) => {
         ctx.body = { channels: await Channel.find({}, { _id: 0, __v: 0 }).sort({ state: 1 }).lean() };
       });

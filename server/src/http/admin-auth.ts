@@ -1,21 +1,43 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Next } from 'koa';
 import type { AppContext } from './context.ts';
+import type { Sessions } from './sessions.ts';
+
+/** Middleware that lets a request through or answers 401/403. */
+export type Guard = (ctx: AppContext, next: Next) => Promise<unknown>;
 
 /**
- * Guards /api/admin/*: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
- * (WeCom sign-in for admins arrives with the console.)
+ * Guards /api/admin/*: `Authorization: Bearer <ADMIN_TOKEN>` compared in constant time, or (for the
+ * console in a browser) a signed admin session cookie. A Bearer header, when sent, must be right.
  */
-export function requireAdmin(adminToken: string) {
+export function requireAdmin(adminToken: string, sessions?: Sessions): Guard {
   const expected = Buffer.from(adminToken, 'utf8');
   return async (ctx: AppContext, next: Next) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
-    if (!match) {
-      ctx.set('WWW-Authenticate', 'Bearer realm="admin"');
-      ctx.throw(401, 'admin API: send Authorization: Bearer <ADMIN_TOKEN>');
+    const header = ctx.get('authorization');
+    if (!header) {
+      const session = sessions?.read(ctx, 'admin');
+      if (!session) {
+        ctx.set('WWW-Authenticate', 'Bearer realm="admin"');
+        return ctx.throw(401, 'admin API: sign in to the console or send Authorization: Bearer <ADMIN_TOKEN>');
+      }
+      ctx.state.adminId = session.userId;
+      return next();
     }
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) ctx.throw(401, 'admin API: send Authorization: Bearer <ADMIN_TOKEN>');
     const given = Buffer.from(match[1]!, 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) ctx.throw(403, 'admin API: wrong token');
+    ctx.state.adminId = 'token';
+    await next();
+  };
+}
+
+/** Guards the sidebar API: a rep session cookie, else 401. The rep's userid lands in `ctx.state.repId`. */
+export function requireRep(sessions: Sessions): Guard {
+  return async (ctx: AppContext, next: Next) => {
+    const session = sessions.read(ctx, 'rep');
+    if (!session) return ctx.throw(401, 'sidebar: no rep session (open the sidebar from WeCom to sign in)');
+    ctx.state.repId = session.userId;
     await next();
   };
 }

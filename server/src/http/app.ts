@@ -12,6 +12,8 @@ export interface AppDeps {
   bodyLimitKb: number;
   /** Trust X-Forwarded-* (behind a load balancer). */
   proxy?: boolean;
+  /** Keys that sign session cookies (SESSION_SECRET); without them no signed cookie can be set. */
+  cookieKeys?: string[];
   modules?: HttpModule[];
 }
 
@@ -20,6 +22,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   const app = new Koa<AppState, AppContext>({ proxy: deps.proxy ?? false });
   // Errors are answered and logged by errorResponses(); Koa's default handler would print them again.
   app.silent = true;
+  if (deps.cookieKeys) app.keys = deps.cookieKeys;
 
   const router: AppRouter = new Router();
   router.get('/healthz', async (ctx) => {

@@ -6,6 +6,10 @@ import type { Logger } from '../observability/index.ts';
 export interface AppState {
   requestId: string;
   log: Logger;
+  /** Set by requireRep: the signed-in rep's WeCom userid. */
+  repId?: string;
+  /** Set by requireAdmin: the admin's userid, or 'token' for ADMIN_TOKEN callers. */
+  adminId?: string;
 }
 
 export type AppContext = ParameterizedContext<AppState, DefaultContext>;

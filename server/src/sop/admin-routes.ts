@@ -1,6 +1,6 @@
 import mongoose, { type HydratedDocument } from 'mongoose';
 import { z } from 'zod';
-import { requireAdmin, type AppContext, type HttpModule } from '../http/index.ts';
+import { type AppContext, type Guard, type HttpModule } from '../http/index.ts';
 import type { SopEngine } from './engine.ts';
 import { planSettings, type Plan, type SopModels } from './models.ts';
 import { dryRun } from './dry-run.ts';
@@ -57,7 +57,7 @@ export interface SopAdminDeps {
   engine: SopEngine;
   runner: StepRunner;
   templates: () => { templates: SopTemplate[]; errors: TemplateError[] };
-  adminToken: string;
+  adminGuard: Guard;
   timeZone: string;
   now: () => Date;
 }
@@ -91,7 +91,7 @@ export function sopAdminModule(deps: SopAdminDeps): HttpModule {
   return {
     name: 'sop-admin',
     mount(router) {
-      const admin = requireAdmin(deps.adminToken);
+      const admin = deps.adminGuard;
 
       router.get('/api/admin/sop/templates', admin, (ctx) => {
         const { templates, errors } = deps.templates();

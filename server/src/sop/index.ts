@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { ContactModels, ContactPool } from '../contacts/index.ts';
-import type { HttpModule } from '../http/index.ts';
+import type { Guard, HttpModule } from '../http/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { WecomClient } from '../wecom/index.ts';
@@ -26,7 +26,7 @@ export interface SopDeps {
   metrics: Metrics;
   templatesDir: string;
   timeZone: string;
-  adminToken: string;
+  adminGuard: Guard;
   guardrails?: Partial<Guardrails>;
   now?: () => Date;
   worker?: { concurrency?: number; pollMs?: number; leaseMs?: number };
@@ -64,7 +64,7 @@ export async function createSop(deps: SopDeps): Promise<Sop> {
       engine,
       runner: engine.runner,
       templates: () => ({ templates, errors }),
-      adminToken: deps.adminToken,
+      adminGuard: deps.adminGuard,
       timeZone: deps.timeZone,
       now: deps.now ?? (() => new Date()),
     }),

@@ -28,8 +28,12 @@ export function createSimServer(deps: Deps): http.Server {
   });
 }
 
+/** WeCom's OAuth page (open.weixin.qq.com) signs the visitor in silently for snsapi_base. */
+export const OAUTH_AUTHORIZE_PATH = '/connect/oauth2/authorize';
+
 async function handle(deps: Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sim');
+  if (url.pathname === OAUTH_AUTHORIZE_PATH) return authorize(deps.state, url, res);
   const api = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
   const body = parseJson(await readBody(req));
   const call = deps.calls.record({
@@ -57,6 +61,23 @@ async function handle(deps: Deps, req: http.IncomingMessage, res: http.ServerRes
   call.errcode = answer.errcode;
   deps.logger.debug({ api, errcode: answer.errcode }, 'wecom simulator call');
   res.writeHead(answer.status ?? 200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer.body));
+}
+
+/**
+ * Redirects back with a one-time code for the visitor, as WeCom does inside its client. The
+ * simulator's visitor is `sim_userid` when given (tests pick a rep), else the first rep.
+ */
+function authorize(state: SimState, url: URL, res: http.ServerResponse): void {
+  const redirect = url.searchParams.get('redirect_uri');
+  const userid = url.searchParams.get('sim_userid') ?? state.reps.keys().next().value;
+  if (!redirect || !/^https?:\/\//.test(redirect) || !userid || !state.reps.has(userid)) {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('redirect_uri and a known rep are required');
+    return;
+  }
+  const back = new URL(redirect);
+  back.searchParams.set('code', state.issueOAuthCode(userid));
+  back.searchParams.set('state', url.searchParams.get('state') ?? '');
+  res.writeHead(302, { location: back.toString() }).end();
 }
 
 interface Answer {

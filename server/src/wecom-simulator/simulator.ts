@@ -33,6 +33,8 @@ export interface SimulatorOptions {
 export interface WecomSimulator {
   /** Pass to createWecomClient({ apiBase }). */
   apiBase: string;
+  /** Stands in for https://open.weixin.qq.com (the OAuth sign-in redirect). */
+  oauthBase: string;
   corp: SimCorp;
   /** The corp's data and WeCom's rules over it: add reps, customers, tags; issue codes. */
   state: SimState;
@@ -75,6 +77,7 @@ export async function startWecomSimulator(options: SimulatorOptions = {}): Promi
 
   return {
     apiBase: `http://127.0.0.1:${port}${API_PREFIX}`,
+    oauthBase: `http://127.0.0.1:${port}`,
     corp,
     state,
     inject: (fault) => faults.add(fault),
