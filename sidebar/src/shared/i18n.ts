@@ -1,16 +1,28 @@
 import { createI18n } from 'vue-i18n';
-import { messages } from './messages.ts';
+import { common } from './messages.ts';
 
-/** Simplified Chinese by default; English when the browser asks for it or the user picks it. */
-export function initialLocale(): 'zh-CN' | 'en' {
+export type Locale = 'zh-CN' | 'en';
+type Messages = Record<Locale, Record<string, unknown>>;
+
+/** Simplified Chinese by default; English when the user picked it (remembered per browser). */
+export function initialLocale(): Locale {
   const saved = localStorage.getItem('scrm.locale');
-  if (saved === 'zh-CN' || saved === 'en') return saved;
-  return 'zh-CN';
+  return saved === 'en' || saved === 'zh-CN' ? saved : 'zh-CN';
 }
 
-export const i18n = createI18n({ legacy: false, locale: initialLocale(), fallbackLocale: 'zh-CN', messages });
+/** One i18n per page app: the shared `common` texts plus the app's own. */
+export function createAppI18n(own: Messages) {
+  return createI18n({
+    legacy: false,
+    locale: initialLocale(),
+    fallbackLocale: 'zh-CN',
+    messages: {
+      'zh-CN': { common: common['zh-CN'], ...own['zh-CN'] },
+      en: { common: common.en, ...own.en },
+    },
+  });
+}
 
-export function setLocale(locale: 'zh-CN' | 'en'): void {
-  i18n.global.locale.value = locale;
+export function saveLocale(locale: Locale): void {
   localStorage.setItem('scrm.locale', locale);
 }

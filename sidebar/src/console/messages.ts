@@ -1,0 +1,4 @@
+export const messages = {
+  'zh-CN': { console: { title: 'SCRM 运营控制台' } },
+  en: { console: { title: 'SCRM console' } },
+};
