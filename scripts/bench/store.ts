@@ -6,6 +6,9 @@
  *   npx tsx scripts/bench/store.ts            # 100,000 docs
  *   BENCH_DOCS=20000 npx tsx scripts/bench/store.ts
  *   node --expose-gc --import tsx scripts/bench/store.ts   # steadier memory figures
+ *   BENCH_STORE_MODE=inline npx tsx scripts/bench/store.ts # engine on the client's thread
+ *
+ * By default the engine runs on its own worker thread, as `npm start` runs it (EMBEDDED_MONGO_THREAD).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +17,7 @@ import { calculateObjectSize } from 'bson';
 import { Schema } from 'mongoose';
 import type { Connection, Types } from 'mongoose';
 import { connect, makeTempDir, removeDir, startEmbedded, uniqueDbName } from '../../test/store/target.ts';
-import type { EmbeddedMongo } from '../../server/src/store/embedded/index.ts';
+import { startEmbeddedMongoThread, type EmbeddedMongo } from '../../server/src/store/embedded/index.ts';
 import { machineLine } from './machine.ts';
 
 const DOCS = Number(process.env.BENCH_DOCS ?? 100_000);
@@ -22,6 +25,9 @@ const BATCH = 1_000;
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 5_000);
 const WARMUP = 200;
 const OWNERS = 500;
+const THREAD = (process.env.BENCH_STORE_MODE ?? 'thread') === 'thread';
+const startStore = (dbPath: string) =>
+  THREAD ? startEmbeddedMongoThread({ host: '127.0.0.1', port: 0, dbPath }) : startEmbedded({ dbPath });
 
 const TARGETS = {
   insertDocsPerSec: 20_000,
@@ -182,9 +188,9 @@ async function benchEmbedded(): Promise<Figures> {
   let server: EmbeddedMongo | undefined;
   let conn: Connection | undefined;
   try {
-    server = await startEmbedded({ dbPath: dir });
+    server = await startStore(dir);
     conn = await connect(server.uri, dbName);
-    const figures = await runWorkload(conn, 'embedded (dbPath, default fsync)', 'in-process: memory includes the engine');
+    const figures = await runWorkload(conn, THREAD ? 'embedded (worker thread, dbPath, default fsync)' : 'embedded (same thread, dbPath, default fsync)', THREAD ? 'memory excludes the worker thread\'s heap (RSS includes it)' : 'in-process: memory includes the engine');
     await conn.close();
     await server.close();
     conn = undefined;
@@ -192,7 +198,7 @@ async function benchEmbedded(): Promise<Figures> {
 
     // Recovery: from a fresh start on the same files until the first query has its answer.
     const t0 = performance.now();
-    server = await startEmbedded({ dbPath: dir });
+    server = await startStore(dir);
     conn = await connect(server.uri, dbName);
     const probe = await conn.collection('contacts').findOne({ external_userid: externalUserId(DOCS - 1) });
     const recoveryMs = performance.now() - t0;
