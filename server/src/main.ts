@@ -9,10 +9,14 @@ import { Counter } from 'prom-client';
 import { readProcessConfig, type Config } from './config/index.ts';
 import { ContactPool, contactsAdminModule, registerContactModels } from './contacts/index.ts';
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
+import { analyticsModule, Analytics } from './analytics/index.ts';
 import { authModule } from './auth/index.ts';
+import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
+import { Importer, importModule } from './import/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { createSop, type Sop } from './sop/index.ts';
+import { OrderBook, registerOrderModel } from './orders/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule } from './script-library/index.ts';
 import { registerRepTasks } from './tasks/index.ts';
@@ -65,6 +69,9 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     const tasks = registerRepTasks(store.connection);
     await tasks.init();
+    const orderModel = registerOrderModel(store.connection);
+    await orderModel.init();
+    const orders = new OrderBook({ orders: orderModel, contacts: contactModels });
     const scripts = new ScriptLibrary(registerScriptModels(store.connection));
     await scripts.init();
     const sessions = new Sessions({ ttlMs: config.sessionTtlMs });
@@ -115,7 +122,30 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       }),
       contactsAdminModule({ models: contactModels, adminGuard }),
       scriptsAdminModule({ library: scripts, adminGuard }),
+      importModule({
+        importer: new Importer({ contacts: contactModels, orders, timeZone: config.timeZone }, logger),
+        adminGuard,
+        bodyLimitKb: config.http.bodyLimitKb,
+      }),
+      analyticsModule({
+        analytics: new Analytics({ contacts: contactModels, orders: orderModel, sop: sop.models, tasks, scripts, timeZone: config.timeZone }),
+        adminGuard,
+        timeZone: config.timeZone,
+      }),
       sop.http,
+      await createSidebarApi({
+        connection: store.connection,
+        sessions,
+        contacts: contactModels,
+        pool,
+        tasks,
+        scripts,
+        sop: sop.models,
+        client,
+        corp,
+        onContactTagged: (event) => sop.engine.onContactTagged(event),
+        logger,
+      }),
       webModule({ distDir: path.join(WEB_DIR, 'dist') }),
     ];
     const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules, cookieKeys: [config.sessionSecret] });

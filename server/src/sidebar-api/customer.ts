@@ -1,0 +1,125 @@
+import mongoose, { type Types } from 'mongoose';
+import type { ContactModels, FollowRelation } from '../contacts/index.ts';
+import { stageOf, type SopModels, type Stage } from '../sop/index.ts';
+import type { SidebarModels } from './models.ts';
+import type { FitFacts } from './ranking.ts';
+import type { RepNames } from './rep-names.ts';
+import { scoreContact } from './score.ts';
+
+const DAY_MS = 86_400_000;
+const REPLY_KINDS = ['message_in', 'replied'];
+/** Relations through which a rep may see and edit a customer. */
+export const VISIBLE_STATUSES: Array<'active' | 'pending'> = ['active', 'pending'];
+
+export interface ReadDeps {
+  contacts: ContactModels;
+  sidebar: SidebarModels;
+  sop: SopModels;
+  repNames: RepNames;
+}
+
+/** The rep's own relation to the customer, or null when the rep does not follow them (→ 403). */
+export function relationOf(contacts: ContactModels, repId: string, externalUserId: string) {
+  return contacts.FollowRelation.findOne({
+    externalUserId,
+    userId: repId,
+    status: mongoose.trusted({ $in: VISIBLE_STATUSES }),
+  }).lean<FollowRelation & { _id: Types.ObjectId }>();
+}
+
+export async function tagNamesOf(contacts: ContactModels, tagIds: string[]): Promise<Map<string, string>> {
+  if (tagIds.length === 0) return new Map();
+  const tags = await contacts.Tag.find({ tagId: mongoose.trusted({ $in: tagIds }) }, { tagId: 1, name: 1 }).lean();
+  return new Map(tags.map((t) => [t.tagId, t.name]));
+}
+
+/** Computed stage, the rep's override if any, and the one in force. */
+export async function stageView(deps: ReadDeps, externalUserId: string, now: Date) {
+  const [computed, override] = await Promise.all([
+    stageOf(deps.contacts, externalUserId, now),
+    deps.sidebar.StageOverride.findOne({ externalUserId }).lean(),
+  ]);
+  const overridden = (override?.stage as Stage | undefined) ?? null;
+  return { computed, override: overridden, effective: overridden ?? computed };
+}
+
+/** Everything the sidebar header shows about a customer the rep follows. */
+export async function profileOf(deps: ReadDeps, relation: FollowRelation, now: Date) {
+  const { contacts } = deps;
+  const { externalUserId } = relation;
+  const [contact, stage, recentReplies, orders, groups, relations, channel, tagNames] = await Promise.all([
+    contacts.Contact.findOne({ externalUserId }).lean(),
+    stageView(deps, externalUserId, now),
+    contacts.TimelineEvent.countDocuments({
+      externalUserId,
+      kind: mongoose.trusted({ $in: REPLY_KINDS }),
+      at: mongoose.trusted({ $gte: new Date(now.getTime() - 30 * DAY_MS) }),
+    }),
+    contacts.TimelineEvent.countDocuments({ externalUserId, kind: 'order_paid' }),
+    contacts.CustomerGroup.find({ 'members.userId': externalUserId, status: 'active' }, { chatId: 1, name: 1 }).lean(),
+    contacts.FollowRelation.find({ externalUserId }, { userId: 1, addedAt: 1, enteredAt: 1 }).lean(),
+    relation.state ? contacts.Channel.findOne({ state: relation.state }, { name: 1 }).lean() : null,
+    tagNamesOf(contacts, relation.tagIds),
+  ]);
+  const first = relations
+    .filter((r) => r.addedAt ?? r.enteredAt)
+    .sort((a, b) => (a.addedAt ?? a.enteredAt)!.getTime() - (b.addedAt ?? b.enteredAt)!.getTime())[0];
+  const score = scoreContact(
+    { lastActivityAt: contact?.lastActivityAt ?? null, recentReplies, orders, tagNames: [...tagNames.values()], groupCount: groups.length },
+    now,
+  );
+  return {
+    contact: {
+      externalUserId,
+      name: contact?.name ?? '',
+      avatar: contact?.avatar ?? '',
+      type: contact?.type ?? 1,
+      corpName: contact?.corpName || contact?.corpFullName || '',
+      position: contact?.position ?? '',
+      phone: contact?.phone ?? relation.remarkMobiles[0] ?? null,
+    },
+    relation: {
+      status: relation.status,
+      remark: relation.remark,
+      description: relation.description,
+      state: relation.state ?? null,
+      channelName: channel?.name ?? null,
+      addedAt: relation.addedAt ?? relation.enteredAt ?? null,
+    },
+    firstAddedBy: first ? { userId: first.userId, name: await deps.repNames.name(first.userId), at: first.addedAt ?? first.enteredAt } : null,
+    stage,
+    score,
+    groups: groups.map((g) => ({ chatId: g.chatId, name: g.name })),
+  };
+}
+
+/** `templateId/stepId` of the steps a target's active SOP journeys are at. */
+export async function activeSteps(sop: SopModels, targetId: string): Promise<string[]> {
+  const enrollments = await sop.Enrollment.find({ targetId, status: 'active', currentStep: mongoose.trusted({ $ne: null }) }, { planId: 1, currentStep: 1 }).lean();
+  if (enrollments.length === 0) return [];
+  const plans = await sop.Plan.find({ _id: mongoose.trusted({ $in: enrollments.map((e) => e.planId) }) }, { templateId: 1 }).lean();
+  const templateOf = new Map(plans.map((p) => [String(p._id), p.templateId]));
+  return enrollments.flatMap((e) => (templateOf.has(String(e.planId)) ? [`${templateOf.get(String(e.planId))}/${e.currentStep}`] : []));
+}
+
+const RECENT_MESSAGES = 5;
+
+/** What the script ranking needs to know about a customer now. */
+export async function fitFacts(deps: ReadDeps, relation: FollowRelation, now: Date): Promise<FitFacts> {
+  const { externalUserId } = relation;
+  const [stage, tagNames, steps, messages] = await Promise.all([
+    stageView(deps, externalUserId, now),
+    tagNamesOf(deps.contacts, relation.tagIds),
+    activeSteps(deps.sop, externalUserId),
+    deps.contacts.TimelineEvent.find({ externalUserId, kind: 'message_in' }, { data: 1 }).sort({ at: -1 }).limit(RECENT_MESSAGES).lean(),
+  ]);
+  return {
+    stage: stage.effective,
+    tagNames: [...tagNames.values()],
+    activeSteps: steps,
+    recentTexts: messages.flatMap((m) => {
+      const text = (m.data as { text?: unknown } | undefined)?.text;
+      return typeof text === 'string' ? [text] : [];
+    }),
+  };
+}
