@@ -103,8 +103,11 @@ describe('WeCom callback → inbox → contact pool', () => {
     const scan = sim.scanChannelQr({ customer: { name: '王先生' }, userid: 'zhangsan' });
     const createTime = Math.floor(Date.now() / 1000);
     const event = { ...scan.event, createTime };
-    const answers = await Promise.all([1, 2, 3].map(() => sim.sendCallback(callbackUrl, event)));
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    // Arriving together, they share one inbox write with a fourth, distinct event.
+    const other = sim.scanChannelQr({ customer: { name: '王先生的同事' }, userid: 'zhangsan' });
+    const answers = await Promise.all([event, event, other.event, event].map((e) => sim.sendCallback(callbackUrl, e)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    expect(await wecom.inbox.countDocuments({ 'fields.ExternalUserID': other.contact.externalUserid })).toBe(1);
     await eventually(() => models.Contact.findOne({ externalUserId: scan.contact.externalUserid }).lean(), 'contact');
     await eventually(
       async () => ((await wecom.inbox.countDocuments({ status: 'running' })) + (await wecom.inbox.countDocuments({ status: 'pending' })) === 0 ? true : null),

@@ -54,22 +54,78 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Stores the event once; a duplicate delivery is reported, not stored again. */
-export async function storeInInbox(inbox: InboxModel, fields: XmlFields, receivedAt: Date): Promise<'stored' | 'duplicate'> {
-  try {
-    // The acknowledgement path: a plain driver insert of a complete document costs under half of a
-    // mongoose create (no hydration, casting or validation of fields we build ourselves right here).
-    await inbox.collection.insertOne({
-      key: inboxKey(fields),
-      event: textField(fields, 'Event') ?? textField(fields, 'MsgType') ?? '',
-      changeType: textField(fields, 'ChangeType') ?? '',
-      fields,
-      receivedAt,
-      ...workFieldsFor(receivedAt),
+type StoreOutcome = 'stored' | 'duplicate';
+interface PendingStore {
+  doc: Record<string, unknown>;
+  resolve: (outcome: StoreOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The most events one insert carries; a burst beyond it is written in several. */
+const MAX_BATCH = 256;
+
+/**
+ * Stores each event once; a duplicate delivery is reported, not stored again. Events that arrive
+ * while a write is in flight go out together in the next one (an unordered insertMany), so under
+ * a burst the driver and store cost is paid per batch rather than per callback, and a single
+ * callback still waits no longer than one round trip.
+ */
+export class InboxWriter {
+  private queue: PendingStore[] = [];
+  private writing = false;
+
+  constructor(private readonly inbox: InboxModel) {}
+
+  store(fields: XmlFields, receivedAt: Date): Promise<StoreOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ doc: inboxDocument(fields, receivedAt), resolve, reject });
+      if (!this.writing) void this.drain();
     });
-    return 'stored';
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) return 'duplicate';
-    throw err;
   }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    // Let the callbacks already parsed in this turn of the event loop join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) await this.write(this.queue.splice(0, MAX_BATCH));
+    this.writing = false;
+  }
+
+  private async write(batch: PendingStore[]): Promise<void> {
+    const failed = new Map<number, unknown>();
+    try {
+      // The acknowledgement path: a plain driver insert of complete documents we build right here
+      // costs a fraction of mongoose's create (no hydration, casting or validation).
+      await this.inbox.collection.insertMany(
+        batch.map((item) => item.doc),
+        { ordered: false },
+      );
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
+      if (!writeErrors) {
+        for (const item of batch) item.reject(err);
+        return;
+      }
+      for (const writeError of [writeErrors].flat() as Array<{ index: number; code?: number }>) {
+        failed.set(writeError.index, writeError.code === 11000 ? 'duplicate' : err);
+      }
+    }
+    batch.forEach((item, index) => {
+      const failure = failed.get(index);
+      if (failure === undefined) item.resolve('stored');
+      else if (failure === 'duplicate') item.resolve('duplicate');
+      else item.reject(failure);
+    });
+  }
+}
+
+function inboxDocument(fields: XmlFields, receivedAt: Date): Record<string, unknown> {
+  return {
+    key: inboxKey(fields),
+    event: textField(fields, 'Event') ?? textField(fields, 'MsgType') ?? '',
+    changeType: textField(fields, 'ChangeType') ?? '',
+    fields,
+    receivedAt,
+    ...workFieldsFor(receivedAt),
+  };
 }

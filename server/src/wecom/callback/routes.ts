@@ -3,7 +3,7 @@ import { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { AppContext, HttpModule } from '../../http/index.ts';
 import type { Metrics } from '../../observability/index.ts';
-import { storeInInbox, type InboxModel } from '../inbox.ts';
+import { InboxWriter, type InboxModel } from '../inbox.ts';
 import { CallbackRejected, openEnvelope, signatureMatches, type CallbackSecrets } from './crypto.ts';
 import { parseWecomXml, textField } from './xml.ts';
 
@@ -38,6 +38,7 @@ export function wecomCallbackModule(deps: CallbackDeps): HttpModule {
     registers: [deps.metrics.registry],
   });
   const now = deps.now ?? (() => new Date());
+  const writer = new InboxWriter(deps.inbox);
 
   const rejected = (ctx: AppContext, err: CallbackRejected) => {
     callbacks.inc({ outcome: err.reason });
@@ -78,7 +79,7 @@ export function wecomCallbackModule(deps: CallbackDeps): HttpModule {
             throw new CallbackRejected('bad_signature', 'msg_signature does not match');
           }
           const fields = parseWecomXml(openEnvelope(deps.secrets, encrypted));
-          const outcome = await storeInInbox(deps.inbox, fields, now());
+          const outcome = await writer.store(fields, now());
           callbacks.inc({ outcome });
           if (outcome === 'stored') deps.onStored();
           ctx.status = 200;
