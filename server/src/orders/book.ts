@@ -1,0 +1,79 @@
+import mongoose from 'mongoose';
+import type { ContactModels } from '../contacts/index.ts';
+import type { OrderModel } from './models.ts';
+
+export interface PaidOrder {
+  orderId: string;
+  externalUserId: string;
+  amountFen: number;
+  paidAt: Date;
+}
+
+export type RecordOutcome = 'inserted' | 'updated' | 'unknown_contact';
+
+/** The timeline key of an order: one `order_paid` event per order, however often it is recorded. */
+export const orderEventKey = (orderId: string) => `order:${orderId}`;
+
+/**
+ * Records paid orders, keyed by order id (recording one again corrects it). Each also lands on the
+ * contact's timeline as `order_paid` — what SOP stages and `bought` conditions count — and marks the
+ * customer active. Orders of contacts the pool does not know are refused: analytics could not place them.
+ */
+export class OrderBook {
+  constructor(private readonly deps: { orders: OrderModel; contacts: Pick<ContactModels, 'Contact' | 'TimelineEvent'> }) {}
+
+  async record(order: PaidOrder): Promise<RecordOutcome> {
+    const [outcome] = await this.recordMany([order]);
+    return outcome!;
+  }
+
+  /** One round trip per collection for the whole batch; outcomes in input order. */
+  async recordMany(orders: PaidOrder[]): Promise<RecordOutcome[]> {
+    if (orders.length === 0) return [];
+    const odd = orders.find((o) => !Number.isSafeInteger(o.amountFen) || o.amountFen < 0);
+    // Bulk upserts skip schema validators: a fraction of a fen here is a caller's bug, not data.
+    if (odd) throw new RangeError(`order ${odd.orderId}: amountFen must be a whole, non-negative number of fen`);
+    const { Contact, TimelineEvent } = this.deps.contacts;
+    const ids = [...new Set(orders.map((o) => o.externalUserId))];
+    const known = new Set(
+      (await Contact.find({ externalUserId: mongoose.trusted({ $in: ids }) }, { _id: 0, externalUserId: 1 }).lean()).map((c) => c.externalUserId),
+    );
+    const accepted = orders.filter((o) => known.has(o.externalUserId));
+    const inserted = new Set<number>();
+    if (accepted.length > 0) {
+      const result = await this.deps.orders.bulkWrite(
+        accepted.map((o) => ({
+          updateOne: {
+            filter: { orderId: o.orderId },
+            update: { $set: { externalUserId: o.externalUserId, amountFen: o.amountFen, paidAt: o.paidAt } },
+            upsert: true,
+          },
+        })),
+        { ordered: true },
+      );
+      for (const index of Object.keys(result.upsertedIds)) inserted.add(Number(index));
+      await TimelineEvent.bulkWrite(
+        accepted.map((o) => ({
+          updateOne: {
+            filter: { key: orderEventKey(o.orderId) },
+            update: {
+              $set: { externalUserId: o.externalUserId, at: o.paidAt, data: { orderId: o.orderId, amountFen: o.amountFen } },
+              $setOnInsert: { kind: 'order_paid', userId: null },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+      await Contact.bulkWrite(
+        accepted.map((o) => ({ updateOne: { filter: { externalUserId: o.externalUserId }, update: { $max: { lastActivityAt: o.paidAt } } } })),
+        { ordered: false },
+      );
+    }
+    let next = 0;
+    return orders.map((o) => {
+      if (!known.has(o.externalUserId)) return 'unknown_contact';
+      return inserted.has(next++) ? 'inserted' : 'updated';
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export { registerOrderModel, type Order, type OrderModel } from './models.ts';
+export { OrderBook, orderEventKey, type PaidOrder, type RecordOutcome } from './book.ts';
