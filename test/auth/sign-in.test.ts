@@ -1,27 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../server/src/auth/index.ts';
-import { createApp, requireAdmin, requireRep, Sessions, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
-import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { requireAdmin, requireRep, Sessions } from '../../server/src/http/index.ts';
+import { createLogger } from '../../server/src/observability/index.ts';
 import { createWecomClient } from '../../server/src/wecom/index.ts';
 import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
+import { serveModules, type ServedModules } from '../support/http.ts';
 
 const ADMIN_TOKEN = 'admin-token-0123456789';
 const logger = createLogger({ level: 'silent' });
 let sim: WecomSimulator;
-let server: RunningHttpServer;
+let server: ServedModules;
 let base: string;
 
 beforeAll(async () => {
   sim = await startWecomSimulator({ seed: 'demo' });
   const client = createWecomClient({ apiBase: sim.apiBase, corpId: sim.corp.corpId, secret: sim.corp.secret, logger });
   const sessions = new Sessions({ ttlMs: 3_600_000 });
-  const app = createApp({
-    logger,
-    metrics: createMetrics(),
-    health: new Health(),
-    bodyLimitKb: 64,
-    cookieKeys: ['test-session-secret-0123456789-abcdef'],
-    modules: [
+  server = await serveModules(
+    [
       authModule({
         sessions,
         client,
@@ -40,12 +36,12 @@ beforeAll(async () => {
         },
       },
     ],
-  });
-  server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${server.port}`;
+    { cookieKeys: ['test-session-secret-0123456789-abcdef'] },
+  );
+  base = server.base;
 });
 afterAll(async () => {
-  await server.close(1000);
+  await server.close();
   await sim.close();
 });
 

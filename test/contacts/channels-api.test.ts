@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactsAdminModule, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
-import { createApp, requireAdmin, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
-import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { requireAdmin } from '../../server/src/http/index.ts';
 import { openTestStore } from '../support/db.ts';
+import { serveModules, type ServedModules } from '../support/http.ts';
 
 const TOKEN = 'admin-token-for-tests-0123';
 let store: Awaited<ReturnType<typeof openTestStore>>;
 let models: ContactModels;
-let http: RunningHttpServer;
+let http: ServedModules;
 let base: string;
 
 beforeAll(async () => {
@@ -15,19 +15,12 @@ beforeAll(async () => {
   models = registerContactModels(store.connection);
   await Promise.all(Object.values(models).map((m) => m.init()));
   await models.Tag.create({ tagId: 'et-douyin', name: '抖音', groupId: 'g1', groupName: '来源渠道' });
-  const app = createApp({
-    logger: createLogger({ level: 'silent' }),
-    metrics: createMetrics(),
-    health: new Health(),
-    bodyLimitKb: 64,
-    modules: [contactsAdminModule({ models, adminGuard: requireAdmin(TOKEN) })],
-  });
-  http = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${http.port}/api/admin/channels`;
+  http = await serveModules([contactsAdminModule({ models, adminGuard: requireAdmin(TOKEN) })]);
+  base = `${http.base}/api/admin/channels`;
 });
 
 afterAll(async () => {
-  await http?.close(1_000);
+  await http?.close();
   await store?.dispose();
 });
 

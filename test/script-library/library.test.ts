@@ -1,31 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, requireAdmin, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
-import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { requireAdmin } from '../../server/src/http/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule } from '../../server/src/script-library/index.ts';
 import { openTestStore } from '../support/db.ts';
+import { serveModules, type ServedModules } from '../support/http.ts';
 
 const TOKEN = 'scripts-admin-token-0123';
 let store: Awaited<ReturnType<typeof openTestStore>>;
 let library: ScriptLibrary;
-let server: RunningHttpServer;
+let server: ServedModules;
 let base: string;
 
 beforeAll(async () => {
   store = await openTestStore();
   library = new ScriptLibrary(registerScriptModels(store.connection));
   await library.init();
-  const app = createApp({
-    logger: createLogger({ level: 'silent' }),
-    metrics: createMetrics(),
-    health: new Health(),
-    bodyLimitKb: 64,
-    modules: [scriptsAdminModule({ library, adminGuard: requireAdmin(TOKEN) })],
-  });
-  server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${server.port}/api/admin/scripts`;
+  server = await serveModules([scriptsAdminModule({ library, adminGuard: requireAdmin(TOKEN) })]);
+  base = `${server.base}/api/admin/scripts`;
 });
 afterAll(async () => {
-  await server.close(1000);
+  await server.close();
   await store.dispose();
 });
 

@@ -225,6 +225,13 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     ctx.body = await suggestions(deps.scripts, facts, vars);
   });
 
+  router.get('/api/sidebar/groups', guard, async (ctx) => {
+    ctx.body = await contacts.CustomerGroup.find({ 'members.userId': repOf(ctx), status: 'active' }, { _id: 0, chatId: 1, name: 1, memberCount: 1 })
+      .sort({ name: 1 })
+      .limit(CUSTOMER_LIST_LIMIT)
+      .lean();
+  });
+
   router.get('/api/sidebar/groups/:chatId', guard, async (ctx) => {
     const group = await groupOf(ctx, groupParams.parse(ctx.params).chatId);
     const [plans, steps, names] = await Promise.all([

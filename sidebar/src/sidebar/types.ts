@@ -1,0 +1,88 @@
+/** The shapes the sidebar API answers with (server/src/sidebar-api). */
+export type Stage = 'new' | 'first_purchase' | 'repeat' | 'dormant' | 'churn_risk';
+export const STAGES: Stage[] = ['new', 'first_purchase', 'repeat', 'dormant', 'churn_risk'];
+
+export interface Reason {
+  code: string;
+  value: string;
+  text: string;
+}
+
+export interface CustomerSummary {
+  externalUserId: string;
+  name: string;
+  remark: string;
+  avatar: string;
+  corpName: string;
+}
+
+export interface StageView {
+  computed: Stage;
+  override: Stage | null;
+  effective: Stage;
+}
+
+export interface Profile {
+  contact: { externalUserId: string; name: string; avatar: string; type: 1 | 2; corpName: string; position: string; phone: string | null };
+  relation: { status: string; remark: string; description: string; state: string | null; channelName: string | null; addedAt: string | null };
+  firstAddedBy: { userId: string; name: string; at: string } | null;
+  stage: StageView;
+  score: { value: number; reasons: Array<Reason & { points: number }> };
+  groups: Array<{ chatId: string; name: string }>;
+}
+
+export interface TagGroup {
+  groupId: string;
+  groupName: string;
+  tags: Array<{ tagId: string; name: string; selected: boolean }>;
+}
+
+export interface TimelineEvent {
+  id: string;
+  at: string;
+  kind: string;
+  userId: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface RepTask {
+  _id: string;
+  title: string;
+  detail: string;
+  dueAt: string;
+  status: 'open' | 'snoozed' | 'done';
+}
+
+export interface Note {
+  key: string;
+  userId: string;
+  text: string;
+  at: string;
+}
+
+export interface Suggestion {
+  key: string;
+  category: string;
+  title: string;
+  text: string;
+  fit: number;
+  reasons: Reason[];
+}
+
+export interface GroupProfile {
+  chatId: string;
+  name: string;
+  notice: string;
+  status: string;
+  owner: { userId: string; name: string };
+  memberCount: number;
+  members: Array<{ userId: string; type: 1 | 2; name: string }>;
+  sopPlans: Array<{ id: string; name: string; templateId: string; enabled: boolean }>;
+  activeSteps: string[];
+}
+
+export interface Me {
+  rep: string | null;
+  demoMode: boolean;
+  demoReps: string[];
+}

@@ -1,0 +1,81 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/src/config/index.ts';
+import { startSystem, type System } from '../../server/src/main.ts';
+import { createLogger } from '../../server/src/observability/index.ts';
+import { launchChromium } from '../support/browser.ts';
+import { eventually } from '../support/eventually.ts';
+
+let dataDir: string;
+let system: System;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-sidebar-e2e-'));
+  system = await startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
+  await system.ready;
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 400, height: 860 }, locale: 'zh-CN' });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const db = () => system.store.connection.db!;
+
+describe('the sidebar in a real browser, demo mode', () => {
+  it('signs a demo rep in and shows the profile of one of their customers', async () => {
+    await page.goto(`${system.url}/sidebar/`);
+    const name = (await page.locator('[data-test=customer-name]').textContent({ timeout: 15_000 }))!.trim();
+    const contact = await db().collection('contacts').findOne({ name });
+    expect(contact).not.toBeNull();
+    const relation = await db().collection('follow_relations').findOne({ externalUserId: contact!.externalUserId });
+    expect(relation!.userId).toBe('zhangwei');
+    expect(new URL(page.url()).searchParams.get('customer')).toBe(contact!.externalUserId);
+    await expect(page.locator('[data-test=score]').textContent()).resolves.toMatch(/^\s*\d+\s*$/);
+    await expect(page.locator('[data-test=profile]').textContent()).resolves.toContain(relation!.remark);
+  });
+
+  it('toggles a tag: written to WeCom with mark_tag and to the store', async () => {
+    const externalUserId = new URL(page.url()).searchParams.get('customer')!;
+    const douyin = (await db().collection('tags').findOne({ name: '抖音' }))!.tagId as string;
+    await page.click('[data-test=tab-tags]');
+    const chip = page.locator('[data-tag="抖音"]');
+    await chip.waitFor();
+    expect(await chip.getAttribute('aria-pressed')).toBe('false');
+    await chip.click();
+    await page.locator('[data-tag="抖音"][aria-pressed=true]').waitFor();
+
+    const relation = await db().collection('follow_relations').findOne({ externalUserId, userId: 'zhangwei' });
+    expect(relation!.tagIds).toContain(douyin);
+    const calls = system.simulator!.calls('/externalcontact/mark_tag').map((c) => c.body as { external_userid: string; add_tag: string[] });
+    expect(calls.some((c) => c.external_userid === externalUserId && c.add_tag.includes(douyin))).toBe(true);
+  });
+
+  it('sends the top script through the dev bridge, filled in, and records the use', async () => {
+    const externalUserId = new URL(page.url()).searchParams.get('customer')!;
+    await page.click('[data-test=tab-scripts]');
+    const first = page.locator('[data-test=scripts] > li').first();
+    await first.waitFor();
+    const shown = (await first.locator('.text').textContent())!;
+    expect(shown).not.toContain('{{');
+    await first.locator('[data-test=send]').click();
+    const sent = await page.waitForFunction(() => window.__devBridgeSent?.[0] ?? null);
+    const message = (await sent.jsonValue()) as { text: string; to: { kind: string; externalUserId: string } };
+    expect(message.text).toBe(shown);
+    expect(message.to).toEqual({ kind: 'contact', externalUserId });
+    const usage = await eventually(() => db().collection('script_usages').findOne({ externalUserId, action: 'send' }), 'script usage');
+    expect(usage.userId).toBe('zhangwei');
+    await page.locator('[data-test=scripts] > li').first().locator('text=已发送').waitFor();
+
+    await mkdir('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/sidebar.png', fullPage: true });
+  });
+});
