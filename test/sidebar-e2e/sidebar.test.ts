@@ -67,7 +67,8 @@ describe('the sidebar in a real browser, demo mode', () => {
     const shown = (await first.locator('.text').textContent())!;
     expect(shown).not.toContain('{{');
     await first.locator('[data-test=send]').click();
-    const sent = await page.waitForFunction(() => window.__devBridgeSent?.[0] ?? null);
+    // The dev bridge's record of sent messages (declared in sidebar/src/sidebar/bridge.ts, not visible to this tsconfig).
+    const sent = await page.waitForFunction(() => (window as unknown as { __devBridgeSent?: unknown[] }).__devBridgeSent?.[0] ?? null);
     const message = (await sent.jsonValue()) as { text: string; to: { kind: string; externalUserId: string } };
     expect(message.text).toBe(shown);
     expect(message.to).toEqual({ kind: 'contact', externalUserId });
