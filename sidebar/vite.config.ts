@@ -23,6 +23,7 @@ export default defineConfig({
       input: {
         sidebar: here('./pages/sidebar/index.html'),
         console: here('./pages/console/index.html'),
+        'bot-playground': here('./pages/bot-playground/index.html'),
       },
     },
   },

@@ -11,6 +11,7 @@ import { ContactPool, contactsAdminModule, registerContactModels } from './conta
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { analyticsModule, Analytics } from './analytics/index.ts';
 import { authModule } from './auth/index.ts';
+import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWorld, DEMO_TAG_RULES, type Bot, type DemoWorld, type Puppet } from './bot/index.ts';
 import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Importer, importModule } from './import/index.ts';
@@ -29,6 +30,9 @@ import {
   type WecomIntegration,
 } from './wecom/index.ts';
 import type { WecomSimulator } from './wecom-simulator/index.ts';
+
+/** Shutdown waits this long for the bot (it is one step of SHUTDOWN_TIMEOUT_MS's budget, not all of it). */
+const BOT_STOP_TIMEOUT_MS = 3_000;
 
 /** The browser apps (sidebar, console): sources and their build. */
 const WEB_DIR = fileURLToPath(new URL('../../sidebar/', import.meta.url));
@@ -76,13 +80,15 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     await scripts.init();
     const sessions = new Sessions({ ttlMs: config.sessionTtlMs });
     const adminGuard = requireAdmin(config.adminToken, sessions);
+    const customerBot = await buildBot(config, { connection: store.connection, pool, contacts: contactModels, scripts, tasks }, logger);
+    health.register(customerBot.status.probe());
     const sop = await createSop({
       connection: store.connection,
       contacts: contactModels,
       pool,
       tasks,
       client,
-      bot: null,
+      bot: customerBot.bot?.channel ?? null,
       logger,
       metrics,
       templatesDir: config.sop.templatesDir,
@@ -93,6 +99,11 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     sop.engine.start();
     cleanup.push(() => sop.engine.stop());
     health.register(sop.engine.probe);
+    if (customerBot.bot) {
+      const { bot } = customerBot;
+      void bot.start(); // logs in in the background (QR scan); a failure only shows in /api/admin/bot and /healthz
+      cleanup.push(() => stopBot(bot, BOT_STOP_TIMEOUT_MS, logger));
+    }
 
     const wecom = createWecomIntegration({
       connection: store.connection,
@@ -122,6 +133,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       }),
       contactsAdminModule({ models: contactModels, adminGuard }),
       scriptsAdminModule({ library: scripts, adminGuard }),
+      botAdminModule({ status: customerBot.status, handoffs: customerBot.bot?.handoffs ?? null, adminGuard }),
+      ...(customerBot.bot && customerBot.world ? [botPlaygroundModule({ bot: customerBot.bot, world: customerBot.world })] : []),
       importModule({
         importer: new Importer({ contacts: contactModels, orders, timeZone: config.timeZone }, logger),
         adminGuard,
@@ -188,6 +201,81 @@ export async function connectWecom(config: Config, logger: Logger, onCall?: Call
   });
   const secrets: CallbackSecrets = { token: corp.token, encodingAesKey: corp.encodingAesKey, corpId: corp.corpId };
   return { simulator, client, secrets, corp: { corpId: corp.corpId, agentId: corp.agentId, oauthBase: corp.oauthBase } };
+}
+
+/**
+ * The customer bot: on wechaty-puppet-mock with a scripted demo world in demo mode, else on the
+ * configured puppet. Disabled, or unable to load its puppet, it is null and the server goes on without it.
+ */
+async function buildBot(
+  config: Config,
+  deps: Pick<Parameters<typeof createBot>[0], 'connection' | 'pool' | 'contacts' | 'scripts' | 'tasks'>,
+  logger: Logger,
+): Promise<{ bot: Bot | null; status: BotStatus; world: DemoWorld | null }> {
+  const { bot: settings } = config;
+  const puppetName = config.demoMode ? 'wechaty-puppet-mock' : settings.puppet;
+  const offline = (error: string | null) => {
+    const status = new BotStatus({ enabled: settings.enabled, puppet: puppetName, loginTimeoutMs: settings.loginTimeoutMs });
+    if (error) status.failed(error, true);
+    return { bot: null, status, world: null };
+  };
+  if (!settings.enabled) return offline(null);
+  try {
+    const world = config.demoMode ? await createDemoWorld() : null;
+    const sessionDir = path.join(config.dataDir, 'bot');
+    if (!world) await mkdir(sessionDir, { recursive: true });
+    const bot = createBot({
+      ...deps,
+      puppet: world?.puppet ?? (await loadPuppet(settings.puppet, settings.puppetToken)),
+      puppetName,
+      // The mock has no session worth keeping; a real account's login survives restarts in DATA_DIR.
+      ...(world ? {} : { sessionFile: path.join(sessionDir, 'wechaty') }),
+      logger,
+      pacing: { ...settings.pacing, timeZone: config.timeZone },
+      loginTimeoutMs: settings.loginTimeoutMs,
+      tagRules: settings.tagRules ?? (config.demoMode ? DEMO_TAG_RULES : []),
+      managedRooms: settings.managedRooms,
+      printQr: !world,
+    });
+    return { bot, status: bot.status, world };
+  } catch (err) {
+    logger.error({ err, puppet: puppetName }, 'bot could not be set up; the server goes on without it');
+    return offline(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * Loads a Wechaty puppet package by name. wechat4u (under wechaty-puppet-wechat4u) installs a global
+ * uncaughtException handler that logs and swallows every crash; the handlers an import adds are
+ * removed again, so this process keeps its own crash policy (log, exit, let the supervisor restart).
+ */
+async function loadPuppet(name: string, token: string | undefined): Promise<Puppet> {
+  const before = new Set(process.listeners('uncaughtException'));
+  try {
+    // A puppet package's default export is its Puppet class (wechat4u, service, padlocal, xp...).
+    const module = (name === 'wechaty-puppet-wechat4u' ? await import('wechaty-puppet-wechat4u') : await import(name)) as {
+      default: new (options?: { token?: string }) => Puppet;
+    };
+    return new module.default(token ? { token } : {});
+  } finally {
+    for (const listener of process.listeners('uncaughtException')) {
+      if (!before.has(listener)) process.off('uncaughtException', listener);
+    }
+  }
+}
+
+/** bot.stop(), but never longer than the timeout: wechat4u's pending long-poll requests can hang it. */
+async function stopBot(bot: Bot, timeoutMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  try {
+    const outcome = await Promise.race([bot.stop().then(() => 'stopped' as const), timedOut]);
+    if (outcome === 'timeout') logger.warn({ timeoutMs }, 'bot did not stop in time; going on with shutdown');
+  } catch (err) {
+    logger.error({ err }, 'bot stop failed; going on with shutdown');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function countWecomCalls(metrics: Metrics) {

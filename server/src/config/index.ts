@@ -37,7 +37,25 @@ export interface Config {
   wecom: WecomConfig | null;
   /** Calls per minute per WeCom API this server allows itself (WeCom's documented limit: 1,000 per API per corp). */
   wecomRateLimitPerMinute: number;
-  bot: { enabled: boolean; puppet: string; puppetToken: string | undefined };
+  bot: {
+    enabled: boolean;
+    puppet: string;
+    puppetToken: string | undefined;
+    /** How the bot spaces what it sends so the account is not flagged (see the bot's Pacer). */
+    pacing: {
+      contactIntervalMs: number;
+      roomIntervalMs: number;
+      jitterMs: number;
+      ratePerMinute: number;
+      quietHours: { start: string; end: string } | null;
+    };
+    /** No QR scan and login within this long after start: /healthz shows the bot unhealthy. */
+    loginTimeoutMs: number;
+    /** Rooms (by name) whose new members the bot welcomes; empty = every room the account is in. */
+    managedRooms: string[];
+    /** Keyword auto-tag rules; null = none configured (demo mode then uses the demo rules). */
+    tagRules: Array<{ tag: string; keywords: string[] }> | null;
+  };
   sop: { templatesDir: string; frequencyCapPerDay: number; optOutTag: string };
   adminToken: string;
   sessionSecret: string;
@@ -131,7 +149,21 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
           oauthBase: env.WECOM_OAUTH_BASE,
         },
     wecomRateLimitPerMinute: env.WECOM_RATE_LIMIT_PER_MINUTE,
-    bot: { enabled: env.BOT_ENABLED, puppet: env.WECHATY_PUPPET, puppetToken: env.WECHATY_PUPPET_TOKEN },
+    bot: {
+      enabled: env.BOT_ENABLED,
+      puppet: env.WECHATY_PUPPET,
+      puppetToken: env.WECHATY_PUPPET_TOKEN,
+      pacing: {
+        contactIntervalMs: env.BOT_CONTACT_INTERVAL_S * 1000,
+        roomIntervalMs: env.BOT_ROOM_INTERVAL_S * 1000,
+        jitterMs: env.BOT_JITTER_S * 1000,
+        ratePerMinute: env.BOT_RATE_PER_MINUTE,
+        quietHours: env.BOT_QUIET_HOURS,
+      },
+      loginTimeoutMs: env.BOT_LOGIN_TIMEOUT_S * 1000,
+      managedRooms: env.BOT_MANAGED_ROOMS,
+      tagRules: env.BOT_TAG_RULES ?? null,
+    },
     sop: {
       templatesDir: path.resolve(env.SOP_TEMPLATES_DIR),
       frequencyCapPerDay: env.SOP_FREQUENCY_CAP_PER_DAY,

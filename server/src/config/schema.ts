@@ -46,6 +46,9 @@ const timeZone = z.preprocess(
     }, 'must be an IANA time zone such as Asia/Shanghai'),
 );
 
+/** A local time window such as 22:00-08:00 (it may wrap midnight). */
+const QUIET_HOURS = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** WeCom's EncodingAESKey is 43 base64 characters that decode (with a trailing '=') to a 32-byte AES key. */
@@ -91,6 +94,50 @@ export const envSchema = z.object({
   BOT_ENABLED: booleanFlag(true),
   WECHATY_PUPPET: z.preprocess(blankAsUndefined, z.string().default('wechaty-puppet-wechat4u')),
   WECHATY_PUPPET_TOKEN: optionalString,
+  BOT_CONTACT_INTERVAL_S: positiveInt(30),
+  BOT_ROOM_INTERVAL_S: positiveInt(60),
+  BOT_JITTER_S: z.preprocess(blankAsUndefined, z.coerce.number().int().min(0).max(3_600).default(15)),
+  BOT_RATE_PER_MINUTE: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(600).default(20)),
+  BOT_QUIET_HOURS: z.preprocess(
+    blankAsUndefined,
+    z
+      .string()
+      .default('22:00-08:00')
+      .refine((v) => v === 'off' || QUIET_HOURS.test(v), 'must be HH:MM-HH:MM (e.g. 22:00-08:00) or off')
+      .transform((v) => (v === 'off' ? null : { start: v.slice(0, 5), end: v.slice(6) })),
+  ),
+  BOT_LOGIN_TIMEOUT_S: positiveInt(300),
+  BOT_MANAGED_ROOMS: z.preprocess(
+    blankAsUndefined,
+    z
+      .string()
+      .default('')
+      .transform((list) => list.split(',').map((name) => name.trim()).filter(Boolean)),
+  ),
+  BOT_TAG_RULES: z.preprocess(
+    blankAsUndefined,
+    z
+      .string()
+      .transform((json, ctx) => {
+        try {
+          return JSON.parse(json) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. [{"tag":"A类-高意向","keywords":["报价","多少钱"]}]' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z
+          .array(
+            z.object({
+              tag: z.string().trim().min(1).max(30),
+              keywords: z.array(z.string().trim().min(1).max(30)).min(1).max(50),
+            }),
+          )
+          .max(200),
+      )
+      .optional(),
+  ),
 
   SOP_TEMPLATES_DIR: z.preprocess(blankAsUndefined, z.string().default('./sop-templates')),
   SOP_FREQUENCY_CAP_PER_DAY: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(20).default(1)),

@@ -19,6 +19,10 @@ const contactSchema = new Schema(
     phone: { type: String, default: null },
     /** Where we first learned of this contact. */
     origin: { type: String, enum: ['wecom', 'bot', 'import'], default: 'wecom' },
+    /** The personal-WeChat (bot) contact id this person has, once the bot met them (linked by unionid or phone when known). */
+    botContactId: { type: String, default: null },
+    /** Tag names the bot's keyword rules gave (bot-only contacts have no rep relation to carry WeCom tags). */
+    botTags: { type: [String], default: [] },
     /** First time any rep relation was entered (half-added or added): the 通过率 denominator. */
     enteredAt: { type: Date },
     /** Last time the customer did something (added us, wrote, bought): what "silent for N days" measures. */
@@ -30,6 +34,7 @@ const contactSchema = new Schema(
 contactSchema.index({ lastActivityAt: 1 });
 contactSchema.index({ unionId: 1 }, { partialFilterExpression: { unionId: { $type: 'string' } } });
 contactSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
+contactSchema.index({ botContactId: 1 }, { partialFilterExpression: { botContactId: { $type: 'string' } } });
 
 /** A rep ↔ contact relation (WeCom's follow_user), with its channel and its WeCom tags. */
 const followRelationSchema = new Schema(
@@ -104,6 +109,8 @@ const customerGroupSchema = new Schema(
     adminList: { type: [String], default: [] },
     createdAtWecom: { type: Date, default: null },
     status: { type: String, enum: ['active', 'dismissed'], default: 'active' },
+    /** wecom: a WeCom customer group; bot: a personal-WeChat room the bot is in (chatId `bot:<room id>`). */
+    origin: { type: String, enum: ['wecom', 'bot'], default: 'wecom' },
     members: { type: [groupMemberSchema], default: [] },
     memberCount: { type: Number, default: 0 },
     syncedAt: { type: Date, default: null },

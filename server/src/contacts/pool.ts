@@ -36,6 +36,24 @@ export interface GroupSnapshot {
   members: GroupMember[];
 }
 
+/** A personal-WeChat contact as the bot sees it. */
+export interface BotContactSnapshot {
+  botContactId: string;
+  name: string;
+  avatar?: string;
+  gender?: 0 | 1 | 2;
+  /** Known only with some puppets; the strongest link to a WeCom contact. */
+  unionId?: string | null;
+  phones?: string[];
+}
+
+export interface BotRoomSnapshot {
+  roomId: string;
+  topic: string;
+  ownerId?: string;
+  memberIds: string[];
+}
+
 export type TimelineInput = {
   externalUserId: string;
   at: Date;
@@ -238,6 +256,92 @@ export class ContactPool {
 
   async dismissGroup(chatId: string): Promise<void> {
     await this.models.CustomerGroup.updateOne({ chatId }, { $set: { status: 'dismissed' } }, { upsert: true });
+  }
+
+  /**
+   * Records a contact the bot met and returns the pool contact it is: one already linked to this bot
+   * contact, else a WeCom contact with the same unionid or phone (linked now: one person, one
+   * contact), else a new bot-only contact `bot:<id>`.
+   */
+  async recordBotContact(snapshot: BotContactSnapshot, at: Date): Promise<{ externalUserId: string; linked: boolean; created: boolean }> {
+    const { Contact } = this.models;
+    const known = await Contact.findOne({ botContactId: snapshot.botContactId }, { externalUserId: 1, origin: 1 }).lean();
+    if (known) return { externalUserId: known.externalUserId, linked: known.origin !== 'bot', created: false };
+
+    const match = await this.findByIdentity(snapshot);
+    if (match) {
+      await Contact.updateOne({ externalUserId: match }, { $set: { botContactId: snapshot.botContactId } });
+      return { externalUserId: match, linked: true, created: false };
+    }
+    const externalUserId = `bot:${snapshot.botContactId}`;
+    const before = await Contact.findOneAndUpdate(
+      { externalUserId },
+      {
+        $set: {
+          name: snapshot.name,
+          avatar: snapshot.avatar ?? '',
+          gender: snapshot.gender ?? 0,
+          unionId: snapshot.unionId ?? null,
+          phone: snapshot.phones?.[0] ?? null,
+        },
+        $setOnInsert: { origin: 'bot', botContactId: snapshot.botContactId },
+        $min: { enteredAt: at },
+      },
+      { upsert: true, returnDocument: 'before' },
+    ).lean();
+    return { externalUserId, linked: false, created: before === null };
+  }
+
+  /** A WeCom-side contact with this unionid, or this phone (their own, or one a rep noted in the remark). */
+  private async findByIdentity(snapshot: BotContactSnapshot): Promise<string | null> {
+    const { Contact, FollowRelation } = this.models;
+    const wecomSide = { origin: mongoose.trusted({ $ne: 'bot' as const }) };
+    if (snapshot.unionId) {
+      const byUnion = await Contact.findOne({ unionId: snapshot.unionId, ...wecomSide }, { externalUserId: 1 }).lean();
+      if (byUnion) return byUnion.externalUserId;
+    }
+    const phones = (snapshot.phones ?? []).filter(Boolean);
+    if (phones.length === 0) return null;
+    const byPhone = await Contact.findOne({ phone: mongoose.trusted({ $in: phones }), ...wecomSide }, { externalUserId: 1 }).lean();
+    if (byPhone) return byPhone.externalUserId;
+    const byRemark = await FollowRelation.findOne({ remarkMobiles: mongoose.trusted({ $in: phones }) }, { externalUserId: 1 }).lean();
+    return byRemark?.externalUserId ?? null;
+  }
+
+  /** Records a personal-WeChat room the bot is in as a customer group `bot:<room id>`; returns that chatId. */
+  async recordBotRoom(snapshot: BotRoomSnapshot, at: Date): Promise<string> {
+    const chatId = `bot:${snapshot.roomId}`;
+    await this.models.CustomerGroup.updateOne(
+      { chatId },
+      {
+        $set: {
+          name: snapshot.topic,
+          owner: snapshot.ownerId ?? '',
+          origin: 'bot',
+          status: 'active',
+          members: snapshot.memberIds.map((userId) => ({ userId, type: 2 })),
+          memberCount: snapshot.memberIds.length,
+          syncedAt: at,
+        },
+      },
+      { upsert: true },
+    );
+    return chatId;
+  }
+
+  /** Adds tags (by name) the bot's keyword rules gave; the new ones go on the timeline once per key. */
+  async addBotTags(input: { externalUserId: string; tags: string[]; at: Date; key: string }): Promise<string[]> {
+    const before = await this.models.Contact.findOneAndUpdate(
+      { externalUserId: input.externalUserId },
+      { $addToSet: { botTags: { $each: input.tags } } },
+      { returnDocument: 'before' },
+    ).lean();
+    const had = new Set(before?.botTags ?? []);
+    const added = input.tags.filter((t) => !had.has(t));
+    if (added.length > 0) {
+      await this.addTimeline({ externalUserId: input.externalUserId, at: input.at, kind: 'bot_tagged', key: input.key, data: { added } });
+    }
+    return added;
   }
 
   async tagIdsForState(state: string): Promise<string[]> {

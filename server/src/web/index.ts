@@ -5,7 +5,7 @@ import type { AppContext, HttpModule } from '../http/index.ts';
 export { buildWebIfStale } from './build.ts';
 
 /** The page apps in the bundle; each is served at `/<name>/`. */
-const PAGES = ['sidebar', 'console'] as const;
+const PAGES = ['sidebar', 'console', 'bot-playground'] as const;
 
 /**
  * Serves the built browser apps: `/sidebar/`, `/console/` and their hashed assets under
