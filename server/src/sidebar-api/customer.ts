@@ -1,12 +1,13 @@
 import mongoose, { type Types } from 'mongoose';
 import type { ContactModels, FollowRelation } from '../contacts/index.ts';
-import { stageOf, type SopModels, type Stage } from '../sop/index.ts';
+import { stageFrom, stageOf, type SopModels, type Stage } from '../sop/index.ts';
 import type { SidebarModels } from './models.ts';
 import type { FitFacts } from './ranking.ts';
 import type { RepNames } from './rep-names.ts';
 import { scoreContact } from './score.ts';
 
 const DAY_MS = 86_400_000;
+/** The customer writing to us: what the score counts as replies. */
 const REPLY_KINDS = ['message_in', 'replied'];
 /** Relations through which a rep may see and edit a customer. */
 export const VISIBLE_STATUSES: Array<'active' | 'pending'> = ['active', 'pending'];
@@ -43,31 +44,36 @@ export async function stageView(deps: ReadDeps, externalUserId: string, now: Dat
   return { computed, override: overridden, effective: overridden ?? computed };
 }
 
-/** Everything the sidebar header shows about a customer the rep follows. */
-export async function profileOf(deps: ReadDeps, relation: FollowRelation, now: Date) {
+/**
+ * Everything the sidebar header shows about a customer, or null when the rep does not follow them.
+ * Read in two parallel rounds (the rep opens this with every chat), so the stage comes from the
+ * facts at hand through `stageFrom` rather than a second set of queries.
+ */
+export async function profileOf(deps: ReadDeps, repId: string, externalUserId: string, now: Date) {
   const { contacts } = deps;
-  const { externalUserId } = relation;
-  const [contact, stage, recentReplies, orders, groups, relations, channel, tagNames] = await Promise.all([
+  const [relations, contact, activity, groups, override] = await Promise.all([
+    contacts.FollowRelation.find({ externalUserId }).lean(),
     contacts.Contact.findOne({ externalUserId }).lean(),
-    stageView(deps, externalUserId, now),
-    contacts.TimelineEvent.countDocuments({
-      externalUserId,
-      kind: mongoose.trusted({ $in: REPLY_KINDS }),
-      at: mongoose.trusted({ $gte: new Date(now.getTime() - 30 * DAY_MS) }),
-    }),
-    contacts.TimelineEvent.countDocuments({ externalUserId, kind: 'order_paid' }),
+    contacts.TimelineEvent.find({ externalUserId, kind: mongoose.trusted({ $in: ['order_paid', ...REPLY_KINDS] }) }, { _id: 0, kind: 1, at: 1 }).lean(),
     contacts.CustomerGroup.find({ 'members.userId': externalUserId, status: 'active' }, { chatId: 1, name: 1 }).lean(),
-    contacts.FollowRelation.find({ externalUserId }, { userId: 1, addedAt: 1, enteredAt: 1 }).lean(),
+    deps.sidebar.StageOverride.findOne({ externalUserId }).lean(),
+  ]);
+  const relation = relations.find((r) => r.userId === repId && (VISIBLE_STATUSES as string[]).includes(r.status));
+  if (!relation) return null;
+  const [channel, tagNames] = await Promise.all([
     relation.state ? contacts.Channel.findOne({ state: relation.state }, { name: 1 }).lean() : null,
     tagNamesOf(contacts, relation.tagIds),
   ]);
+
+  const orders = activity.filter((e) => e.kind === 'order_paid').length;
+  const monthAgo = now.getTime() - 30 * DAY_MS;
+  const recentReplies = activity.filter((e) => e.kind !== 'order_paid' && e.at.getTime() >= monthAgo).length;
+  const lastActivityAt = contact?.lastActivityAt ?? null;
+  const computed = stageFrom({ activeRelations: relations.filter((r) => r.status === 'active').length, orders, lastActivityAt }, now);
+  const overridden = (override?.stage as Stage | undefined) ?? null;
   const first = relations
     .filter((r) => r.addedAt ?? r.enteredAt)
     .sort((a, b) => (a.addedAt ?? a.enteredAt)!.getTime() - (b.addedAt ?? b.enteredAt)!.getTime())[0];
-  const score = scoreContact(
-    { lastActivityAt: contact?.lastActivityAt ?? null, recentReplies, orders, tagNames: [...tagNames.values()], groupCount: groups.length },
-    now,
-  );
   return {
     contact: {
       externalUserId,
@@ -87,8 +93,8 @@ export async function profileOf(deps: ReadDeps, relation: FollowRelation, now: D
       addedAt: relation.addedAt ?? relation.enteredAt ?? null,
     },
     firstAddedBy: first ? { userId: first.userId, name: await deps.repNames.name(first.userId), at: first.addedAt ?? first.enteredAt } : null,
-    stage,
-    score,
+    stage: { computed, override: overridden, effective: overridden ?? computed },
+    score: scoreContact({ lastActivityAt, recentReplies, orders, tagNames: [...tagNames.values()], groupCount: groups.length }, now),
     groups: groups.map((g) => ({ chatId: g.chatId, name: g.name })),
   };
 }

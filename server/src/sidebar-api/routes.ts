@@ -116,7 +116,10 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
   });
 
   router.get('/api/sidebar/customers/:id/profile', guard, async (ctx) => {
-    ctx.body = await profileOf(deps, await followed(ctx), deps.now());
+    const { id } = customerParams.parse(ctx.params);
+    const profile = await profileOf(deps, repOf(ctx), id, deps.now());
+    if (!profile) return ctx.throw(403, 'sidebar: you do not follow this customer');
+    ctx.body = profile;
   });
 
   router.put('/api/sidebar/customers/:id/stage', guard, async (ctx) => {

@@ -15,14 +15,20 @@ export async function tagIdsByName(contacts: ContactModels, names: string[]): Pr
 
 /** Lifecycle stage from behaviour: lost relation, orders, recent activity. */
 export async function stageOf(contacts: ContactModels, externalUserId: string, now: Date): Promise<Stage> {
-  const active = await contacts.FollowRelation.countDocuments({ externalUserId, status: 'active' });
-  if (active === 0) return 'churn_risk';
+  const activeRelations = await contacts.FollowRelation.countDocuments({ externalUserId, status: 'active' });
+  if (activeRelations === 0) return 'churn_risk';
   const orders = await contacts.TimelineEvent.countDocuments({ externalUserId, kind: 'order_paid' });
   const contact = await contacts.Contact.findOne({ externalUserId }, { lastActivityAt: 1 }).lean();
-  const last = contact?.lastActivityAt?.getTime() ?? 0;
+  return stageFrom({ activeRelations, orders, lastActivityAt: contact?.lastActivityAt ?? null }, now);
+}
+
+/** The stage rule itself, for callers that already hold the facts (the sidebar profile reads them in one go). */
+export function stageFrom(facts: { activeRelations: number; orders: number; lastActivityAt: Date | null }, now: Date): Stage {
+  if (facts.activeRelations === 0) return 'churn_risk';
+  const last = facts.lastActivityAt?.getTime() ?? 0;
   if (now.getTime() - last > DORMANT_AFTER_DAYS * 86_400_000) return 'dormant';
-  if (orders >= 2) return 'repeat';
-  if (orders === 1) return 'first_purchase';
+  if (facts.orders >= 2) return 'repeat';
+  if (facts.orders === 1) return 'first_purchase';
   return 'new';
 }
 

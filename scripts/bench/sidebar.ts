@@ -1,0 +1,169 @@
+/**
+ * Sidebar bench: the profile API with 100,000 contacts and 1,000,000 timeline events in the store,
+ * the sidebar's JavaScript gzipped, and the first render in headless Chromium on loopback.
+ *
+ *   npx tsx scripts/bench/sidebar.ts
+ *   BENCH_CONTACTS=20000 BENCH_EVENTS_PER_CONTACT=10 npx tsx scripts/bench/sidebar.ts
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { launchChromium } from '../../test/support/browser.ts';
+import { buildWebIfStale } from '../../server/src/web/index.ts';
+import type { System } from '../../server/src/main.ts';
+import { startBenchSystem } from './demo-system.ts';
+import { machineLine } from './machine.ts';
+
+const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
+const EVENTS_PER_CONTACT = Number(process.env.BENCH_EVENTS_PER_CONTACT ?? 10);
+const REQUESTS = 2_000;
+const WARMUP = 200;
+const RENDERS = 7;
+const BATCH = 10_000;
+const REP = 'zhangwei';
+const WEB_DIR = fileURLToPath(new URL('../../sidebar/', import.meta.url));
+const TARGETS = { profileP99Ms: 20, jsGzipKb: 200, firstRenderMs: 1_000 } as const;
+
+const DAY_MS = 86_400_000;
+const KINDS = ['added', 'message_in', 'tags_changed', 'sop_sent', 'message_in', 'replied', 'script_sent', 'order_paid', 'note', 'joined_group'];
+const externalUserId = (i: number) => `wmBench${i.toString(36).padStart(7, '0')}`;
+
+/** Contacts followed by one demo rep (so every profile request is allowed), each with its timeline. */
+async function seed(system: System): Promise<void> {
+  const db = system.store.connection.db!;
+  const now = Date.now();
+  const started = performance.now();
+  for (let from = 0; from < CONTACTS; from += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, CONTACTS - from) }, (_, k) => from + k);
+    await db.collection('contacts').insertMany(
+      ids.map((i) => ({
+        externalUserId: externalUserId(i),
+        name: `客户${i}`,
+        type: 1 + (i % 2),
+        corpName: `公司${i % 977}`,
+        origin: 'import',
+        enteredAt: new Date(now - (i % 365) * DAY_MS),
+        lastActivityAt: new Date(now - (i % 60) * DAY_MS),
+      })),
+      { ordered: false },
+    );
+    await db.collection('follow_relations').insertMany(
+      ids.map((i) => ({
+        externalUserId: externalUserId(i),
+        userId: REP,
+        status: 'active',
+        remark: `客户${i}-备注`,
+        state: 'douyin_618',
+        tagIds: [],
+        remarkMobiles: [],
+        addedAt: new Date(now - (i % 365) * DAY_MS),
+      })),
+      { ordered: false },
+    );
+  }
+  const events = CONTACTS * EVENTS_PER_CONTACT;
+  for (let from = 0; from < events; from += BATCH) {
+    await db.collection('timeline_events').insertMany(
+      Array.from({ length: Math.min(BATCH, events - from) }, (_, k) => {
+        const n = from + k;
+        const contact = n % CONTACTS;
+        const kind = KINDS[Math.floor(n / CONTACTS) % KINDS.length]!;
+        return {
+          externalUserId: externalUserId(contact),
+          at: new Date(now - ((n * 7919) % (180 * DAY_MS / 60_000)) * 60_000),
+          kind,
+          userId: REP,
+          key: `bench:${n}`,
+          data: kind === 'message_in' ? { text: '你们专业版多少钱？可以试用吗' } : {},
+        };
+      }),
+      { ordered: false },
+    );
+  }
+  console.log(`seeded ${CONTACTS.toLocaleString()} contacts and ${events.toLocaleString()} timeline events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function signIn(url: string): Promise<string> {
+  const res = await fetch(`${url}/auth/demo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: 'rep', userId: REP }) });
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+/** One request at a time, random contacts: the latency a rep opening the sidebar sees. */
+async function profileLatency(url: string, cookie: string) {
+  const timings: number[] = [];
+  for (let i = 0; i < WARMUP + REQUESTS; i++) {
+    const id = externalUserId(Math.floor(Math.random() * CONTACTS));
+    const started = performance.now();
+    const res = await fetch(`${url}/api/sidebar/customers/${id}/profile`, { headers: { cookie } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`profile answered ${res.status}`);
+    if (i >= WARMUP) timings.push(performance.now() - started);
+  }
+  timings.sort((a, b) => a - b);
+  return { p50: percentile(timings, 50), p99: percentile(timings, 99), max: timings.at(-1)! };
+}
+
+/** The JS the sidebar page loads up front (entry + preloaded chunks), and the JS-SDK chunk loaded only inside WeCom. */
+async function bundleSize() {
+  const dist = path.join(WEB_DIR, 'dist');
+  const html = await readFile(path.join(dist, 'sidebar', 'index.html'), 'utf8');
+  const initial = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+  const gz = async (file: string) => gzipSync(await readFile(path.join(dist, file)), { level: 9 }).length;
+  const initialBytes = (await Promise.all(initial.map(gz))).reduce((a, b) => a + b, 0);
+  const entry = await readFile(path.join(dist, initial[0]!), 'utf8');
+  const lazy = [...new Set([...entry.matchAll(/(wecom\.prod-[\w-]+\.js)/g)].map((m) => `assets/${m[1]}`))];
+  const lazyBytes = (await Promise.all(lazy.map(gz))).reduce((a, b) => a + b, 0);
+  return { files: initial.length, initialKb: initialBytes / 1024, withJssdkKb: (initialBytes + lazyBytes) / 1024 };
+}
+
+/** From navigation to the customer's name on screen, in a fresh browser context each time (no cache, no session). */
+async function firstRender(url: string) {
+  const browser = await launchChromium();
+  const timings: number[] = [];
+  try {
+    for (let i = 0; i < RENDERS; i++) {
+      const context = await browser.newContext({ viewport: { width: 400, height: 800 } });
+      const page = await context.newPage();
+      const started = performance.now();
+      await page.goto(`${url}/sidebar/?customer=${externalUserId(i * 13)}`);
+      await page.locator('[data-test=customer-name]').waitFor();
+      timings.push(performance.now() - started);
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  timings.sort((a, b) => a - b);
+  return { median: percentile(timings, 50), max: timings.at(-1)! };
+}
+
+export async function main(): Promise<void> {
+  await buildWebIfStale({ webDir: WEB_DIR });
+  const system = await startBenchSystem();
+  try {
+    await seed(system);
+    const cookie = await signIn(system.url);
+    const profile = await profileLatency(system.url, cookie);
+    const bundle = await bundleSize();
+    const render = await firstRender(system.url);
+    const ms = (n: number) => n.toFixed(1);
+    console.log(`\nSidebar — ${machineLine()}`);
+    console.log(`${CONTACTS.toLocaleString()} contacts, ${(CONTACTS * EVENTS_PER_CONTACT).toLocaleString()} timeline events; browser, server and store share the machine`);
+    console.table([
+      { measure: `profile API p50 (${REQUESTS} sequential requests)`, value: `${ms(profile.p50)} ms`, target: '' },
+      { measure: 'profile API p99', value: `${ms(profile.p99)} ms`, target: `< ${TARGETS.profileP99Ms} ms` },
+      { measure: 'profile API max', value: `${ms(profile.max)} ms`, target: '' },
+      { measure: `sidebar JS gzipped (${bundle.files} files loaded up front)`, value: `${bundle.initialKb.toFixed(1)} KB`, target: `< ${TARGETS.jsGzipKb} KB` },
+      { measure: 'sidebar JS gzipped incl. @wecom/jssdk (loaded in WeCom only)', value: `${bundle.withJssdkKb.toFixed(1)} KB`, target: `< ${TARGETS.jsGzipKb} KB` },
+      { measure: `first render median (${RENDERS} cold loads, sign-in included)`, value: `${ms(render.median)} ms`, target: `< ${TARGETS.firstRenderMs} ms` },
+      { measure: 'first render max', value: `${ms(render.max)} ms`, target: '' },
+    ]);
+  } finally {
+    await system.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
