@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../server/src/auth/index.ts';
-import { createApp, Sessions, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
-import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { Sessions } from '../../server/src/http/index.ts';
+import { createLogger } from '../../server/src/observability/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
 import { createSidebarApi } from '../../server/src/sidebar-api/index.ts';
 import { createRepTask } from '../../server/src/tasks/index.ts';
 import { createWecomClient } from '../../server/src/wecom/index.ts';
 import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 import { openTestStore } from '../support/db.ts';
+import { serveModules, type ServedModules } from '../support/http.ts';
 import { buildSop, TestClock, type SopHarness } from '../sop/harness.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -15,7 +16,7 @@ const clock = new TestClock(Date.parse('2026-06-01T02:00:00Z'));
 let store: Awaited<ReturnType<typeof openTestStore>>;
 let sim: WecomSimulator;
 let harness: SopHarness;
-let server: RunningHttpServer;
+let server: ServedModules;
 let base: string;
 let chenJing: string; // zhangwei's customer
 let zhaoLei: string; // wangfang's customer, not zhangwei's
@@ -30,13 +31,8 @@ beforeAll(async () => {
   await scripts.seed(DEMO_SCRIPTS);
   const sessions = new Sessions({ ttlMs: 3_600_000 });
   const corp = { corpId: sim.corp.corpId, agentId: String(sim.corp.agentId), oauthBase: sim.oauthBase };
-  const app = createApp({
-    logger,
-    metrics: createMetrics(),
-    health: new Health(),
-    bodyLimitKb: 64,
-    cookieKeys: ['test-session-secret-0123456789-abcdef'],
-    modules: [
+  server = await serveModules(
+    [
       authModule({ sessions, client, corp, publicUrl: null, adminToken: 'admin-token-0123456789', adminUserIds: [], demoReps: [...sim.state.reps.keys()], logger }),
       await createSidebarApi({
         connection: store.connection,
@@ -52,16 +48,16 @@ beforeAll(async () => {
         now: clock.now,
       }),
     ],
-  });
-  server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${server.port}`;
+    { cookieKeys: ['test-session-secret-0123456789-abcdef'] },
+  );
+  base = server.base;
   const idOf = async (name: string) => (await harness.contacts.Contact.findOne({ name }).lean())!.externalUserId;
   chenJing = await idOf('陈静');
   zhaoLei = await idOf('赵磊');
 });
 
 afterAll(async () => {
-  await server?.close(1000);
+  await server?.close();
   await sim?.close();
   await store?.dispose();
 });

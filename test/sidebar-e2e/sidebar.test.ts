@@ -79,4 +79,18 @@ describe('the sidebar in a real browser, demo mode', () => {
     await mkdir('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/sidebar.png', fullPage: true });
   });
+
+  it("shows a group chat's profile and sends a script to the group", async () => {
+    const group = (await db().collection('customer_groups').findOne({ owner: 'zhangwei' }))!;
+    await page.goto(`${system.url}/sidebar/?group=${group.chatId}`);
+    await page.locator('[data-test=group]').waitFor();
+    const text = (await page.locator('[data-test=group]').textContent())!;
+    expect(text).toContain(group.name);
+    expect(text).toContain('张伟');
+    await page.locator('[data-test=scripts] [data-test=send]').first().click();
+    const sent = await page.waitForFunction(() => (window as unknown as { __devBridgeSent?: unknown[] }).__devBridgeSent?.[0] ?? null);
+    expect(((await sent.jsonValue()) as { to: unknown }).to).toEqual({ kind: 'group', chatId: group.chatId });
+    await eventually(() => db().collection('script_usages').findOne({ chatId: group.chatId, action: 'send' }), 'group script usage');
+    await page.screenshot({ path: 'test-results/sidebar-group.png' });
+  });
 });

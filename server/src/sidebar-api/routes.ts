@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ContactModels, ContactPool, FollowRelation } from '../contacts/index.ts';
 import type { AppContext, AppRouter, Guard } from '../http/index.ts';
 import type { Logger } from '../observability/index.ts';
-import { STAGES, type ScriptLibrary, type ScriptView } from '../script-library/index.ts';
+import { scriptKey, STAGES, type ScriptLibrary, type ScriptView } from '../script-library/index.ts';
 import { renderContent, type SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { ContactTagged, WecomClient } from '../wecom/index.ts';
@@ -50,7 +50,7 @@ const noteBody = z.object({ key: clientKey, text: z.string().trim().min(1).max(2
 const usageBody = z
   .object({
     key: clientKey,
-    scriptKey: z.string().max(64),
+    scriptKey,
     action: z.enum(['send', 'copy']),
     externalUserId: wecomId.optional(),
     chatId: wecomId.optional(),
