@@ -119,6 +119,9 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     wecom.worker.start();
     cleanup.push(() => wecom.worker.stop());
 
+    const analytics = new Analytics({ contacts: contactModels, orders: orderModel, sop: sop.models, tasks, scripts, timeZone: config.timeZone });
+    await analytics.init();
+
     const modules: HttpModule[] = [
       wecom.http,
       authModule({
@@ -141,7 +144,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         bodyLimitKb: config.http.bodyLimitKb,
       }),
       analyticsModule({
-        analytics: new Analytics({ contacts: contactModels, orders: orderModel, sop: sop.models, tasks, scripts, timeZone: config.timeZone }),
+        analytics,
         adminGuard,
         timeZone: config.timeZone,
       }),
@@ -174,6 +177,10 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
           (err: unknown) => logger.error({ err }, 'demo data could not be synced'),
         )
       : Promise.resolve();
+    // The analytics mirror reads every relation and order once; doing it now keeps the first dashboard fast.
+    void ready
+      .then(() => analytics.warm())
+      .catch((err: unknown) => logger.warn({ err }, 'analytics could not read its data ahead (the first dashboard will)'));
 
     return { config, url, store, simulator, ready, wecom, sop, stop: stopAll };
   } catch (err) {
@@ -249,7 +256,7 @@ async function buildBot(
  * uncaughtException handler that logs and swallows every crash; the handlers an import adds are
  * removed again, so this process keeps its own crash policy (log, exit, let the supervisor restart).
  */
-async function loadPuppet(name: string, token: string | undefined): Promise<Puppet> {
+export async function loadPuppet(name: string, token: string | undefined): Promise<Puppet> {
   const before = new Set(process.listeners('uncaughtException'));
   try {
     // A puppet package's default export is its Puppet class (wechat4u, service, padlocal, xp...).

@@ -170,7 +170,8 @@ export function createBot(deps: BotDeps): Bot {
     const talker = msg.talker();
     const room = msg.room();
     const text = msg.type() === types.Message.Text ? msg.text() : '';
-    const at = msg.date();
+    // When the bot got it, on the bot's clock (the one replies are stamped with): the phone's own clock may be off.
+    const at = now();
     const person = await remember(talker);
     const chatId = room ? await rememberRoom(room) : null;
     await deps.pool.addTimeline({

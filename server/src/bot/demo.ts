@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { HttpModule } from '../http/index.ts';
+import type { mock } from 'wechaty-puppet-mock';
 import type { Bot, Handled, Puppet, SentMessage } from './bot.ts';
 
 /** The mock side of the demo: a bot account, one customer and one room, with fixed ids so the pool keeps one of each across restarts. */
@@ -22,28 +23,39 @@ const ROOM = { id: 'demo-room@chatroom', topic: '演示客户群' };
  * on demand — the mock is a development dependency, and a production install never needs it.
  */
 export async function createDemoWorld(): Promise<DemoWorld> {
-  const { PuppetMock, mock } = await import('wechaty-puppet-mock');
-  const mocker = new mock.Mocker();
+  const { PuppetMock, mock: mocks } = await import('wechaty-puppet-mock');
+  const mocker = new mocks.Mocker();
   const user = mocker.createContact({ ...BOT, phone: [] });
-  const customer = mocker.createContact({ ...CUSTOMER, phone: [] });
-  const neighbour = mocker.createContact({ id: 'demo-member', name: '李先生', phone: [] });
-  const room = mocker.createRoom({ ...ROOM, memberIdList: [user.id, customer.id, neighbour.id], ownerId: user.id });
   mocker.use((m) => {
     // A scan then a login, as on a real account: the console shows both states.
     m.scan('https://login.weixin.qq.com/l/demo-bot', 2);
     m.login(user);
     return () => undefined;
   });
+  // The customer and the room walk in with the first playground message, so an untouched demo pool
+  // holds only the demo corp.
+  let scene: { customer: mock.ContactMock; neighbour: mock.ContactMock; room: mock.RoomMock } | null = null;
+  const enter = () => {
+    if (!scene) {
+      const customer = mocker.createContact({ ...CUSTOMER, phone: [] });
+      const neighbour = mocker.createContact({ id: 'demo-member', name: '李先生', phone: [] });
+      const room = mocker.createRoom({ ...ROOM, memberIdList: [user.id, customer.id, neighbour.id], ownerId: user.id });
+      scene = { customer, neighbour, room };
+    }
+    return scene;
+  };
   let guests = 0;
   return {
     puppet: new PuppetMock({ mocker }),
     customer: CUSTOMER,
     room: ROOM,
     say(text, inRoom) {
+      const { customer, room } = enter();
       if (inRoom) customer.say(`@${BOT.name} ${text}`, [user]).to(room);
       else customer.say(text).to(user);
     },
     join(name) {
+      const { room, neighbour } = enter();
       const guest = mocker.createContact({ id: `demo-guest-${Date.now()}-${++guests}`, name, phone: [] });
       room.add(guest).by(neighbour);
       return guest.id;

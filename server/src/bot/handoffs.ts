@@ -22,8 +22,9 @@ handoffSchema.index({ active: 1, since: -1 });
 export type Handoff = InferSchemaType<typeof handoffSchema>;
 export type HandoffReason = Handoff['reason'];
 
+/** Idempotent per connection: a process may build more than one bot on it (tests, a restart in place). */
 export function registerHandoffModel(connection: Connection): Model<Handoff> {
-  return connection.model('BotHandoff', handoffSchema, 'bot_handoffs');
+  return (connection.models.BotHandoff as Model<Handoff> | undefined) ?? connection.model('BotHandoff', handoffSchema, 'bot_handoffs');
 }
 
 const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
