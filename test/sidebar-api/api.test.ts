@@ -164,10 +164,11 @@ describe('sidebar API for the customer in front of the rep', () => {
   it('pages the timeline newest first, without gaps or repeats across equal timestamps', async () => {
     const same = new Date(clock.ms() - 3 * 86_400_000);
     for (let i = 0; i < 7; i++) {
-      await harness.pool.addTimeline({ externalUserId: chenJing, at: i < 4 ? same : new Date(same.getTime() - i * 1000), kind: 'sop_sent', key: `t-page-${i}`, data: { i } });
+      await harness.pool.addTimeline({ externalUserId: chenJing, at: i < 4 ? same : new Date(same.getTime() - i * 1000), kind: 'edited', key: `t-page-${i}`, data: { i } });
     }
+    await harness.sop.models.Send.create({ key: 't-send-1', targetId: chenJing, day: '2026-05-29', marketing: true, channel: 'mass_send', state: 'sent', at: same, text: '7天培育：第3天' });
     const zhangwei = await as('zhangwei');
-    const all = await harness.contacts.TimelineEvent.countDocuments({ externalUserId: chenJing });
+    const all = (await harness.contacts.TimelineEvent.countDocuments({ externalUserId: chenJing })) + 1;
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -187,6 +188,8 @@ describe('sidebar API for the customer in front of the rep', () => {
     expect(seen).toHaveLength(all);
     expect(new Set(seen).size).toBe(all);
     expect(pages).toBe(Math.ceil(all / 3));
+    const first = (await (await zhangwei(`/api/sidebar/customers/${chenJing}/timeline?limit=50`)).json()) as { events: Array<{ kind: string; data: { text?: string } }> };
+    expect(first.events.find((e) => e.kind === 'sop_sent')!.data.text).toBe('7天培育：第3天');
   });
 
   it('shows the rep tasks and lets the rep finish or snooze them', async () => {
@@ -253,5 +256,14 @@ describe('sidebar API in a group chat', () => {
     expect(body.members.some((m: { name: string }) => m.name === '陈静')).toBe(true);
     expect(body.sopPlans.map((p: { templateId: string }) => p.templateId)).toEqual([]);
     expect((await (await as('liuyang'))(`/api/sidebar/groups/${group.chatId}`)).status).toBe(403);
+  });
+
+  it('suggests scripts for the group, those written for one customer last', async () => {
+    const group = (await harness.contacts.CustomerGroup.findOne({ owner: 'zhangwei' }).lean())!;
+    const scripts = (await (await (await as('zhangwei'))(`/api/sidebar/groups/${group.chatId}/scripts`)).json()) as Array<{ text: string; complete: boolean }>;
+    const completes = scripts.map((s) => s.complete);
+    expect(completes[0]).toBe(true);
+    expect(completes).toEqual([...completes].sort((a, b) => Number(b) - Number(a)));
+    expect(scripts.every((s) => !s.text.includes('{{'))).toBe(true);
   });
 });

@@ -158,7 +158,7 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
 
   router.get('/api/sidebar/customers/:id/timeline', guard, async (ctx) => {
     const { externalUserId } = await followed(ctx);
-    ctx.body = await timelinePage(contacts, externalUserId, timelineQuery.parse(ctx.query));
+    ctx.body = await timelinePage(deps, externalUserId, timelineQuery.parse(ctx.query));
   });
 
   router.get('/api/sidebar/customers/:id/tasks', guard, async (ctx) => {
@@ -287,18 +287,28 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
   });
 }
 
-/** Enabled scripts, best fit first, with their text filled for this customer or group. */
+/**
+ * Enabled scripts, best fit first, with their text filled for this customer or group. Among equal
+ * fits, scripts whose variables all have a value come first: in a group chat, a script written for
+ * one customer ("{{name}}您好") would read oddly.
+ */
 async function suggestions(library: ScriptLibrary, facts: FitFacts, vars: Record<string, string | undefined>) {
   const scripts = await library.list({ enabledOnly: true });
-  return rankScripts(scripts, facts).map((s: ScriptView & { fit: number; reasons: unknown[] }) => ({
-    key: s.key,
-    category: s.category,
-    title: s.title,
-    text: renderContent(s.content, vars).text,
-    attachments: s.attachments,
-    fit: s.fit,
-    reasons: s.reasons,
-  }));
+  return rankScripts(scripts, facts)
+    .map((s: ScriptView & { fit: number; reasons: unknown[] }) => {
+      const rendered = renderContent(s.content, vars);
+      return {
+        key: s.key,
+        category: s.category,
+        title: s.title,
+        text: rendered.text,
+        attachments: s.attachments,
+        fit: s.fit,
+        reasons: s.reasons,
+        complete: rendered.missing.length === 0,
+      };
+    })
+    .sort((a, b) => b.fit - a.fit || Number(b.complete) - Number(a.complete));
 }
 
 /** The corp's tag library grouped as WeCom groups it, each tag marked when this relation has it. */
@@ -315,37 +325,46 @@ async function tagGroups(contacts: ContactModels, selected: string[]) {
 }
 
 /**
- * One page of the timeline, newest first. The cursor is the last event's (at, _id), so events
- * sharing a timestamp are neither skipped nor repeated across pages.
+ * One page of the timeline, newest first: the contact's events merged with the SOP messages sent to
+ * them (kept in the SOP send ledger). The cursor is the last item's (at, _id), so items sharing a
+ * timestamp are neither skipped nor repeated across pages.
  */
-async function timelinePage(contacts: ContactModels, externalUserId: string, query: { limit: number; cursor?: string | undefined }) {
+async function timelinePage(
+  deps: { contacts: ContactModels; sop: SopModels },
+  externalUserId: string,
+  query: { limit: number; cursor?: string | undefined },
+) {
   const after = query.cursor ? query.cursor.split('_') : null;
-  const filter = after
+  const before = after
     ? {
-        externalUserId,
         $or: [
           { at: mongoose.trusted({ $lt: new Date(Number(after[0])) }) },
           { at: new Date(Number(after[0])), _id: mongoose.trusted({ $lt: new mongoose.Types.ObjectId(after[1]) }) },
         ],
       }
-    : { externalUserId };
-  const events = await contacts.TimelineEvent.find(filter, { at: 1, kind: 1, userId: 1, data: 1 })
-    .sort({ at: -1, _id: -1 })
-    .limit(query.limit + 1)
-    .lean();
-  const page = events.slice(0, query.limit);
+    : {};
+  const newest = { at: -1, _id: -1 } as const;
+  const [events, sends] = await Promise.all([
+    deps.contacts.TimelineEvent.find({ externalUserId, ...before }, { at: 1, kind: 1, userId: 1, data: 1 }).sort(newest).limit(query.limit + 1).lean(),
+    deps.sop.Send.find({ targetId: externalUserId, state: 'sent', ...before }, { at: 1, text: 1, channel: 1, sender: 1 }).sort(newest).limit(query.limit + 1).lean(),
+  ]);
+  const items = [
+    ...events.map((e) => ({ id: String(e._id), at: e.at, kind: e.kind, userId: e.userId, data: e.data as unknown })),
+    ...sends.map((s) => ({ id: String(s._id), at: s.at, kind: 'sop_sent', userId: s.sender ?? null, data: { text: s.text, channel: s.channel } as unknown })),
+  ].sort((a, b) => b.at.getTime() - a.at.getTime() || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0)); // hex ObjectIds: string order = id order
+  const page = items.slice(0, query.limit);
   const tagIds = page.flatMap((e) => (e.kind === 'tags_changed' ? tagIdsIn(e.data) : []));
-  const names = await tagNamesOf(contacts, [...new Set(tagIds)]);
+  const names = await tagNamesOf(deps.contacts, [...new Set(tagIds)]);
   const last = page.at(-1);
   return {
     events: page.map((e) => ({
-      id: String(e._id),
+      id: e.id,
       at: e.at,
       kind: e.kind,
       userId: e.userId,
       data: e.kind === 'tags_changed' ? withTagNames(e.data, names) : e.data,
     })),
-    next: events.length > query.limit && last ? `${last.at.getTime()}_${String(last._id)}` : null,
+    next: items.length > query.limit && last ? `${last.at.getTime()}_${last.id}` : null,
   };
 }
 
