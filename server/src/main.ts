@@ -160,7 +160,6 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         client,
         corp,
         onContactTagged: (event) => sop.engine.onContactTagged(event),
-        logger,
       }),
       webModule({ distDir: path.join(WEB_DIR, 'dist') }),
     ];

@@ -44,7 +44,6 @@ beforeAll(async () => {
         sop: harness.sop.models,
         client,
         corp,
-        logger,
         now: clock.now,
       }),
     ],

@@ -1,7 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { ContactModels, ContactPool } from '../contacts/index.ts';
 import { requireRep, type HttpModule, type Sessions } from '../http/index.ts';
-import type { Logger } from '../observability/index.ts';
 import type { ScriptLibrary } from '../script-library/index.ts';
 import type { SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
@@ -26,7 +25,6 @@ export interface SidebarApiDeps {
   corp: { corpId: string; agentId: string };
   /** Tags a rep adds here reach contact_tagged SOPs (WeCom does not call back for API changes). */
   onContactTagged?: (event: ContactTagged) => Promise<void>;
-  logger: Logger;
   now?: () => Date;
 }
 
@@ -47,7 +45,6 @@ export async function createSidebarApi(deps: SidebarApiDeps): Promise<HttpModule
         guard: requireRep(deps.sessions),
         sidebar,
         repNames,
-        logger: deps.logger.child({ module: 'sidebar-api' }),
         now: deps.now ?? (() => new Date()),
       });
     },

@@ -3,7 +3,6 @@ import mongoose from 'mongoose';
 import { z } from 'zod';
 import type { ContactModels, ContactPool, FollowRelation } from '../contacts/index.ts';
 import type { AppContext, AppRouter, Guard } from '../http/index.ts';
-import type { Logger } from '../observability/index.ts';
 import { scriptKey, STAGES, type ScriptLibrary, type ScriptView } from '../script-library/index.ts';
 import { renderContent, type SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
@@ -20,7 +19,6 @@ export interface RouteDeps extends ReadDeps {
   client: Pick<WecomClient, 'tags' | 'jsapi'>;
   corp: { corpId: string; agentId: string };
   onContactTagged?: ((event: ContactTagged) => Promise<void>) | undefined;
-  logger: Logger;
   now: () => Date;
 }
 
@@ -30,7 +28,6 @@ const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
 const clientKey = z.string().regex(/^[\w-]{8,64}$/, 'must be 8-64 letters, digits, - or _');
 const customerParams = z.object({ id: wecomId });
 const groupParams = z.object({ chatId: wecomId });
-const listQuery = z.object({ q: z.string().trim().max(50).optional() });
 const jssdkQuery = z.object({ url: z.url({ protocol: /^https?$/ }).max(2000) });
 const tagsBody = z
   .object({ add: z.array(wecomId).max(50).default([]), remove: z.array(wecomId).max(50).default([]) })
@@ -82,10 +79,6 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     return group;
   };
 
-  router.get('/api/sidebar/me', guard, async (ctx) => {
-    ctx.body = { userId: repOf(ctx), name: await deps.repNames.name(repOf(ctx)) };
-  });
-
   router.get('/api/sidebar/jssdk-config', guard, async (ctx) => {
     const { url } = jssdkQuery.parse(ctx.query);
     ctx.set('Cache-Control', 'no-store');
@@ -93,7 +86,6 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
   });
 
   router.get('/api/sidebar/customers', guard, async (ctx) => {
-    const { q } = listQuery.parse(ctx.query);
     const relations = await contacts.FollowRelation.find(
       { userId: repOf(ctx), status: mongoose.trusted({ $in: VISIBLE_STATUSES }) },
       { externalUserId: 1, remark: 1 },
@@ -105,13 +97,11 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
       { externalUserId: 1, name: 1, avatar: 1, corpName: 1 },
     ).lean();
     const byId = new Map(people.map((p) => [p.externalUserId, p]));
-    const needle = q?.toLowerCase();
     ctx.body = relations
       .map((r) => {
         const person = byId.get(r.externalUserId);
         return { externalUserId: r.externalUserId, name: person?.name ?? '', remark: r.remark, avatar: person?.avatar ?? '', corpName: person?.corpName ?? '' };
       })
-      .filter((c) => !needle || [c.name, c.remark, c.corpName].some((s) => s.toLowerCase().includes(needle)))
       .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
   });
 
@@ -150,7 +140,8 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     const removing = new Set(body.remove);
     const tagIds = [...new Set([...relation.tagIds, ...body.add])].filter((id) => !removing.has(id));
     const at = deps.now();
-    const { added } = await deps.pool.setFollowTags({ externalUserId, userId: rep, tagIds, at, key: `sidebar-tags:${randomUUID()}` });
+    const { added, removed } = await deps.pool.setFollowTags({ externalUserId, userId: rep, tagIds, at, key: `sidebar-tags:${randomUUID()}` });
+    ctx.state.log.info({ repId: rep, externalUserId, added, removed }, 'rep edited customer tags');
     // WeCom sends no callback for changes made through the API, so contact_tagged SOPs hear it from here.
     if (added.length > 0) await deps.onContactTagged?.({ externalUserId, userId: rep, tagIds: added, at });
     ctx.body = await tagGroups(contacts, tagIds);
