@@ -156,4 +156,19 @@ describe('GET /api/admin/analytics on the hand-made data set', () => {
     expect(((await reversed.json()) as { message: string }).message).toContain('to: must be after from');
     expect((await fetch(`${h.base}/api/admin/analytics?from=2026-03-01&to=2026-04-01`)).status).toBe(401);
   });
+
+  it('reflects orders and relations written after an earlier report (the mirror reads what changed)', async () => {
+    await report('2026-03-01', '2026-04-01');
+    // c5 (channel B) buys 10.00 on 03-26, a day after its add; c3 (A) gets its add confirmed on 03-21.
+    expect(await h.orders.record({ orderId: 'o10', externalUserId: 'c5', amountFen: 1000, paidAt: local('2026-03-26 09:00:00') })).toBe('inserted');
+    const reimport = await h.upload('contacts', 'external_userid,name,follow_userid,state,entered_at,added_at,removed_at\nc3,客户三,zhangsan,A,2026-03-20 08:00:00,2026-03-21 08:00:00,\n');
+    expect(await reimport.json()).toEqual({ inserted: 0, updated: 1, rejected: [] });
+    const r = await report('2026-03-01', '2026-04-01');
+    // entered 7, now all with added_at; cohort + c3 = 7; converted + c5 = 4; revenue + 10; buyers + c5 = 4.
+    expect(r.overall).toMatchObject({ entered: 7, passRate: 1, added: 7 });
+    expect(r.overall.conversionRate).toBeCloseTo(4 / 7, 12);
+    expect(r.overall.revenue).toBeCloseTo(460.49, 10);
+    expect(r.overall.repurchaseRate).toBeCloseTo(1 / 4, 12);
+    expect(r.channels[1]).toMatchObject({ state: 'B', revenue: 10, conversionRate: 0.5, repurchaseRate: 0 });
+  });
 });

@@ -42,6 +42,8 @@ export async function startAdminHarness(options: { bodyLimitKb?: number } = {}):
   const orders = new OrderBook({ orders: orderModel, contacts });
   const logger = createLogger({ level: 'silent' });
   const adminGuard = requireAdmin(TOKEN);
+  const analytics = new Analytics({ contacts, orders: orderModel, sop, tasks, scripts, timeZone: TIME_ZONE });
+  await analytics.init();
   const app = createApp({
     logger,
     metrics: createMetrics(),
@@ -49,7 +51,7 @@ export async function startAdminHarness(options: { bodyLimitKb?: number } = {}):
     bodyLimitKb: options.bodyLimitKb ?? 64,
     modules: [
       importModule({ importer: new Importer({ contacts, orders, timeZone: TIME_ZONE }, logger), adminGuard, bodyLimitKb: options.bodyLimitKb ?? 64 }),
-      analyticsModule({ analytics: new Analytics({ contacts, orders: orderModel, sop, tasks, scripts, timeZone: TIME_ZONE }), adminGuard, timeZone: TIME_ZONE }),
+      analyticsModule({ analytics, adminGuard, timeZone: TIME_ZONE }),
     ],
   });
   const http: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });

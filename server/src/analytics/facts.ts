@@ -16,26 +16,41 @@ import type { OrderModel } from '../orders/index.ts';
  *   deleted the rep); a rep deleting the customer or a transfer is not a customer leaving.
  * - `state` = its channel `state`: the contact belongs to that channel's scope.
  *
- * Times are epoch milliseconds (NaN/null when absent) so the metrics loop does no Date work.
+ * Times are epoch milliseconds (NaN when absent) so the metrics loop does no Date work.
  */
 export interface ContactFacts {
   ids: string[];
-  index: Map<string, number>;
   state: Array<string | null>;
   enteredAt: Float64Array;
   addedAt: Float64Array;
   removedAt: Float64Array;
 }
 
-/** Orders as parallel arrays; `contact` is the index into ContactFacts (contacts without a relation are appended). */
+/** Orders as parallel arrays; `contact` indexes ContactFacts (buyers without a relation are appended there). */
 export interface OrderFacts {
   contact: Int32Array;
   amountFen: Float64Array;
   paidAt: Float64Array;
 }
 
-interface RelationRow {
+interface Relation {
   externalUserId: string;
+  state: string | null;
+  lost: boolean;
+  enteredAt: number;
+  addedAt: number;
+  removedAt: number;
+}
+
+interface OrderRow {
+  externalUserId: string;
+  amountFen: number;
+  paidAt: number;
+}
+
+interface RelationDoc {
+  externalUserId: string;
+  userId: string;
   state?: string | null;
   status?: string;
   enteredAt?: Date | null;
@@ -43,83 +58,143 @@ interface RelationRow {
   removedAt?: Date | null;
 }
 
+interface OrderDoc {
+  orderId: string;
+  externalUserId: string;
+  amountFen: number;
+  paidAt: Date;
+}
+
+/**
+ * Writes that reached the store after a read began may carry an `updatedAt` stamped a little before
+ * it (the writer's clock, then the trip to and the queue in the store): each delta read looks back
+ * this far. Longer is safer but re-reads a bulk write for that long after it.
+ */
+const OVERLAP_MS = 10_000;
 const BATCH_SIZE = 10_000;
+const ms = (date: Date | null | undefined) => (date ? date.getTime() : NaN);
+const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
-export async function loadContactFacts(models: Pick<ContactModels, 'FollowRelation'>): Promise<ContactFacts> {
-  // The driver cursor, not mongoose documents: 100,000 rows of five fields need no casting or hydration.
-  const rows = await models.FollowRelation.collection
-    .find<RelationRow>({}, { projection: { _id: 0, externalUserId: 1, state: 1, status: 1, enteredAt: 1, addedAt: 1, removedAt: 1 }, batchSize: BATCH_SIZE })
-    .toArray();
-  const first = new Map<string, { row: RelationRow; since: number }>();
-  for (const row of rows) {
-    const since = (row.enteredAt ?? row.addedAt)?.getTime();
-    if (since === undefined) continue;
-    const seen = first.get(row.externalUserId);
-    if (!seen || since < seen.since) first.set(row.externalUserId, { row, since });
-  }
-  const facts = emptyFacts(first.size);
-  let i = 0;
-  for (const [id, { row, since }] of first) {
-    facts.ids.push(id);
-    facts.index.set(id, i);
-    facts.state.push(row.state ?? null);
-    facts.enteredAt[i] = since;
-    facts.addedAt[i] = row.addedAt ? row.addedAt.getTime() : NaN;
-    facts.removedAt[i] = row.status === 'lost' && row.removedAt ? row.removedAt.getTime() : NaN;
-    i++;
-  }
-  return facts;
-}
+/**
+ * An in-memory mirror of the rows analytics needs: reading 100,000 relations and 300,000 orders
+ * from the store takes seconds, so they are read in full once (at start-up, in the background) and
+ * afterwards only the rows changed since the last read, by `updatedAt` (mongoose stamps every write
+ * of these models). Relations and orders are never deleted by this application; a row deleted by
+ * hand stays counted until the next restart.
+ */
+export class FactsMirror {
+  private readonly relations = new Map<string, Relation>();
+  private readonly orders = new Map<string, OrderRow>();
+  private initial: Promise<void> | null = null;
+  /** Start of the latest completed read: the next delta reads rows updated since (minus the overlap). */
+  private readThrough = 0;
+  private built: { facts: ContactFacts; orders: OrderFacts } | null = null;
 
-/** Orders paid before `before` (the last moment any metric of the period looks at). */
-export async function loadOrderFacts(orders: OrderModel, facts: ContactFacts, before: Date): Promise<{ orders: OrderFacts; facts: ContactFacts }> {
-  const rows = await orders.collection
-    .find<{ externalUserId: string; amountFen: number; paidAt: Date }>(
-      { paidAt: mongoose.trusted({ $lt: before }) },
-      { projection: { _id: 0, externalUserId: 1, amountFen: 1, paidAt: 1 }, batchSize: BATCH_SIZE },
-    )
-    .toArray();
-  const extra: string[] = [];
-  const result: OrderFacts = { contact: new Int32Array(rows.length), amountFen: new Float64Array(rows.length), paidAt: new Float64Array(rows.length) };
-  rows.forEach((row, i) => {
-    let index = facts.index.get(row.externalUserId);
-    if (index === undefined) {
-      // A buyer with no rep relation (e.g. known only to the bot): counted in revenue, never in a cohort.
-      index = facts.ids.length + extra.length;
-      facts.index.set(row.externalUserId, index);
-      extra.push(row.externalUserId);
+  constructor(private readonly deps: { contacts: Pick<ContactModels, 'FollowRelation'>; orders: OrderModel; now: () => Date }) {}
+
+  /** The delta reads filter on `updatedAt`; declared here because analytics is its only reader. */
+  async init(): Promise<void> {
+    await Promise.all([
+      this.deps.contacts.FollowRelation.collection.createIndex({ updatedAt: 1 }),
+      this.deps.orders.collection.createIndex({ updatedAt: 1 }),
+    ]);
+  }
+
+  /** Up-to-date facts: the first call waits for the full read, later ones for a delta read. */
+  async current(): Promise<{ facts: ContactFacts; orders: OrderFacts }> {
+    if (!this.initial) this.initial = this.read(null).catch((err: unknown) => {
+      this.initial = null;
+      throw err;
+    });
+    await this.initial;
+    await this.read(new Date(this.readThrough - OVERLAP_MS));
+    if (!this.built) this.built = this.build();
+    return this.built;
+  }
+
+  private async read(since: Date | null): Promise<void> {
+    const started = this.deps.now().getTime();
+    const filter = since ? { updatedAt: mongoose.trusted({ $gte: since }) } : {};
+    // The driver cursor, not mongoose documents: no casting or hydration for 400,000 small rows.
+    const [relations, orders] = await Promise.all([
+      this.deps.contacts.FollowRelation.collection
+        .find<RelationDoc>(filter, { projection: { _id: 0, externalUserId: 1, userId: 1, state: 1, status: 1, enteredAt: 1, addedAt: 1, removedAt: 1 }, batchSize: BATCH_SIZE })
+        .toArray(),
+      this.deps.orders.collection
+        .find<OrderDoc>(filter, { projection: { _id: 0, orderId: 1, externalUserId: 1, amountFen: 1, paidAt: 1 }, batchSize: BATCH_SIZE })
+        .toArray(),
+    ]);
+    let changed = false;
+    for (const doc of relations) {
+      const key = `${doc.externalUserId}\u0000${doc.userId}`;
+      const next: Relation = {
+        externalUserId: doc.externalUserId,
+        state: doc.state ?? null,
+        lost: doc.status === 'lost',
+        enteredAt: ms(doc.enteredAt),
+        addedAt: ms(doc.addedAt),
+        removedAt: ms(doc.removedAt),
+      };
+      const previous = this.relations.get(key);
+      if (previous && previous.state === next.state && previous.lost === next.lost && same(previous.enteredAt, next.enteredAt) && same(previous.addedAt, next.addedAt) && same(previous.removedAt, next.removedAt)) continue;
+      this.relations.set(key, next);
+      changed = true;
     }
-    result.contact[i] = index;
-    result.amountFen[i] = row.amountFen;
-    result.paidAt[i] = row.paidAt.getTime();
-  });
-  return { orders: result, facts: extra.length === 0 ? facts : withExtraContacts(facts, extra) };
-}
+    for (const doc of orders) {
+      const previous = this.orders.get(doc.orderId);
+      const paidAt = doc.paidAt.getTime();
+      if (previous && previous.externalUserId === doc.externalUserId && previous.amountFen === doc.amountFen && previous.paidAt === paidAt) continue;
+      this.orders.set(doc.orderId, { externalUserId: doc.externalUserId, amountFen: doc.amountFen, paidAt });
+      changed = true;
+    }
+    if (changed) this.built = null;
+    this.readThrough = Math.max(this.readThrough, started);
+  }
 
-function emptyFacts(size: number): ContactFacts {
-  return {
-    ids: [],
-    index: new Map(),
-    state: [],
-    enteredAt: new Float64Array(size),
-    addedAt: new Float64Array(size),
-    removedAt: new Float64Array(size),
-  };
-}
+  private build(): { facts: ContactFacts; orders: OrderFacts } {
+    const first = new Map<string, { relation: Relation; since: number }>();
+    for (const relation of this.relations.values()) {
+      const since = Number.isNaN(relation.enteredAt) ? relation.addedAt : relation.enteredAt;
+      if (Number.isNaN(since)) continue;
+      const seen = first.get(relation.externalUserId);
+      if (!seen || since < seen.since) first.set(relation.externalUserId, { relation, since });
+    }
+    const buyersWithoutRelation = new Set<string>();
+    for (const order of this.orders.values()) if (!first.has(order.externalUserId)) buyersWithoutRelation.add(order.externalUserId);
 
-function withExtraContacts(facts: ContactFacts, extra: string[]): ContactFacts {
-  const size = facts.ids.length + extra.length;
-  const grow = (from: Float64Array) => {
-    const to = new Float64Array(size).fill(NaN);
-    to.set(from);
-    return to;
-  };
-  return {
-    ids: [...facts.ids, ...extra],
-    index: facts.index,
-    state: [...facts.state, ...extra.map(() => null)],
-    enteredAt: grow(facts.enteredAt),
-    addedAt: grow(facts.addedAt),
-    removedAt: grow(facts.removedAt),
-  };
+    const size = first.size + buyersWithoutRelation.size;
+    const facts: ContactFacts = {
+      ids: [],
+      state: [],
+      enteredAt: new Float64Array(size).fill(NaN),
+      addedAt: new Float64Array(size).fill(NaN),
+      removedAt: new Float64Array(size).fill(NaN),
+    };
+    const index = new Map<string, number>();
+    for (const [id, { relation, since }] of first) {
+      const i = facts.ids.length;
+      index.set(id, i);
+      facts.ids.push(id);
+      facts.state.push(relation.state);
+      facts.enteredAt[i] = since;
+      facts.addedAt[i] = relation.addedAt;
+      if (relation.lost) facts.removedAt[i] = relation.removedAt;
+    }
+    // A buyer with no rep relation (e.g. known only to the bot): counted in revenue, never in a cohort.
+    for (const id of buyersWithoutRelation) {
+      index.set(id, facts.ids.length);
+      facts.ids.push(id);
+      facts.state.push(null);
+    }
+
+    const orders: OrderFacts = { contact: new Int32Array(this.orders.size), amountFen: new Float64Array(this.orders.size), paidAt: new Float64Array(this.orders.size) };
+    let k = 0;
+    for (const order of this.orders.values()) {
+      orders.contact[k] = index.get(order.externalUserId)!;
+      orders.amountFen[k] = order.amountFen;
+      orders.paidAt[k] = order.paidAt;
+      k++;
+    }
+    return { facts, orders };
+  }
 }

@@ -75,37 +75,47 @@ export function computeMetrics(facts: ContactFacts, orders: OrderFacts, channels
   const tallies = channels.map(() => new Tally());
   const channelIndex = new Map(channels.map((c, i) => [c.state, i]));
   const size = facts.ids.length;
-  const scope: Array<Tally | undefined> = new Array(size);
+  // Each contact counts in these scopes; the arrays are shared, so the loops allocate nothing per contact.
+  const overallOnly = [overall];
+  const withChannel = tallies.map((t) => [overall, t]);
+  const scopes: Tally[][] = new Array(size);
+  const channelTally: Array<Tally | undefined> = new Array(size);
   const inCohort = new Uint8Array(size);
   const converted = new Uint8Array(size);
   const paidInPeriod = new Uint32Array(size);
 
   for (let i = 0; i < size; i++) {
     const state = facts.state[i];
-    const tally = state === null || state === undefined ? undefined : tallies[channelIndex.get(state) ?? -1];
-    scope[i] = tally;
+    const k = state === null || state === undefined ? undefined : channelIndex.get(state);
+    const scope = k === undefined ? overallOnly : withChannel[k]!;
+    scopes[i] = scope;
+    channelTally[i] = k === undefined ? undefined : tallies[k];
     const entered = facts.enteredAt[i]!;
     const added = facts.addedAt[i]!;
     const removed = facts.removedAt[i]!;
     if (entered >= from && entered < to) {
       const hasAdded = !Number.isNaN(added);
-      count(overall, tally, (t) => {
+      for (const t of scope) {
         t.entered++;
         if (hasAdded) t.enteredAdded++;
-      });
+      }
     }
     if (added >= from && added < to) {
       inCohort[i] = 1;
-      count(overall, tally, (t) => {
+      // Still a friend N days after the add: never removed, or removed only after that moment.
+      const mark7 = added + 7 * DAY_MS;
+      const mark30 = added + 30 * DAY_MS;
+      const eligible7 = mark7 <= to;
+      const eligible30 = mark30 <= to;
+      const retained7 = eligible7 && (Number.isNaN(removed) || removed > mark7);
+      const retained30 = eligible30 && (Number.isNaN(removed) || removed > mark30);
+      for (const t of scope) {
         t.added++;
-        for (const [days, eligible, retained] of [[7, 'eligible7', 'retained7'], [30, 'eligible30', 'retained30']] as const) {
-          const mark = added + days * DAY_MS;
-          if (mark > to) continue;
-          t[eligible]++;
-          // Still a friend N days after the add: never removed, or removed only after that day.
-          if (Number.isNaN(removed) || removed > mark) t[retained]++;
-        }
-      });
+        if (eligible7) t.eligible7++;
+        if (retained7) t.retained7++;
+        if (eligible30) t.eligible30++;
+        if (retained30) t.retained30++;
+      }
     }
   }
 
@@ -113,7 +123,7 @@ export function computeMetrics(facts: ContactFacts, orders: OrderFacts, channels
     const i = orders.contact[k]!;
     const paid = orders.paidAt[k]!;
     const amount = orders.amountFen[k]!;
-    const tally = scope[i];
+    const tally = channelTally[i];
     if (paid >= from && paid < to) {
       overall.revenueFen += amount;
       if (tally) tally.revenueFen += amount;
@@ -130,14 +140,12 @@ export function computeMetrics(facts: ContactFacts, orders: OrderFacts, channels
   }
 
   for (let i = 0; i < size; i++) {
-    const tally = scope[i];
-    if (converted[i] === 1) count(overall, tally, (t) => t.converted++);
     const paid = paidInPeriod[i]!;
-    if (paid > 0) {
-      count(overall, tally, (t) => {
-        t.buyers++;
-        if (paid >= 2) t.repeatBuyers++;
-      });
+    if (converted[i] === 0 && paid === 0) continue;
+    for (const t of scopes[i]!) {
+      if (converted[i] === 1) t.converted++;
+      if (paid > 0) t.buyers++;
+      if (paid >= 2) t.repeatBuyers++;
     }
   }
 
@@ -148,11 +156,6 @@ export function computeMetrics(facts: ContactFacts, orders: OrderFacts, channels
       return { ...channel, ...metrics, roi: channel.cost === 0 ? null : (metrics.revenue - channel.cost) / channel.cost };
     }),
   };
-}
-
-function count(overall: Tally, channel: Tally | undefined, add: (tally: Tally) => void): void {
-  add(overall);
-  if (channel) add(channel);
 }
 
 function ratio(part: number, whole: number): number | null {
