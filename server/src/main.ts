@@ -272,6 +272,10 @@ export async function loadPuppet(name: string, token: string | undefined): Promi
 
 /** bot.stop(), but never longer than the timeout: wechat4u's pending long-poll requests can hang it. */
 async function stopBot(bot: Bot, timeoutMs: number, logger: Logger): Promise<void> {
+  // wechaty-puppet-wechat4u 1.14: wechat4u.stop() emits 'logout', whose handler in the puppet restarts
+  // wechat4u after onStop() has dropped it — an unhandled TypeError that would turn every shutdown
+  // into a crash exit. Nothing should restart while stopping, so that handler goes first.
+  (bot.wechaty.puppet as unknown as { wechat4u?: { removeAllListeners(event: string): void } }).wechat4u?.removeAllListeners('logout');
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
   try {
