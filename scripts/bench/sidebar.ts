@@ -114,9 +114,10 @@ async function bundleSize() {
   const gz = async (file: string) => gzipSync(await readFile(path.join(dist, file)), { level: 9 }).length;
   const initialBytes = (await Promise.all(initial.map(gz))).reduce((a, b) => a + b, 0);
   const entry = await readFile(path.join(dist, initial[0]!), 'utf8');
-  const lazy = [...new Set([...entry.matchAll(/(wecom\.prod-[\w-]+\.js)/g)].map((m) => `assets/${m[1]}`))];
+  // Vite writes lazy chunks as import(`./name-hash.js`); the only one in the sidebar is @wecom/jssdk.
+  const lazy = [...new Set([...entry.matchAll(/import\(`\.\/([\w.-]+\.js)`\)/g)].map((m) => `assets/${m[1]}`))];
   const lazyBytes = (await Promise.all(lazy.map(gz))).reduce((a, b) => a + b, 0);
-  return { files: initial.length, initialKb: initialBytes / 1024, withJssdkKb: (initialBytes + lazyBytes) / 1024 };
+  return { files: initial.length, lazyFiles: lazy.length, initialKb: initialBytes / 1024, withJssdkKb: (initialBytes + lazyBytes) / 1024 };
 }
 
 /** From navigation to the customer's name on screen, in a fresh browser context each time (no cache, no session). */
@@ -157,7 +158,7 @@ export async function main(): Promise<void> {
       { measure: 'profile API p99', value: `${ms(profile.p99)} ms`, target: `< ${TARGETS.profileP99Ms} ms` },
       { measure: 'profile API max', value: `${ms(profile.max)} ms`, target: '' },
       { measure: `sidebar JS gzipped (${bundle.files} files loaded up front)`, value: `${bundle.initialKb.toFixed(1)} KB`, target: `< ${TARGETS.jsGzipKb} KB` },
-      { measure: 'sidebar JS gzipped incl. @wecom/jssdk (loaded in WeCom only)', value: `${bundle.withJssdkKb.toFixed(1)} KB`, target: `< ${TARGETS.jsGzipKb} KB` },
+      { measure: `sidebar JS gzipped incl. ${bundle.lazyFiles} lazy chunk (@wecom/jssdk, in WeCom only)`, value: `${bundle.withJssdkKb.toFixed(1)} KB`, target: `< ${TARGETS.jsGzipKb} KB` },
       { measure: `first render median (${RENDERS} cold loads, sign-in included)`, value: `${ms(render.median)} ms`, target: `< ${TARGETS.firstRenderMs} ms` },
       { measure: 'first render max', value: `${ms(render.max)} ms`, target: '' },
     ]);
