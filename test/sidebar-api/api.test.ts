@@ -51,6 +51,7 @@ beforeAll(async () => {
   );
   base = server.base;
   const idOf = async (name: string) => (await harness.contacts.Contact.findOne({ name }).lean())!.externalUserId;
+  await harness.contacts.Channel.create({ state: 'expo_sh_2024', name: '上海零售展展位' });
   chenJing = await idOf('陈静');
   zhaoLei = await idOf('赵磊');
 });
@@ -118,7 +119,7 @@ describe('sidebar API for the customer in front of the rep', () => {
     await harness.pool.addTimeline({ externalUserId: chenJing, at: new Date(clock.ms() - 86_400_000), kind: 'message_in', key: 't-msg-1', data: { text: '私有化部署多少钱？' } });
     const profile = (await (await (await as('zhangwei'))(`/api/sidebar/customers/${chenJing}/profile`)).json()) as Record<string, any>; // eslint-style escape: JSON shape checked below
     expect(profile.contact).toMatchObject({ name: '陈静', type: 1, corpName: '杭州云帆科技有限公司' });
-    expect(profile.relation).toMatchObject({ remark: '陈静-云帆科技-CTO', state: 'expo_sh_2024', status: 'active' });
+    expect(profile.relation).toMatchObject({ remark: '陈静-云帆科技-CTO', state: 'expo_sh_2024', channelName: '上海零售展展位', status: 'active' });
     expect(profile.firstAddedBy).toMatchObject({ userId: 'zhangwei', name: '张伟' });
     expect(profile.stage).toEqual({ computed: 'new', override: null, effective: 'new' });
     expect(profile.score.reasons.map((r: { code: string }) => r.code)).toEqual(['active_7d', 'replies', 'intent_tag', 'groups']);

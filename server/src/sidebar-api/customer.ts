@@ -1,6 +1,7 @@
 import mongoose, { type Types } from 'mongoose';
 import type { ContactModels, FollowRelation } from '../contacts/index.ts';
 import { stageFrom, stageOf, type SopModels, type Stage } from '../sop/index.ts';
+import type { Catalog } from './catalog.ts';
 import type { SidebarModels } from './models.ts';
 import type { FitFacts } from './ranking.ts';
 import type { RepNames } from './rep-names.ts';
@@ -14,6 +15,7 @@ export const VISIBLE_STATUSES: Array<'active' | 'pending'> = ['active', 'pending
 
 export interface ReadDeps {
   contacts: ContactModels;
+  catalog: Catalog;
   sidebar: SidebarModels;
   sop: SopModels;
   repNames: RepNames;
@@ -51,19 +53,17 @@ export async function stageView(deps: ReadDeps, externalUserId: string, now: Dat
  */
 export async function profileOf(deps: ReadDeps, repId: string, externalUserId: string, now: Date) {
   const { contacts } = deps;
-  const [relations, contact, activity, groups, override] = await Promise.all([
+  const [relations, contact, activity, groups, override, catalog] = await Promise.all([
     contacts.FollowRelation.find({ externalUserId }).lean(),
     contacts.Contact.findOne({ externalUserId }).lean(),
     contacts.TimelineEvent.find({ externalUserId, kind: mongoose.trusted({ $in: ['order_paid', ...REPLY_KINDS] }) }, { _id: 0, kind: 1, at: 1 }).lean(),
     contacts.CustomerGroup.find({ 'members.userId': externalUserId, status: 'active' }, { chatId: 1, name: 1 }).lean(),
     deps.sidebar.StageOverride.findOne({ externalUserId }).lean(),
+    deps.catalog.current(),
   ]);
   const relation = relations.find((r) => r.userId === repId && (VISIBLE_STATUSES as string[]).includes(r.status));
   if (!relation) return null;
-  const [channel, tagNames] = await Promise.all([
-    relation.state ? contacts.Channel.findOne({ state: relation.state }, { name: 1 }).lean() : null,
-    tagNamesOf(contacts, relation.tagIds),
-  ]);
+  const tagNames = catalog.tagNames(relation.tagIds);
 
   const orders = activity.filter((e) => e.kind === 'order_paid').length;
   const monthAgo = now.getTime() - 30 * DAY_MS;
@@ -89,7 +89,7 @@ export async function profileOf(deps: ReadDeps, repId: string, externalUserId: s
       remark: relation.remark,
       description: relation.description,
       state: relation.state ?? null,
-      channelName: channel?.name ?? null,
+      channelName: catalog.channelName(relation.state),
       addedAt: relation.addedAt ?? relation.enteredAt ?? null,
     },
     firstAddedBy: first ? { userId: first.userId, name: await deps.repNames.name(first.userId), at: first.addedAt ?? first.enteredAt } : null,
@@ -115,7 +115,7 @@ export async function fitFacts(deps: ReadDeps, relation: FollowRelation, now: Da
   const { externalUserId } = relation;
   const [stage, tagNames, steps, messages] = await Promise.all([
     stageView(deps, externalUserId, now),
-    tagNamesOf(deps.contacts, relation.tagIds),
+    deps.catalog.current().then((c) => c.tagNames(relation.tagIds)),
     activeSteps(deps.sop, externalUserId),
     deps.contacts.TimelineEvent.find({ externalUserId, kind: 'message_in' }, { data: 1 }).sort({ at: -1 }).limit(RECENT_MESSAGES).lean(),
   ]);

@@ -5,6 +5,7 @@ import type { ScriptLibrary } from '../script-library/index.ts';
 import type { SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { ContactTagged, WecomClient } from '../wecom/index.ts';
+import { Catalog } from './catalog.ts';
 import { registerSidebarModels } from './models.ts';
 import { RepNames } from './rep-names.ts';
 import { mountSidebarRoutes } from './routes.ts';
@@ -45,6 +46,7 @@ export async function createSidebarApi(deps: SidebarApiDeps): Promise<HttpModule
         guard: requireRep(deps.sessions),
         sidebar,
         repNames,
+        catalog: new Catalog(deps.contacts),
         now: deps.now ?? (() => new Date()),
       });
     },

@@ -8,6 +8,7 @@ import { renderContent, type SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { ContactTagged, WecomClient } from '../wecom/index.ts';
 import { activeSteps, fitFacts, profileOf, relationOf, stageView, tagNamesOf, VISIBLE_STATUSES, type ReadDeps } from './customer.ts';
+import type { Catalog } from './catalog.ts';
 import { jssdkConfig } from './jssdk.ts';
 import { rankScripts, type FitFacts } from './ranking.ts';
 
@@ -321,7 +322,7 @@ async function tagGroups(contacts: ContactModels, selected: string[]) {
  * timestamp are neither skipped nor repeated across pages.
  */
 async function timelinePage(
-  deps: { contacts: ContactModels; sop: SopModels },
+  deps: { contacts: ContactModels; sop: SopModels; catalog: Catalog },
   externalUserId: string,
   query: { limit: number; cursor?: string | undefined },
 ) {
@@ -345,7 +346,7 @@ async function timelinePage(
   ].sort((a, b) => b.at.getTime() - a.at.getTime() || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0)); // hex ObjectIds: string order = id order
   const page = items.slice(0, query.limit);
   const tagIds = page.flatMap((e) => (e.kind === 'tags_changed' ? tagIdsIn(e.data) : []));
-  const names = await tagNamesOf(deps.contacts, [...new Set(tagIds)]);
+  const names = (await deps.catalog.current()).tagNames(tagIds);
   const last = page.at(-1);
   return {
     events: page.map((e) => ({
