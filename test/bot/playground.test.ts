@@ -1,9 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { botPlaygroundModule, createBot, createDemoWorld, type Bot } from '../../server/src/bot/index.ts';
 import { ContactPool, registerContactModels } from '../../server/src/contacts/index.ts';
 import { createLogger } from '../../server/src/observability/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
 import { registerRepTasks } from '../../server/src/tasks/index.ts';
+import { webModule } from '../../server/src/web/index.ts';
+import { launchChromium } from '../support/browser.ts';
 import { openTestStore } from '../support/db.ts';
 import { serveModules, type ServedModules } from '../support/http.ts';
 import { ManualClock } from './clock.ts';
@@ -41,7 +44,7 @@ beforeAll(async () => {
   const loggedIn = new Promise((resolve) => bot.wechaty.once('login', resolve));
   await bot.start();
   await loggedIn;
-  server = await serveModules([botPlaygroundModule({ bot, world })]);
+  server = await serveModules([botPlaygroundModule({ bot, world }), webModule({ distDir: fileURLToPath(new URL('../../sidebar/dist/', import.meta.url)) })]);
 });
 afterAll(async () => {
   await server?.close();
@@ -81,5 +84,20 @@ describe('the bot playground (demo mode)', () => {
   it('refuses a message that is not text', async () => {
     expect((await post('/messages', { text: '' })).status).toBe(400);
     expect((await post('/messages', { text: 'hi', extra: 1 })).status).toBe(400);
+  });
+
+  it('serves /bot-playground/: a click on a suggested question shows the bot answer in the chat', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.base}/bot-playground/`);
+      await page.getByRole('button', { name: '可以私有化部署吗？' }).click();
+      const answer = page.locator('[data-who="bot"]').last();
+      await answer.waitFor();
+      expect(await answer.textContent()).toContain('私有化');
+      expect(await page.locator('[data-who="you"]').last().textContent()).toContain('可以私有化部署吗？');
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -96,6 +96,7 @@ export function createBot(deps: BotDeps): Bot {
   const handoffs = new HandoffDesk(registerHandoffModel(deps.connection), deps.tasks);
   const events = new EventEmitter<BotEvents>();
   const known = new Map<string, Known>();
+  const rooms = new Map<string, { chatId: string; until: number }>();
   let faq: { entries: FaqEntry[]; until: number } | null = null;
   let outSeq = 0;
 
@@ -139,9 +140,15 @@ export function createBot(deps: BotDeps): Bot {
     return entry;
   };
 
-  const rememberRoom = async (room: Room): Promise<string> => {
+  /** Records the room (topic, members) at most once per TTL: busy rooms talk far more often than they change. */
+  const rememberRoom = async (room: Room, changed = false): Promise<string> => {
+    const cached = rooms.get(room.id);
+    if (cached && cached.until > clock.now() && !changed) return cached.chatId;
     const members = await room.memberAll();
-    return deps.pool.recordBotRoom({ roomId: room.id, topic: await room.topic(), ownerId: room.owner()?.id ?? '', memberIds: members.map((m) => m.id) }, now());
+    const chatId = await deps.pool.recordBotRoom({ roomId: room.id, topic: await room.topic(), ownerId: room.owner()?.id ?? '', memberIds: members.map((m) => m.id) }, now());
+    if (rooms.size >= KNOWN_MAX) rooms.delete(rooms.keys().next().value!);
+    rooms.set(room.id, { chatId, until: clock.now() + KNOWN_TTL_MS });
+    return chatId;
   };
 
   /** Sends through the pacer; a message to a contact also lands on their timeline as message_out. */
@@ -222,7 +229,7 @@ export function createBot(deps: BotDeps): Bot {
 
   const onRoomJoin = async (room: Room, invitees: Contact[]) => {
     const at = now();
-    const chatId = await rememberRoom(room);
+    const chatId = await rememberRoom(room, true);
     for (const invitee of invitees) {
       const person = await remember(invitee);
       await deps.pool.addTimeline({ externalUserId: person.externalUserId, at, kind: 'joined_group', key: `bot:join:${room.id}:${invitee.id}:${at.getTime()}`, data: { chatId } });
@@ -234,12 +241,17 @@ export function createBot(deps: BotDeps): Bot {
     for (const invitee of invitees) events.emit('handled', { talkerId: invitee.id, outcome: 'welcomed' });
   };
 
-  /** Every friend and room of the account into the pool, once logged in (idempotent; in the background). */
-  const syncAll = async () => {
-    const contacts = (await wechaty.Contact.findAll()).filter((c) => c.friend() && c.type() === types.Contact.Individual && !c.self());
-    for (const contact of contacts.slice(0, SYNC_MAX)) await remember(contact);
-    for (const room of (await wechaty.Room.findAll()).slice(0, SYNC_MAX)) await rememberRoom(room);
-  };
+  /**
+   * Every friend and room of the account into the pool, in the background: at login, and again at
+   * `ready` (wechat4u loads contacts after login). Idempotent; one run at a time.
+   */
+  let syncing: Promise<void> | null = null;
+  const syncAll = () =>
+    (syncing ??= (async () => {
+      const contacts = (await wechaty.Contact.findAll()).filter((c) => c.friend() && c.type() === types.Contact.Individual && !c.self());
+      for (const contact of contacts.slice(0, SYNC_MAX)) await remember(contact);
+      for (const room of (await wechaty.Room.findAll()).slice(0, SYNC_MAX)) await rememberRoom(room, true);
+    })().finally(() => (syncing = null)));
 
   const guarded =
     <A extends unknown[]>(what: string, handler: (...args: A) => Promise<void>) =>

@@ -5,7 +5,8 @@ export const messages = {
       intro: '你是「{customer}」，正在和个人号客服机器人聊天。机器人用话术库里的 FAQ 回答，问它答不了的问题或说「转人工」时会转给同事并保持沉默。',
       placeholder: '输入消息，回车发送',
       send: '发送',
-      inRoom: '在群「{room}」里 @机器人',
+      // vue-i18n reads a bare @ as a linked message: it must be a literal.
+      inRoom: "在群「{room}」里 {'@'}机器人",
       join: '模拟新成员入群',
       resume: '恢复机器人',
       handedOff: '已转人工：机器人对你保持沉默，直到同事在控制台恢复它（或点「恢复机器人」）。',
