@@ -134,7 +134,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         demoReps: simulator ? [...simulator.state.reps.keys()] : null,
         logger,
       }),
-      contactsAdminModule({ models: contactModels, adminGuard }),
+      contactsAdminModule({ models: contactModels, adminGuard, createContactWay: (request) => client.contactWay.add(request) }),
       scriptsAdminModule({ library: scripts, adminGuard }),
       botAdminModule({ status: customerBot.status, handoffs: customerBot.bot?.handoffs ?? null, adminGuard }),
       ...(customerBot.bot && customerBot.world ? [botPlaygroundModule({ bot: customerBot.bot, world: customerBot.world })] : []),

@@ -1,0 +1,113 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DateTime } from 'luxon';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/src/config/index.ts';
+import { startSystem, type System } from '../../server/src/main.ts';
+import { createLogger } from '../../server/src/observability/index.ts';
+import { launchChromium } from '../support/browser.ts';
+
+let dataDir: string;
+let system: System;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-console-e2e-'));
+  system = await startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
+  await system.ready;
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Yesterday on the business clock, as the import CSV writes times. */
+const yesterday = (time: string) => `${DateTime.now().setZone('Asia/Shanghai').minus({ days: 1 }).toFormat('yyyy-MM-dd')} ${time}`;
+const text = async (selector: string) => ((await page.locator(selector).first().textContent({ timeout: 20_000 })) ?? '').trim();
+
+describe('the operator console in a real browser, demo mode', () => {
+  it('opens signed in (demo), and after signing out takes the admin token through its form', async () => {
+    await page.goto(`${system.url}/console/`);
+    await page.locator('[data-nav=dashboard]').waitFor();
+    await page.click('[data-action=sign-out]');
+
+    await page.locator('input[name=token]').fill('not-the-admin-token');
+    await page.click('button[type=submit]');
+    expect(await text('[role=alert]')).toBe('令牌不正确');
+    expect(await page.locator('a[href^="/auth/wecom?as=admin"]').textContent()).toBe('企业微信登录');
+
+    await page.locator('input[name=token]').fill(system.config.adminToken);
+    await page.click('button[type=submit]');
+    await page.locator('[data-nav=sop]').waitFor();
+    const me = await page.evaluate(() => fetch('/auth/me').then((r) => r.json() as Promise<{ admin: string | null }>));
+    expect(me.admin).toBe('token');
+  });
+
+  it('creates a plan from a template with a live preview, previews its audience and dry-runs it', async () => {
+    await page.locator('select[name=templateId] option[value=nurture-7d]').waitFor({ state: 'attached' });
+    await page.selectOption('select[name=templateId]', 'nurture-7d');
+    await page.locator('input[name=name]').fill('E2E 培育计划');
+    await page.locator('input[name=sampleName]').fill('测试客户');
+    expect(await text('[data-preview]')).toContain('测试客户您好');
+    await page.click('form[data-form=new-plan] button[type=submit]');
+
+    expect(await text('[data-plan-name]')).toBe('E2E 培育计划');
+    await page.click('[data-action=audience]');
+    expect(await text('[data-audience-count]')).toMatch(/^受众人数：[1-9]\d*$/);
+    await page.click('[data-action=dry-run]');
+    await page.locator('[data-dry-run-row]').first().waitFor();
+    expect(await page.locator('[data-dry-run-row]').count()).toBeGreaterThan(0);
+    // Nothing was sent by the dry run.
+    expect(system.simulator!.calls('/externalcontact/add_msg_template')).toHaveLength(0);
+
+    const plans = await system.sop.models.Plan.find({ name: 'E2E 培育计划' }).lean();
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toMatchObject({ templateId: 'nurture-7d', enabled: false });
+  });
+
+  it('uploads a contacts CSV on the Import page and shows inserted and rejected rows', async () => {
+    await page.click('[data-nav=import]');
+    await page.selectOption('select[name=kind]', 'contacts');
+    const csv = [
+      'external_userid,name,follow_userid,state,entered_at,added_at,removed_at',
+      `wm-e2e-1,导入客户一,zhangwei,douyin_618,${yesterday('09:00:00')},${yesterday('09:05:00')},`,
+      'wm-e2e-bad,坏行,zhangwei,,not a time,,',
+      `wm-e2e-2,导入客户二,lina,,${yesterday('10:00:00')},,`,
+    ].join('\n');
+    await page.setInputFiles('input[name=file]', { name: 'contacts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.click('form[data-form=import] button[type=submit]');
+    expect(await text('[data-import-result]')).toBe('新增 2 条，更新 0 条，拒绝 1 条');
+    expect(await text('[data-table=rejected] tbody tr td')).toBe('3');
+    expect(await system.store.connection.db!.collection('follow_relations').findOne({ externalUserId: 'wm-e2e-1' })).toMatchObject({ state: 'douyin_618', status: 'active' });
+  });
+
+  it('shows the dashboard with figures and charts, and saves a screenshot', async () => {
+    await page.click('[data-nav=dashboard]');
+    const entered = Number(await text('[data-kpi=entered] .value'));
+    // At least the two contacts imported above entered yesterday, inside the default last-30-days period.
+    expect(entered).toBeGreaterThanOrEqual(2);
+    expect(await text('[data-kpi=passRate] .value')).toMatch(/^\d+(\.\d)?%$/);
+    await page.locator('.chart canvas').first().waitFor();
+    expect(await page.locator('[data-table=channels] tbody tr').count()).toBeGreaterThan(0);
+    await mkdir('test-results', { recursive: true });
+    await page.screenshot({ path: path.join('test-results', 'console-dashboard.png'), fullPage: true });
+  });
+
+  it('creates a channel QR code through WeCom add_contact_way with the channel state', async () => {
+    const headers = { authorization: `Bearer ${system.config.adminToken}`, 'content-type': 'application/json' };
+    await fetch(`${system.url}/api/admin/channels/e2e_poster`, { method: 'PUT', headers, body: JSON.stringify({ name: '海报', cost: 300 }) });
+    const res = await fetch(`${system.url}/api/admin/channels/e2e_poster/contact-way`, { method: 'POST', headers, body: JSON.stringify({ userIds: ['zhangwei'] }) });
+    expect(res.status).toBe(200);
+    const { channel } = (await res.json()) as { channel: { configId: string; qrCode: string } };
+    expect(channel.qrCode).toMatch(/^https:\/\//);
+    const call = system.simulator!.calls('/externalcontact/add_contact_way').at(-1)!;
+    expect(call.body).toMatchObject({ state: 'e2e_poster', user: ['zhangwei'], scene: 2 });
+  });
+});
