@@ -75,6 +75,13 @@ describe('the sidebar in a real browser, demo mode', () => {
     const usage = await eventually(() => db().collection('script_usages').findOne({ externalUserId, action: 'send' }), 'script usage');
     expect(usage.userId).toBe('zhangwei');
     await page.locator('[data-test=scripts] > li').first().locator('text=已发送').waitFor();
+    // The script's link attachments follow the text as link cards.
+    const scripts = (await page.evaluate(async (id) => (await fetch(`/api/sidebar/customers/${id}/scripts`)).json(), externalUserId)) as Array<{
+      attachments: Array<{ type: string; url: string }>;
+    }>;
+    const links = scripts[0]!.attachments.filter((a) => a.type === 'link').map((a) => a.url);
+    const all = (await page.evaluate(() => (window as unknown as { __devBridgeSent: Array<{ link?: { url: string } }> }).__devBridgeSent)) ?? [];
+    expect(all.slice(1).map((m) => m.link?.url)).toEqual(links);
 
     await mkdir('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/sidebar.png', fullPage: true });

@@ -11,6 +11,14 @@ export interface ChatBridge {
   readonly name: 'wecom' | 'dev';
   context(): Promise<ChatContext>;
   sendText(text: string): Promise<void>;
+  /** A link card (WeCom "news" message), for a script's link attachments. */
+  sendLink(link: LinkCard): Promise<void>;
+}
+
+export interface LinkCard {
+  url: string;
+  title: string;
+  description: string;
 }
 
 export function insideWecom(): boolean {
@@ -54,11 +62,15 @@ export async function wecomBridge(): Promise<ChatBridge> {
     async sendText(text) {
       await ww.sendChatMessage({ msgtype: 'text', text: { content: text } });
     },
+    async sendLink(link) {
+      await ww.sendChatMessage({ msgtype: 'news', news: { link: link.url, title: link.title, desc: link.description, imgUrl: '' } });
+    },
   };
 }
 
 export interface DevSent {
-  text: string;
+  text?: string;
+  link?: LinkCard;
   to: ChatContext;
   at: string;
 }
@@ -78,6 +90,9 @@ export function devBridge(current: () => ChatContext): ChatBridge {
     context: async () => current(),
     async sendText(text) {
       window.__devBridgeSent!.push({ text, to: current(), at: new Date().toISOString() });
+    },
+    async sendLink(link) {
+      window.__devBridgeSent!.push({ link, to: current(), at: new Date().toISOString() });
     },
   };
 }

@@ -65,6 +65,7 @@ export interface Suggestion {
   category: string;
   title: string;
   text: string;
+  attachments: Array<{ type: 'image' | 'link' | 'file' | 'miniprogram'; title: string; url: string; description: string }>;
   fit: number;
   reasons: Reason[];
 }
