@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAdminHarness, type AdminHarness } from './harness.ts';
+import { Importer, type ImportProgress } from '../../server/src/import/index.ts';
+import { createLogger } from '../../server/src/observability/index.ts';
+import { startAdminHarness, TIME_ZONE, type AdminHarness } from './harness.ts';
 
 interface Report {
   inserted: number;
@@ -128,5 +130,21 @@ describe('files the import refuses whole', () => {
     expect((await h.upload('tags', 'a\n')).status).toBe(400);
     const res = await fetch(`${h.base}/api/admin/import/channels`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'state,name,cost\n' });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('the importer behind npm run import', () => {
+  it('reports progress batch by batch up to the number of rows', async () => {
+    const importer = new Importer({ contacts: h.contacts, orders: h.orders, timeZone: TIME_ZONE }, createLogger({ level: 'silent' }));
+    const rows = Array.from({ length: 1_200 }, (_, i) => `bulk_${i},批量${i},${i % 7}`);
+    const progress: ImportProgress[] = [];
+    const report = await importer.run('channels', Buffer.from(`state,name,cost\n${rows.join('\n')}\n`), (p) => progress.push(p));
+    expect(report).toEqual({ inserted: 1_200, updated: 0, rejected: [] });
+    expect(progress).toEqual([
+      { done: 0, total: 1_200 },
+      { done: 500, total: 1_200 },
+      { done: 1_000, total: 1_200 },
+      { done: 1_200, total: 1_200 },
+    ]);
   });
 });
