@@ -100,6 +100,33 @@ describe('the operator console in a real browser, demo mode', () => {
     await page.screenshot({ path: path.join('test-results', 'console-dashboard.png'), fullPage: true });
   });
 
+  it('manages scripts, shows the bot, and makes a channel QR code from the Channels page', async () => {
+    await page.click('[data-nav=scripts]');
+    await page.locator('[data-table=scripts] tbody tr').first().waitFor();
+    await page.click('text=新建话术');
+    await page.locator('form[data-form=script] input[name=key]').fill('e2e-hours');
+    await page.locator('form[data-form=script] input[name=category]').fill('常见问题');
+    await page.locator('form[data-form=script] input[name=title]').fill('营业时间');
+    await page.locator('form[data-form=script] textarea[name=content]').fill('我们每天 9:00–21:00 营业。');
+    await page.click('form[data-form=script] button[type=submit]');
+    await page.locator('[data-table=scripts] td', { hasText: 'e2e-hours' }).waitFor();
+    expect(await system.store.connection.db!.collection('scripts').findOne({ key: 'e2e-hours' })).toMatchObject({ title: '营业时间', category: '常见问题' });
+
+    await page.click('[data-nav=bot]');
+    // Whatever the bot is doing in demo mode, the page shows its state (or says the API is not there).
+    await page.locator('[data-bot-state], .error').first().waitFor();
+
+    await page.click('[data-nav=channels]');
+    await page.click('text=新建渠道');
+    await page.locator('form[data-form=channel] input[name=state]').fill('e2e_flyer');
+    await page.locator('form[data-form=channel] input[name=name]').fill('传单');
+    await page.locator('form[data-form=channel] input[name=cost]').fill('250');
+    await page.locator('form[data-form=channel] input[name=reps]').fill('zhangwei');
+    await page.click('form[data-form=channel] button[type=submit]');
+    await page.locator('[data-table=channels] img[alt=e2e_flyer]').waitFor();
+    expect(await system.store.connection.db!.collection('channels').findOne({ state: 'e2e_flyer' })).toMatchObject({ name: '传单', cost: 250, qrCode: expect.stringMatching(/^https:/) });
+  });
+
   it('creates a channel QR code through WeCom add_contact_way with the channel state', async () => {
     const headers = { authorization: `Bearer ${system.config.adminToken}`, 'content-type': 'application/json' };
     await fetch(`${system.url}/api/admin/channels/e2e_poster`, { method: 'PUT', headers, body: JSON.stringify({ name: '海报', cost: 300 }) });
