@@ -217,6 +217,11 @@ describe('sidebar API for the customer in front of the rep', () => {
     const notes = (await (await zhangwei(`/api/sidebar/customers/${chenJing}/notes`)).json()) as Array<{ text: string }>;
     expect(notes.map((n) => n.text)).toEqual(['周五前给报价单']);
     expect(await harness.contacts.TimelineEvent.countDocuments({ externalUserId: chenJing, kind: 'note' })).toBe(1);
+    // Another rep reusing the key on their own customer gets a conflict, not this note.
+    const zhouQiang = (await harness.contacts.Contact.findOne({ name: '周强' }).lean())!.externalUserId;
+    const stolen = await (await as('lina'))(`/api/sidebar/customers/${zhouQiang}/notes`, { method: 'POST', body });
+    expect(stolen.status).toBe(409);
+    expect(await stolen.text()).not.toContain('周五前给报价单');
   });
 
   it('suggests scripts ranked for this customer, filled in, and records each use once', async () => {

@@ -196,16 +196,17 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     const { externalUserId } = await followed(ctx);
     const { key, text } = noteBody.parse(ctx.request.body);
     const at = deps.now();
-    const result = await deps.sidebar.Note.updateOne(
-      { key },
-      { $setOnInsert: { externalUserId, userId: repOf(ctx), text, at } },
-      { upsert: true },
-    );
+    // The key is matched with its owner and customer, so a key someone else used is a conflict, never their note.
+    const mine = { key, externalUserId, userId: repOf(ctx) };
+    const result = await deps.sidebar.Note.updateOne(mine, { $setOnInsert: { text, at } }, { upsert: true }).catch((err: unknown) => {
+      if ((err as { code?: number }).code === 11000) return ctx.throw(409, 'notes: this key was used for another note');
+      throw err;
+    });
     if (result.upsertedCount === 1) {
       await deps.pool.addTimeline({ externalUserId, userId: repOf(ctx), at, kind: 'note', key: `note:${key}`, data: { text } });
     }
     ctx.status = result.upsertedCount === 1 ? 201 : 200;
-    ctx.body = await deps.sidebar.Note.findOne({ key }, { key: 1, userId: 1, text: 1, at: 1 }).lean();
+    ctx.body = await deps.sidebar.Note.findOne(mine, { key: 1, userId: 1, text: 1, at: 1 }).lean();
   });
 
   router.get('/api/sidebar/customers/:id/scripts', guard, async (ctx) => {
