@@ -151,8 +151,14 @@ export function createBot(deps: BotDeps): Bot {
     return chatId;
   };
 
-  /** Sends through the pacer; a message to a contact also lands on their timeline as message_out. */
-  const send = (chat: SentMessage['chat'], lane: Lane, text: string, say: () => Promise<unknown>, timelineOf: string | null, key?: string) =>
+  /** Sends through the pacer; a message to a person (1:1, or answering them in a room) also lands on their timeline as message_out. */
+  const send = (
+    chat: SentMessage['chat'],
+    lane: Lane,
+    text: string,
+    say: () => Promise<unknown>,
+    timeline: { externalUserId: string; chatId: string | null; key?: string } | null,
+  ) =>
     pacer.enqueue({
       chat,
       lane,
@@ -160,13 +166,13 @@ export function createBot(deps: BotDeps): Bot {
         await say();
         const at = clock.now();
         events.emit('sent', { chat, text, at });
-        if (timelineOf) {
+        if (timeline) {
           await deps.pool.addTimeline({
-            externalUserId: timelineOf,
+            externalUserId: timeline.externalUserId,
             at: new Date(at),
             kind: 'message_out',
-            key: key ?? `bot:out:${chat.id}:${at}:${++outSeq}`,
-            data: { text, via: 'bot', ...(chat.kind === 'room' ? { chatId: `bot:${chat.id}` } : {}) },
+            key: timeline.key ?? `bot:out:${chat.id}:${at}:${++outSeq}`,
+            data: { text, via: 'bot', ...(timeline.chatId ? { chatId: timeline.chatId } : {}) },
           });
         }
       },
@@ -201,7 +207,7 @@ export function createBot(deps: BotDeps): Bot {
     const decision = decideReply(text, await faqEntries());
     if (decision.kind === 'answer') {
       const words = renderContent(decision.entry.content, { name: person.name, rep: wechaty.currentUser.name(), company: person.company }).text;
-      await send(chat, 'reply', words, say(words), person.externalUserId, `bot:reply:${msg.id}`);
+      await send(chat, 'reply', words, say(words), { externalUserId: person.externalUserId, chatId, key: `bot:reply:${msg.id}` });
       await deps.scripts.recordUsage({
         key: `bot:${msg.id}`.slice(0, 64),
         scriptKey: decision.entry.key,
@@ -220,7 +226,7 @@ export function createBot(deps: BotDeps): Bot {
         userId: person.userId,
         at: now(),
       });
-      if (handed) await send(chat, 'reply', HANDOFF_NOTICE, say(HANDOFF_NOTICE), person.externalUserId, `bot:reply:${msg.id}`);
+      if (handed) await send(chat, 'reply', HANDOFF_NOTICE, say(HANDOFF_NOTICE), { externalUserId: person.externalUserId, chatId, key: `bot:reply:${msg.id}` });
       handled(handed ? 'handed_off' : 'paused');
     } else {
       handled('ignored');
@@ -290,14 +296,17 @@ export function createBot(deps: BotDeps): Bot {
       if (!person?.botContactId) throw new Error(`contact ${externalUserId} is not reachable through the bot (no personal-WeChat contact linked)`);
       const contact = await wechaty.Contact.find({ id: person.botContactId });
       if (!contact) throw new Error(`bot contact ${person.botContactId} is not in this account`);
-      send({ kind: 'contact', id: contact.id }, 'push', text, () => contact.say(text), externalUserId).catch((err: unknown) =>
+      send({ kind: 'contact', id: contact.id }, 'push', text, () => contact.say(text), { externalUserId, chatId: null }).catch((err: unknown) =>
         errors.error('bot: push to a contact failed', { err, externalUserId }),
       );
     },
     async sendToRoom(chatId, text) {
-      const roomId = chatId.startsWith('bot:') ? chatId.slice(4) : chatId;
-      const room = await wechaty.Room.find({ id: roomId });
-      if (!room) throw new Error(`room ${chatId} is not one the bot is in`);
+      const group = await deps.contacts.CustomerGroup.findOne({ chatId }, { botRoomId: 1, name: 1 }).lean();
+      // `bot:<room id>` names the room itself; a WeCom group the bot has not seen yet is the room of the same name.
+      const roomId = group?.botRoomId ?? (chatId.startsWith('bot:') ? chatId.slice(4) : null);
+      const room = roomId ? await wechaty.Room.find({ id: roomId }) : group?.name ? await wechaty.Room.find({ topic: group.name }) : undefined;
+      if (!room) throw new Error(`group ${chatId} has no room the bot is in`);
+      if (!group?.botRoomId) await rememberRoom(room, true);
       send({ kind: 'room', id: room.id }, 'push', text, () => room.say(text), null).catch((err: unknown) =>
         errors.error('bot: push to a room failed', { err, chatId }),
       );

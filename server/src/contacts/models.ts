@@ -111,6 +111,8 @@ const customerGroupSchema = new Schema(
     status: { type: String, enum: ['active', 'dismissed'], default: 'active' },
     /** wecom: a WeCom customer group; bot: a personal-WeChat room the bot is in (chatId `bot:<room id>`). */
     origin: { type: String, enum: ['wecom', 'bot'], default: 'wecom' },
+    /** The bot's room for this group: a WeCom group the bot account is in (same name), or the bot-only room itself. */
+    botRoomId: { type: String, default: null },
     members: { type: [groupMemberSchema], default: [] },
     memberCount: { type: Number, default: 0 },
     syncedAt: { type: Date, default: null },
@@ -119,6 +121,7 @@ const customerGroupSchema = new Schema(
 );
 customerGroupSchema.index({ owner: 1 });
 customerGroupSchema.index({ 'members.userId': 1 });
+customerGroupSchema.index({ botRoomId: 1 }, { partialFilterExpression: { botRoomId: { $type: 'string' } } });
 
 /** A 联系我 channel: contacts arriving with its `state` get its tags automatically. */
 const channelSchema = new Schema(

@@ -308,16 +308,32 @@ export class ContactPool {
     return byRemark?.externalUserId ?? null;
   }
 
-  /** Records a personal-WeChat room the bot is in as a customer group `bot:<room id>`; returns that chatId. */
+  /**
+   * Records a personal-WeChat room the bot is in and returns the customer group it is: one already
+   * linked to the room, else the active WeCom group of the same name (the bot account was invited
+   * into it: linked now, so SOP steps for that group can also go through the bot), else a bot-only
+   * group `bot:<room id>` kept current with the room's topic and members.
+   */
   async recordBotRoom(snapshot: BotRoomSnapshot, at: Date): Promise<string> {
+    const { CustomerGroup } = this.models;
+    const linked = await CustomerGroup.findOne({ botRoomId: snapshot.roomId }, { chatId: 1, origin: 1 }).lean();
+    if (linked?.origin === 'wecom') return linked.chatId;
+    if (!linked && snapshot.topic) {
+      const sameName = await CustomerGroup.findOneAndUpdate(
+        { name: snapshot.topic, origin: mongoose.trusted({ $ne: 'bot' as const }), status: 'active', botRoomId: null },
+        { $set: { botRoomId: snapshot.roomId } },
+      ).lean();
+      if (sameName) return sameName.chatId;
+    }
     const chatId = `bot:${snapshot.roomId}`;
-    await this.models.CustomerGroup.updateOne(
+    await CustomerGroup.updateOne(
       { chatId },
       {
         $set: {
           name: snapshot.topic,
           owner: snapshot.ownerId ?? '',
           origin: 'bot',
+          botRoomId: snapshot.roomId,
           status: 'active',
           members: snapshot.memberIds.map((userId) => ({ userId, type: 2 })),
           memberCount: snapshot.memberIds.length,

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PuppetMock, mock } from 'wechaty-puppet-mock';
+import { createBot, type Bot, type SentMessage } from '../../server/src/bot/index.ts';
+import { ContactPool, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
+import { requireAdmin } from '../../server/src/http/index.ts';
+import { createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
+import { createSop, parseTemplate, type Sop } from '../../server/src/sop/index.ts';
+import { registerRepTasks } from '../../server/src/tasks/index.ts';
+import { createWecomClient, syncFromWecom } from '../../server/src/wecom/index.ts';
+import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
+import { openTestStore } from '../support/db.ts';
+import { eventually } from '../support/eventually.ts';
+import { ManualClock } from './clock.ts';
+
+/** Monday 10:00 in Shanghai: outside every quiet window. */
+const MONDAY_10 = Date.parse('2026-11-23T02:00:00Z');
+const GROUP = '云帆客户企业版交流群'; // a demo WeCom customer group
+
+let store: Awaited<ReturnType<typeof openTestStore>>;
+let sim: WecomSimulator;
+let contacts: ContactModels;
+let sop: Sop;
+let bot: Bot;
+let mocker: InstanceType<typeof mock.Mocker>;
+let stopAdvancing: () => void;
+const sent: SentMessage[] = [];
+
+beforeAll(async () => {
+  store = await openTestStore();
+  sim = await startWecomSimulator({ seed: 'demo', now: () => MONDAY_10 });
+  const logger = createLogger({ level: 'silent' });
+  contacts = registerContactModels(store.connection);
+  await Promise.all(Object.values(contacts).map((m) => m.init()));
+  const pool = new ContactPool(contacts);
+  const client = createWecomClient({ apiBase: sim.apiBase, corpId: sim.corp.corpId, secret: sim.corp.secret, logger });
+  await syncFromWecom(client, pool);
+  const scripts = new ScriptLibrary(registerScriptModels(store.connection));
+  await scripts.init();
+  const tasks = registerRepTasks(store.connection);
+  await tasks.init();
+
+  mocker = new mock.Mocker();
+  const user = mocker.createContact({ name: '小微' });
+  const clock = new ManualClock(MONDAY_10);
+  stopAdvancing = clock.autoAdvance();
+  bot = createBot({
+    puppet: new PuppetMock({ mocker }),
+    puppetName: 'wechaty-puppet-mock',
+    connection: store.connection,
+    pool,
+    contacts,
+    scripts,
+    tasks,
+    logger,
+    pacing: { contactIntervalMs: 30_000, roomIntervalMs: 60_000, jitterMs: 0, ratePerMinute: 20, quietHours: { start: '22:00', end: '08:00' }, timeZone: 'Asia/Shanghai' },
+    loginTimeoutMs: 60_000,
+    tagRules: [],
+    managedRooms: [],
+    clock,
+  });
+  bot.events.on('sent', (m) => sent.push(m));
+  const loggedIn = new Promise((resolve) => bot.wechaty.once('login', resolve));
+  await bot.start();
+  mocker.login(user);
+  await loggedIn;
+  sop = await createSop({
+    connection: store.connection,
+    contacts,
+    pool,
+    tasks,
+    client,
+    bot: bot.channel,
+    logger,
+    metrics: createMetrics(),
+    templatesDir: 'sop-templates',
+    timeZone: 'Asia/Shanghai',
+    adminGuard: requireAdmin('sop-admin-token-0123456789'),
+    now: () => new Date(MONDAY_10),
+  });
+});
+afterAll(async () => {
+  stopAdvancing?.();
+  await bot?.stop();
+  await sop?.engine.stop();
+  await sim?.close();
+  await store?.dispose();
+});
+
+const planFor = (target: 'group' | 'contact', text: string) => {
+  const template = parseTemplate(
+    `id: bot-${target}\nname: 机器人推送\ntarget: ${target}\ntrigger: { type: schedule, cron: "0 3 * * *" }\nsteps:\n  - id: push\n    type: bot_send\n    content: { text: "${text}" }\n`,
+    `bot-${target}.yaml`,
+  );
+  return sop.models.Plan.create({ name: template.name, templateId: template.id, template, timeZone: 'Asia/Shanghai', enabled: true });
+};
+
+describe('SOP steps delivered through the bot', () => {
+  it('pushes a bot_send group step into the room of the WeCom group the bot account is in (linked by name)', async () => {
+    const wecomGroup = (await contacts.CustomerGroup.findOne({ name: GROUP }).lean())!;
+    const customer = mocker.createContact({ name: '陈静' });
+    const room = mocker.createRoom({ topic: GROUP, memberIdList: [mocker.ContactMock.load(bot.wechaty.currentUser.id).id, customer.id] });
+
+    const plan = await planFor('group', '【{{group}}】今晚 20:00 直播答疑');
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'group', id: wecomGroup.chatId, userId: null }, occurrence: 'test', at: new Date(MONDAY_10) }]);
+    await sop.engine.worker.drain();
+
+    await eventually(async () => sent.find((m) => m.chat.id === room.id), 'room push');
+    expect(sent.filter((m) => m.chat.id === room.id).map((m) => m.text)).toEqual([`【${GROUP}】今晚 20:00 直播答疑`]);
+    expect(await sop.models.Send.findOne({ targetId: wecomGroup.chatId }).lean()).toMatchObject({ channel: 'bot', state: 'sent' });
+    // The WeCom group now knows its room; no bot-only copy of it was made.
+    expect(await contacts.CustomerGroup.findOne({ chatId: wecomGroup.chatId }).lean()).toMatchObject({ botRoomId: room.id, origin: 'wecom' });
+    expect(await contacts.CustomerGroup.countDocuments({ chatId: `bot:${room.id}` })).toBe(0);
+  });
+
+  it('pushes a bot_send contact step to the personal WeChat of a linked contact, on their timeline', async () => {
+    const wecomContact = (await contacts.Contact.findOne({ name: '孙丽' }).lean())!;
+    await contacts.Contact.updateOne({ externalUserId: wecomContact.externalUserId }, { $set: { phone: '13900000002' } });
+    const person = mocker.createContact({ name: '丽丽', phone: ['13900000002'] });
+    const handled = new Promise((resolve) => bot.events.once('handled', resolve));
+    person.say('你好').to(mocker.ContactMock.load(bot.wechaty.currentUser.id));
+    await handled;
+
+    const plan = await planFor('contact', '{{name}}您好，续费季专属优惠本周截止');
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'contact', id: wecomContact.externalUserId, userId: 'liuyang' }, occurrence: 'test', at: new Date(MONDAY_10) }]);
+    await sop.engine.worker.drain();
+
+    const push = await eventually(async () => sent.find((m) => m.chat.id === person.id), 'contact push');
+    expect(push.text).toMatch(/^孙丽.*您好，续费季专属优惠本周截止$/);
+    const out = await eventually(() => contacts.TimelineEvent.findOne({ externalUserId: wecomContact.externalUserId, kind: 'message_out' }).lean(), 'message_out');
+    expect(out.data).toMatchObject({ text: push.text, via: 'bot' });
+  });
+});
