@@ -67,20 +67,35 @@ export interface Bot {
   stop(): Promise<void>;
 }
 
-/** The pool contact behind a bot contact, with what replies need; cached briefly per bot contact. */
+/** The pool contact behind a bot contact, with what replies need. */
 interface Known {
   externalUserId: string;
   name: string;
   company: string;
   /** The rep who follows this person in WeCom (linked contacts only). */
   userId: string | null;
-  until: number;
 }
 
 const FAQ_TTL_MS = 30_000;
-const KNOWN_TTL_MS = 10 * 60_000;
-const KNOWN_MAX = 10_000;
 const SYNC_MAX = 5_000;
+
+/** What the bot learned about a contact or room, kept a while so a chatty one does not cost a write per message. */
+class Recent<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(private readonly now: () => number, private readonly ttlMs = 10 * 60_000, private readonly max = 10_000) {}
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry.until > this.now() ? entry.value : undefined;
+  }
+
+  set(key: string, value: T): T {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, until: this.now() + this.ttlMs });
+    return value;
+  }
+}
 
 /**
  * Wires Wechaty's events to the reply logic (replies.ts), the contact pool, hand-offs and the pacer.
@@ -95,8 +110,8 @@ export function createBot(deps: BotDeps): Bot {
   const pacer = new Pacer(deps.pacing, clock, deps.random);
   const handoffs = new HandoffDesk(registerHandoffModel(deps.connection), deps.tasks);
   const events = new EventEmitter<BotEvents>();
-  const known = new Map<string, Known>();
-  const rooms = new Map<string, { chatId: string; until: number }>();
+  const known = new Recent<Known>(() => clock.now());
+  const rooms = new Recent<string>(() => clock.now());
   let faq: { entries: FaqEntry[]; until: number } | null = null;
   let outSeq = 0;
 
@@ -110,7 +125,7 @@ export function createBot(deps: BotDeps): Bot {
   /** Records the contact in the pool (linked to its WeCom self when unionid or phone says who it is). */
   const remember = async (contact: Contact): Promise<Known> => {
     const cached = known.get(contact.id);
-    if (cached && cached.until > clock.now()) return cached;
+    if (cached) return cached;
     const payload = contact.payload;
     const recorded = await deps.pool.recordBotContact(
       {
@@ -134,21 +149,16 @@ export function createBot(deps: BotDeps): Bot {
       company = person?.corpName ?? '';
       userId = relation?.userId ?? null;
     }
-    const entry = { externalUserId: recorded.externalUserId, name: contact.name(), company, userId, until: clock.now() + KNOWN_TTL_MS };
-    if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value!);
-    known.set(contact.id, entry);
-    return entry;
+    return known.set(contact.id, { externalUserId: recorded.externalUserId, name: contact.name(), company, userId });
   };
 
   /** Records the room (topic, members) at most once per TTL: busy rooms talk far more often than they change. */
   const rememberRoom = async (room: Room, changed = false): Promise<string> => {
     const cached = rooms.get(room.id);
-    if (cached && cached.until > clock.now() && !changed) return cached.chatId;
+    if (cached && !changed) return cached;
     const members = await room.memberAll();
     const chatId = await deps.pool.recordBotRoom({ roomId: room.id, topic: await room.topic(), ownerId: room.owner()?.id ?? '', memberIds: members.map((m) => m.id) }, now());
-    if (rooms.size >= KNOWN_MAX) rooms.delete(rooms.keys().next().value!);
-    rooms.set(room.id, { chatId, until: clock.now() + KNOWN_TTL_MS });
-    return chatId;
+    return rooms.set(room.id, chatId);
   };
 
   /** Sends through the pacer; a message to a person (1:1, or answering them in a room) also lands on their timeline as message_out. */
