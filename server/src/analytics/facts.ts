@@ -31,6 +31,11 @@ export interface OrderFacts {
   contact: Int32Array;
   amountFen: Float64Array;
   paidAt: Float64Array;
+  /** Order indexes by paid time, for the orders of a period. */
+  byPaidAt: Int32Array;
+  /** Order indexes grouped by contact: contact i's are byContact[contactStart[i] .. contactStart[i + 1]). */
+  byContact: Int32Array;
+  contactStart: Int32Array;
 }
 
 interface Relation {
@@ -187,14 +192,25 @@ export class FactsMirror {
       facts.state.push(null);
     }
 
-    const orders: OrderFacts = { contact: new Int32Array(this.orders.size), amountFen: new Float64Array(this.orders.size), paidAt: new Float64Array(this.orders.size) };
+    const n = this.orders.size;
+    const contact = new Int32Array(n);
+    const amountFen = new Float64Array(n);
+    const paidAt = new Float64Array(n);
+    const contactStart = new Int32Array(size + 1);
     let k = 0;
     for (const order of this.orders.values()) {
-      orders.contact[k] = index.get(order.externalUserId)!;
-      orders.amountFen[k] = order.amountFen;
-      orders.paidAt[k] = order.paidAt;
+      const i = index.get(order.externalUserId)!;
+      contact[k] = i;
+      amountFen[k] = order.amountFen;
+      paidAt[k] = order.paidAt;
+      contactStart[i + 1]!++;
       k++;
     }
-    return { facts, orders };
+    for (let i = 0; i < size; i++) contactStart[i + 1]! += contactStart[i]!;
+    const byContact = new Int32Array(n);
+    const filled = contactStart.slice(0, size);
+    for (let o = 0; o < n; o++) byContact[filled[contact[o]!]!++] = o;
+    const byPaidAt = Int32Array.from({ length: n }, (_, o) => o).sort((a, b) => paidAt[a]! - paidAt[b]!);
+    return { facts, orders: { contact, amountFen, paidAt, byPaidAt, byContact, contactStart } };
   }
 }

@@ -21,6 +21,10 @@ export function contactsAdminModule(deps: { models: ContactModels; adminGuard: G
     name: 'contacts-admin',
     mount(router) {
       const admin = deps.adminGuard;
+      // The corp tags, for pickers (channel auto-tags, SOP audiences).
+      router.get('/api/admin/tags', admin, async (ctx) => {
+        ctx.body = { tags: await Tag.find({}, { _id: 0, tagId: 1, name: 1, groupName: 1 }).sort({ groupName: 1, order: 1, name: 1 }).lean() };
+      });
       router.get('/api/admin/channels', admin, async (ctx) => {
         ctx.body = { channels: await Channel.find({}, { _id: 0, __v: 0 }).sort({ state: 1 }).lean() };
       });
