@@ -21,6 +21,7 @@ const QUESTIONS = ['请问专业版多少钱？', '可以免费试用吗', '支�
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const delta = (bytes: number) => `${bytes < 0 ? '−' : '+'}${mib(Math.abs(bytes))}`;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -105,8 +106,8 @@ export async function main(): Promise<void> {
       },
       {
         measure: 'memory of an idle logged-in bot (mock puppet)',
-        result: `RSS +${mib(idle.rss - loaded.rss)}, heap +${mib(idle.heapUsed - loaded.heapUsed)}; loading Wechaty + the bot module: RSS +${mib(loaded.rss - before.rss)}, heap +${mib(loaded.heapUsed - before.heapUsed)}`,
-        note: `after 2 s idle, GC'd; loading cost is measured standalone only (in run-all an earlier bench has loaded Wechaty); process RSS ${mib(idle.rss)}, heap ${mib(idle.heapUsed)}, embedded store on its thread included`,
+        result: `heap ${delta(idle.heapUsed - loaded.heapUsed)}, RSS ${delta(idle.rss - loaded.rss)}; loading Wechaty + the bot module: heap ${delta(loaded.heapUsed - before.heapUsed)}, RSS ${delta(loaded.rss - before.rss)}`,
+        note: `after 2 s idle, GC'd (RSS moves by a few MiB either way on its own); loading cost is measured standalone only (in run-all an earlier bench has loaded Wechaty); process RSS ${mib(idle.rss)}, heap ${mib(idle.heapUsed)}, embedded store on its thread included`,
       },
     ];
     console.log(`\nCustomer bot — ${machineLine()}`);
