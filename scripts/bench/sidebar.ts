@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
 import { launchChromium } from '../../test/support/browser.ts';
 import { buildWebIfStale } from '../../server/src/web/index.ts';
 import type { System } from '../../server/src/main.ts';
@@ -125,25 +126,32 @@ async function bundleSize() {
   return { files: initial.length, lazyFiles: lazy.length, initialKb: initialBytes / 1024, withJssdkKb: (initialBytes + lazyBytes) / 1024 };
 }
 
-/** From navigation to the customer's name on screen, in a fresh browser context each time (no cache, no session). */
+/** From navigation to the customer's name on screen: in a fresh browser context (no cache, no session), then again in it. */
 async function firstRender(url: string) {
   const browser = await launchChromium();
-  const timings: number[] = [];
+  const cold: number[] = [];
+  const warm: number[] = [];
+  const render = async (page: Page, customer: number) => {
+    const started = performance.now();
+    await page.goto(`${url}/sidebar/?customer=${externalUserId(customer)}`);
+    await page.locator('[data-test=customer-name]').waitFor();
+    return performance.now() - started;
+  };
   try {
     for (let i = 0; i < RENDERS; i++) {
       const context = await browser.newContext({ viewport: { width: 400, height: 800 } });
       const page = await context.newPage();
-      const started = performance.now();
-      await page.goto(`${url}/sidebar/?customer=${externalUserId(i * 13)}`);
-      await page.locator('[data-test=customer-name]').waitFor();
-      timings.push(performance.now() - started);
+      cold.push(await render(page, i * 13));
+      // The rep's next chat: assets cached (immutable), session cookie set.
+      warm.push(await render(page, i * 13 + 1));
       await context.close();
     }
   } finally {
     await browser.close();
   }
-  timings.sort((a, b) => a - b);
-  return { median: percentile(timings, 50), max: timings.at(-1)! };
+  cold.sort((a, b) => a - b);
+  warm.sort((a, b) => a - b);
+  return { median: percentile(cold, 50), max: cold.at(-1)!, warmMedian: percentile(warm, 50) };
 }
 
 export async function main(): Promise<void> {
@@ -169,6 +177,7 @@ export async function main(): Promise<void> {
       { measure: `sidebar JS gzipped incl. ${bundle.lazyFiles} lazy chunk (@wecom/jssdk, in WeCom only)`, value: `${bundle.withJssdkKb.toFixed(1)} KB`, target: `< ${TARGETS.jsGzipKb} KB` },
       { measure: `first render median (${RENDERS} cold loads, sign-in included)`, value: `${ms(render.median)} ms`, target: `< ${TARGETS.firstRenderMs} ms` },
       { measure: 'first render max', value: `${ms(render.max)} ms`, target: '' },
+      { measure: 'render median, next customer (cached assets, signed in)', value: `${ms(render.warmMedian)} ms`, target: '' },
     ]);
   } finally {
     await system.stop();
