@@ -310,6 +310,7 @@ function announce(system: System, logger: Logger): void {
     `  WeCom SCRM is running${config.demoMode ? ' in demo mode' : ''}.`,
     `    Sidebar:  ${url}/sidebar/${config.demoMode ? '   (signed in as a demo rep)' : ''}`,
     `    Console:  ${url}/console/`,
+    ...(config.demoMode && config.bot.enabled ? [`    Bot:      ${url}/bot-playground/   (chat with the customer bot as a demo customer)`] : []),
     `    Health:   ${url}/healthz`,
     `    Metrics:  ${url}/metrics`,
     `    Store:    ${system.store.kind === 'embedded' ? `embedded (data in ${config.dataDir})` : 'MongoDB (MONGODB_URI)'}`,
