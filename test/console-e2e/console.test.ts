@@ -127,7 +127,8 @@ describe('the operator console in a real browser, demo mode', () => {
     await page.locator('form[data-form=channel] input[name=cost]').fill('250');
     await page.locator('form[data-form=channel] input[name=reps]').fill('zhangwei');
     await page.click('form[data-form=channel] button[type=submit]');
-    await page.locator('[data-table=channels] img[alt=e2e_flyer]').waitFor();
+    // The simulator's QR URL is not an image: the page draws the QR itself.
+    await page.locator('[data-table=channels] img[alt=e2e_flyer][src^="data:image/png"]').waitFor();
     expect(await system.store.connection.db!.collection('channels').findOne({ state: 'e2e_flyer' })).toMatchObject({ name: '传单', cost: 250, qrCode: expect.stringMatching(/^https:/) });
   });
 
