@@ -130,4 +130,27 @@ describe('SOP steps delivered through the bot', () => {
     const out = await eventually(() => contacts.TimelineEvent.findOne({ externalUserId: wecomContact.externalUserId, kind: 'message_out' }).lean(), 'message_out');
     expect(out.data).toMatchObject({ text: push.text, via: 'bot' });
   });
+
+  it('ends a bot_send step as no_relation, without retries, when the bot cannot reach the target', async () => {
+    const unlinked = (await contacts.Contact.findOne({ name: '郑浩' }).lean())!;
+    const plan = await planFor('contact', '{{name}}您好');
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'contact', id: unlinked.externalUserId, userId: 'liuyang' }, occurrence: 'unreachable', at: new Date(MONDAY_10) }]);
+    await sop.engine.worker.drain();
+    const job = await sop.models.Job.findOne({ planId: plan._id, targetId: unlinked.externalUserId }).lean();
+    expect(job).toMatchObject({ status: 'done', outcome: 'no_relation', attempts: 1 });
+  });
+
+  it('does not ask WeCom to mass-send to a room only the bot knows', async () => {
+    await contacts.CustomerGroup.create({ chatId: 'bot:room-only', name: '个人号福利群', origin: 'bot', status: 'active' });
+    const template = parseTemplate(
+      'id: wecom-group\nname: 企微群推送\ntarget: group\ntrigger: { type: schedule, cron: "0 3 * * *" }\nsteps:\n  - id: push\n    type: mass_send\n    content: { text: "本周福利" }\n',
+      'wecom-group.yaml',
+    );
+    const plan = await sop.models.Plan.create({ name: template.name, templateId: template.id, template, timeZone: 'Asia/Shanghai', enabled: true });
+    sim.resetCalls();
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'group', id: 'bot:room-only', userId: null }, occurrence: 'test', at: new Date(MONDAY_10) }]);
+    await sop.engine.worker.drain();
+    expect(await sop.models.Job.findOne({ planId: plan._id }).lean()).toMatchObject({ status: 'done', outcome: 'no_relation' });
+    expect(sim.calls('/externalcontact/add_msg_template')).toHaveLength(0);
+  });
 });

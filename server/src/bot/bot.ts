@@ -6,7 +6,7 @@ import { WechatyBuilder, types, type Contact, type Message, type Room, type Wech
 import type { ContactModels, ContactPool } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ScriptLibrary } from '../script-library/index.ts';
-import { renderContent, type BotChannel } from '../sop/index.ts';
+import { UnreachableTarget, renderContent, type BotChannel } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import { HandoffDesk, registerHandoffModel } from './handoffs.ts';
 import { Pacer, systemClock, type Clock, type Lane, type PacingRules } from './pacer.ts';
@@ -303,9 +303,9 @@ export function createBot(deps: BotDeps): Bot {
     // Accepted once queued: pacing may hold a push for minutes, longer than an SOP job's lease.
     async sendToContact(externalUserId, text) {
       const person = await deps.contacts.Contact.findOne({ externalUserId }, { botContactId: 1 }).lean();
-      if (!person?.botContactId) throw new Error(`contact ${externalUserId} is not reachable through the bot (no personal-WeChat contact linked)`);
+      if (!person?.botContactId) throw new UnreachableTarget(`contact ${externalUserId} is not reachable through the bot (no personal-WeChat contact linked)`);
       const contact = await wechaty.Contact.find({ id: person.botContactId });
-      if (!contact) throw new Error(`bot contact ${person.botContactId} is not in this account`);
+      if (!contact) throw new UnreachableTarget(`bot contact ${person.botContactId} is not in this account`);
       send({ kind: 'contact', id: contact.id }, 'push', text, () => contact.say(text), { externalUserId, chatId: null }).catch((err: unknown) =>
         errors.error('bot: push to a contact failed', { err, externalUserId }),
       );
@@ -315,7 +315,7 @@ export function createBot(deps: BotDeps): Bot {
       // `bot:<room id>` names the room itself; a WeCom group the bot has not seen yet is the room of the same name.
       const roomId = group?.botRoomId ?? (chatId.startsWith('bot:') ? chatId.slice(4) : null);
       const room = roomId ? await wechaty.Room.find({ id: roomId }) : group?.name ? await wechaty.Room.find({ topic: group.name }) : undefined;
-      if (!room) throw new Error(`group ${chatId} has no room the bot is in`);
+      if (!room) throw new UnreachableTarget(`group ${chatId} has no room the bot is in`);
       if (!group?.botRoomId) await rememberRoom(room, true);
       send({ kind: 'room', id: room.id }, 'push', text, () => room.say(text), null).catch((err: unknown) =>
         errors.error('bot: push to a room failed', { err, chatId }),

@@ -12,7 +12,7 @@ import { loadTemplates, type SopTemplate, type TemplateError } from './templates
 
 export { SopEngine, type Target } from './engine.ts';
 export { registerSopModels, type SopModels, type Plan, type Enrollment, type SopJob, type JobOutcome } from './models.ts';
-export type { BotChannel, Guardrails } from './steps.ts';
+export { UnreachableTarget, type BotChannel, type Guardrails } from './steps.ts';
 export { quietUntil } from './time.ts';
 export { stageFrom, stageOf, type Stage } from './conditions.ts';
 export * from './templates/index.ts';

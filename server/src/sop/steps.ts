@@ -12,9 +12,14 @@ import type { SopContent, SopStep } from './templates/schema.ts';
 /** A channel that delivers through the customer bot (personal WeChat); the bot module provides it. */
 export interface BotChannel {
   available(): boolean;
+  /** Throws UnreachableTarget when the contact has no personal-WeChat counterpart the bot knows. */
   sendToContact(externalUserId: string, text: string): Promise<void>;
+  /** Throws UnreachableTarget when no room the bot is in stands for the group. */
   sendToRoom(chatId: string, text: string): Promise<void>;
 }
+
+/** The channel cannot reach this target at all: the step's outcome is no_relation, never a retry. */
+export class UnreachableTarget extends Error {}
 
 export interface Guardrails {
   /** Marketing messages per contact per local day, across all plans. */
@@ -153,6 +158,10 @@ export class StepRunner {
     const quietEnd = quietUntil(now, planSettings(plan).quietHours, plan.timeZone);
     if (quietEnd) return { wait: quietEnd, reason: 'quiet hours' };
     if (channel === 'bot' && !this.deps.bot?.available()) return { outcome: 'bot_unavailable' };
+    // A room only the bot knows has no WeCom chat id: a WeCom mass send to it cannot exist.
+    if (channel === 'mass_send' && isGroup && (await this.deps.contacts.CustomerGroup.exists({ chatId: enrollment.targetId, origin: 'bot' }))) {
+      return { outcome: 'no_relation' };
+    }
 
     const message = await this.render(run, content);
     const marketing = template.marketing && !isGroup;
@@ -293,6 +302,7 @@ interface Delivered {
 /** Refusals that retrying cannot change become the job's outcome instead of a retry storm. */
 function knownRefusal(err: unknown): JobOutcome | null {
   if (err instanceof RefusedByWecom) return 'failed';
+  if (err instanceof UnreachableTarget) return 'no_relation';
   if (!(err instanceof WecomApiError)) return null;
   if (err.errcode === 41050) return 'code_expired';
   if (err.errcode === 41051) return 'chat_started';
