@@ -1,11 +1,11 @@
 import type { ContactModels } from '../contacts/index.ts';
 import { FactsMirror, type ContactFacts, type OrderFacts } from './facts.ts';
-import { computeMetrics, type ChannelInfo, type ChannelMetrics, type Metrics, type Period } from './metrics.ts';
+import { computeMetrics, type ChannelInfo, type ChannelMetrics, type BusinessMetrics, type Period } from './metrics.ts';
 import { buckets } from './period.ts';
 import { repActivity, scriptUsage, sopFunnel, type ActivityDeps } from './activity.ts';
 
 export interface AnalyticsReport {
-  overall: Metrics;
+  overall: BusinessMetrics;
   channels: ChannelMetrics[];
 }
 

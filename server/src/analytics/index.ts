@@ -1,4 +1,4 @@
 export { Analytics, type AnalyticsDeps, type AnalyticsReport } from './analytics.ts';
-export type { Metrics, ChannelMetrics, Period } from './metrics.ts';
+export type { BusinessMetrics, ChannelMetrics, Period } from './metrics.ts';
 export type { FunnelStep, RepActivity, ScriptUse } from './activity.ts';
 export { analyticsModule } from './routes.ts';

@@ -4,7 +4,7 @@ const DAY_MS = 86_400_000;
 const CONVERSION_WINDOW_MS = 30 * DAY_MS;
 
 /** The issue's metric set; a rate is null when its denominator is 0. Amounts in yuan. */
-export interface Metrics {
+export interface BusinessMetrics {
   entered: number;
   added: number;
   passRate: number | null;
@@ -22,7 +22,7 @@ export interface ChannelInfo {
   cost: number;
 }
 
-export interface ChannelMetrics extends Metrics {
+export interface ChannelMetrics extends BusinessMetrics {
   state: string;
   name: string;
   cost: number;
@@ -49,7 +49,7 @@ class Tally {
   revenueFen = 0;
   cohortSpendFen = 0;
 
-  metrics(): Metrics {
+  metrics(): BusinessMetrics {
     return {
       entered: this.entered,
       added: this.added,
@@ -69,7 +69,7 @@ class Tally {
  * cohort's orders only (through the indexes in OrderFacts), so a 30-point series stays cheap. Each
  * contact counts in the overall scope and in its channel's (by its first relation's `state`).
  */
-export function computeMetrics(facts: ContactFacts, orders: OrderFacts, channels: ChannelInfo[], period: Period): { overall: Metrics; channels: ChannelMetrics[] } {
+export function computeMetrics(facts: ContactFacts, orders: OrderFacts, channels: ChannelInfo[], period: Period): { overall: BusinessMetrics; channels: ChannelMetrics[] } {
   const from = period.from.getTime();
   const to = period.to.getTime();
   const overall = new Tally();
