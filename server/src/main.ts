@@ -171,7 +171,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
 
     // In the background: the server is usable at once, the demo pool fills within a second.
     const ready = simulator
-      ? Promise.all([seedDemoPool({ client, pool, models: contactModels, logger }), scripts.seed(DEMO_SCRIPTS)]).then(
+      ? Promise.all([seedDemoPool({ client, pool, models: contactModels, orders, tasks, logger }), scripts.seed(DEMO_SCRIPTS)]).then(
           () => undefined,
           (err: unknown) => logger.error({ err }, 'demo data could not be synced'),
         )

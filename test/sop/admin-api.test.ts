@@ -52,6 +52,25 @@ describe('SOP operator API', () => {
     expect(plans.body.plans).toEqual([expect.objectContaining({ builtIn: true, enabled: true, name: expect.stringContaining('新客欢迎') })]);
   });
 
+  it('narrows an audience by lifecycle stage, computed from behaviour at enrolment', async () => {
+    const now = new Date('2026-11-23T13:30:00Z');
+    const byName = async (name: string) => (await h.contacts.Contact.findOne({ name }).lean())!.externalUserId;
+    // 陈静 bought once and wrote yesterday (首购); 孙丽 wrote yesterday but never bought (新客); the others are quiet (沉睡).
+    const chen = await byName('陈静');
+    const sun = await byName('孙丽');
+    const yesterday = new Date(now.getTime() - 86_400_000);
+    await h.pool.addTimeline({ externalUserId: chen, at: yesterday, kind: 'order_paid', key: 'stage-test:order' });
+    await h.pool.addTimeline({ externalUserId: sun, at: yesterday, kind: 'message_in', key: 'stage-test:msg', data: { text: '你好' } });
+    const audienceOf = async (stages: string[]) => {
+      const created = await call<{ plan: PlanView }>('POST', '/plans', { name: `按阶段 ${stages.join(',')}`, templateId: 'nurture-7d', audience: { tags: ['A类-高意向'], stages } });
+      expect(created.status).toBe(201);
+      return (await call<{ count: number; sample: Array<{ id: string }> }>('GET', `/plans/${created.body.plan.id}/audience`)).body;
+    };
+    expect((await audienceOf(['first_purchase'])).sample.map((t) => t.id)).toEqual([chen]);
+    expect((await audienceOf(['new', 'first_purchase'])).count).toBe(2);
+    expect((await call('POST', '/plans', { name: 'x', templateId: 'nurture-7d', audience: { stages: ['vip'] } })).status).toBe(400);
+  });
+
   it('creates a plan from a template, previews its audience, dry-runs it, and switches it on', async () => {
     const created = await call<{ plan: PlanView }>('POST', '/plans', { name: '高意向客户培育', templateId: 'nurture-7d', audience: { tags: ['A类-高意向'] } });
     expect(created.status).toBe(201);

@@ -44,6 +44,15 @@ describe('the composed system in demo mode', () => {
     expect(await count('channels')).toBe(4);
   });
 
+  it('gives the demo customers some history: messages, orders and a renewal task', async () => {
+    const db = system!.store.connection.db!;
+    expect(await db.collection('orders').countDocuments()).toBe(4);
+    expect(await db.collection('timeline_events').countDocuments({ kind: 'message_in' })).toBe(10);
+    const zhou = await db.collection('contacts').findOne({ name: '周强' });
+    expect(await db.collection('timeline_events').countDocuments({ externalUserId: zhou!.externalUserId, kind: 'order_paid' })).toBe(2);
+    expect(await db.collection('rep_tasks').findOne({ externalUserId: zhou!.externalUserId })).toMatchObject({ userId: 'lina', status: 'open' });
+  });
+
   it('runs the callback loop: a customer scanning a demo channel QR lands in the pool, auto-tagged', async () => {
     const scan = system!.simulator!.scanChannelQr({ customer: { name: '新客户' }, userid: 'wangfang', state: 'douyin_618' });
     const delivery = await system!.simulator!.sendCallback(`${system!.url}/wecom/callback`, scan.event);
@@ -75,6 +84,7 @@ describe('the composed system in demo mode', () => {
     system = await start();
     await system.ready;
     expect(await count('contacts')).toBe(before);
+    expect(await count('orders')).toBe(4); // the demo history is written once
     const Note = system.store.connection.model('BootNote', new Schema({ text: String }));
     await Note.create({ text: '你好' });
     expect(await Note.findOne({ text: '你好' }).lean()).toMatchObject({ text: '你好' });

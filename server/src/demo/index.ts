@@ -1,4 +1,7 @@
+import mongoose from 'mongoose';
 import type { ContactModels, ContactPool } from '../contacts/index.ts';
+import { orderEventKey, type OrderBook } from '../orders/index.ts';
+import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { syncFromWecom, type WecomClient } from '../wecom/index.ts';
 import { startWecomSimulator, type WecomSimulator } from '../wecom-simulator/index.ts';
@@ -28,9 +31,35 @@ export function startDemoWecom(logger: Logger): Promise<WecomSimulator> {
   return startWecomSimulator({ seed: 'demo', corp: DEMO_CORP, logger });
 }
 
-/** Fills an empty pool from the demo corp, the same way a real install fills it: a sync. */
-export async function seedDemoPool(deps: { client: WecomClient; pool: ContactPool; models: ContactModels; logger: Logger }) {
+const DAY = 86_400_000;
+
+/**
+ * Some weeks of behaviour per demo customer (days before the first start), so stages, scores,
+ * the sidebar timeline, script ranking by last messages and the dashboard have something to show.
+ */
+const DEMO_HISTORY: Record<string, { messages: Array<[number, string]>; orders: Array<[number, number]>; task?: string }> = {
+  陈静: { messages: [[3, '私有化部署大概多久能上线？'], [1, '预算已经批了，想看下报价']], orders: [[2, 12_800]] },
+  赵磊: { messages: [[9, '直播间说的优惠还有吗？多少钱']], orders: [] },
+  孙丽: { messages: [[6, '12 家门店能一起用吗'], [2, '有没有餐饮行业的案例']], orders: [] },
+  周强: { messages: [[20, '续费有优惠吗'], [4, '发票怎么开']], orders: [[350, 12_800], [25, 3_980]], task: '续费沟通：周强（启明教育）服务下月到期' },
+  吴敏: { messages: [[8, '试用账号怎么加员工']], orders: [] },
+  郑浩: { messages: [], orders: [] },
+  黄婷: { messages: [[1, '体验包收到了，想了解专业版价格']], orders: [[4, 3_980]] },
+  林涛: { messages: [[5, '社群 SOP 怎么配置？']], orders: [] },
+};
+
+/** Fills an empty pool from the demo corp, the same way a real install fills it: a sync; then demo behaviour. */
+export async function seedDemoPool(deps: {
+  client: WecomClient;
+  pool: ContactPool;
+  models: ContactModels;
+  orders: OrderBook;
+  tasks: RepTaskModel;
+  logger: Logger;
+  now?: () => Date;
+}) {
   const summary = await syncFromWecom(deps.client, deps.pool);
+  await seedDemoHistory(deps, (deps.now ?? (() => new Date()))().getTime());
   for (const channel of DEMO_CHANNELS) {
     const tag = await deps.models.Tag.findOne({ name: channel.tag, groupName: '来源渠道' }).lean();
     await deps.models.Channel.updateOne(
@@ -41,4 +70,27 @@ export async function seedDemoPool(deps: { client: WecomClient; pool: ContactPoo
   }
   deps.logger.info({ ...summary, channels: DEMO_CHANNELS.length }, 'demo data synced from the WeCom simulator');
   return summary;
+}
+
+/** Keyed per customer and item, so a restart adds nothing: the first start's history stays. */
+async function seedDemoHistory(deps: { pool: ContactPool; models: ContactModels; orders: OrderBook; tasks: RepTaskModel }, now: number) {
+  for (const [name, history] of Object.entries(DEMO_HISTORY)) {
+    const contact = await deps.models.Contact.findOne({ name, origin: 'wecom' }, { externalUserId: 1 }).lean();
+    const relation = contact && (await deps.models.FollowRelation.findOne({ externalUserId: contact.externalUserId }).lean());
+    if (!contact || !relation) continue;
+    const { externalUserId } = contact;
+    if (relation.addedAt) {
+      await deps.pool.addTimeline({ externalUserId, userId: relation.userId, at: relation.addedAt, kind: 'added', key: `demo:${externalUserId}:added`, data: { state: relation.state } });
+    }
+    for (const [i, [daysAgo, text]] of history.messages.entries()) {
+      await deps.pool.addTimeline({ externalUserId, userId: relation.userId, at: new Date(now - daysAgo * DAY), kind: 'message_in', key: `demo:${externalUserId}:msg:${i}`, data: { text } });
+    }
+    const orders = history.orders.map(([daysAgo, yuan], i) => ({ orderId: `demo-${externalUserId}-${i}`, externalUserId, amountFen: yuan * 100, paidAt: new Date(now - daysAgo * DAY) }));
+    // Orders are upserts: recording them again on a restart would move their paid times.
+    const recorded = await deps.models.TimelineEvent.find({ key: mongoose.trusted({ $in: orders.map((o) => orderEventKey(o.orderId)) }) }, { key: 1 }).lean();
+    await deps.orders.recordMany(orders.filter((o) => !recorded.some((e) => e.key === orderEventKey(o.orderId))));
+    if (history.task) {
+      await createRepTask(deps.tasks, { key: `demo:${externalUserId}:task`, externalUserId, userId: relation.userId, title: history.task, dueAt: new Date(now + DAY), source: { demo: true } });
+    }
+  }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type AppContext, type Guard, type HttpModule } from '../http/index.ts';
 import type { SopEngine } from './engine.ts';
 import { planSettings, type Plan, type SopModels } from './models.ts';
+import { STAGES } from './conditions.ts';
 import { dryRun } from './dry-run.ts';
 import { nextCronRun } from './time.ts';
 import type { StepRunner } from './steps.ts';
@@ -23,13 +24,14 @@ const audience = z
     channels: z.array(z.string().min(1).max(30)).max(200).default([]),
     reps: z.array(z.string().min(1)).max(1000).default([]),
     groups: z.array(z.string().min(1)).max(1000).default([]),
+    stages: z.array(z.enum(STAGES)).max(STAGES.length).default([]),
   })
   .strict();
 const createPlan = z
   .object({
     name: z.string().trim().min(1).max(60),
     templateId: z.string().min(1),
-    audience: audience.default({ tags: [], channels: [], reps: [], groups: [] }),
+    audience: audience.default({ tags: [], channels: [], reps: [], groups: [], stages: [] }),
     timeZone: timeZone.optional(),
     quietHours: quietHoursSchema.nullable().optional(),
     catchUp: catchUpSchema.nullable().optional(),

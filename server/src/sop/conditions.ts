@@ -2,7 +2,8 @@ import mongoose from 'mongoose';
 import type { ContactModels } from '../contacts/index.ts';
 import type { SopCondition } from './templates/schema.ts';
 
-export type Stage = 'new' | 'first_purchase' | 'repeat' | 'dormant' | 'churn_risk';
+export const STAGES = ['new', 'first_purchase', 'repeat', 'dormant', 'churn_risk'] as const;
+export type Stage = (typeof STAGES)[number];
 
 const DORMANT_AFTER_DAYS = 30;
 
@@ -20,6 +21,22 @@ export async function stageOf(contacts: ContactModels, externalUserId: string, n
   const orders = await contacts.TimelineEvent.countDocuments({ externalUserId, kind: 'order_paid' });
   const contact = await contacts.Contact.findOne({ externalUserId }, { lastActivityAt: 1 }).lean();
   return stageFrom({ activeRelations, orders, lastActivityAt: contact?.lastActivityAt ?? null }, now);
+}
+
+/** Stages of many contacts in three reads, for audiences (every contact here has an active relation). */
+export async function stagesOf(contacts: ContactModels, externalUserIds: string[], now: Date): Promise<Map<string, Stage>> {
+  const ids = mongoose.trusted({ $in: externalUserIds });
+  const [active, orders, people] = await Promise.all([
+    contacts.FollowRelation.aggregate<{ _id: string; n: number }>([{ $match: { externalUserId: ids, status: 'active' } }, { $group: { _id: '$externalUserId', n: { $sum: 1 } } }]),
+    contacts.TimelineEvent.aggregate<{ _id: string; n: number }>([{ $match: { externalUserId: ids, kind: 'order_paid' } }, { $group: { _id: '$externalUserId', n: { $sum: 1 } } }]),
+    contacts.Contact.find({ externalUserId: ids }, { externalUserId: 1, lastActivityAt: 1 }).lean(),
+  ]);
+  const activeBy = new Map(active.map((a) => [a._id, a.n]));
+  const ordersBy = new Map(orders.map((o) => [o._id, o.n]));
+  const lastBy = new Map(people.map((p) => [p.externalUserId, p.lastActivityAt ?? null]));
+  return new Map(
+    externalUserIds.map((id) => [id, stageFrom({ activeRelations: activeBy.get(id) ?? 0, orders: ordersBy.get(id) ?? 0, lastActivityAt: lastBy.get(id) ?? null }, now)]),
+  );
 }
 
 /** The stage rule itself, for callers that already hold the facts (the sidebar profile reads them in one go). */

@@ -5,7 +5,7 @@ import type { ContactModels } from '../contacts/index.ts';
 import type { HealthProbe, Logger, Metrics } from '../observability/index.ts';
 import { DeferWork, PermanentFailure, QueueWorker } from '../queue/index.ts';
 import type { ContactAdded } from '../wecom/index.ts';
-import { conditionHolds, tagIdsByName } from './conditions.ts';
+import { conditionHolds, stagesOf, tagIdsByName } from './conditions.ts';
 import { planSettings, type Enrollment, type Plan, type SopJob } from './models.ts';
 import { StepRunner, type StepDeps } from './steps.ts';
 import { applyDelay, cronMatcher } from './time.ts';
@@ -312,7 +312,7 @@ export class SopEngine {
 
   /** Contacts (one relation each) or groups a scheduled or batch plan reaches. */
   async audienceTargets(plan: HydratedDocument<Plan>): Promise<Target[]> {
-    const audience = plan.audience ?? { tags: [], channels: [], reps: [], groups: [] };
+    const audience = plan.audience ?? { tags: [], channels: [], reps: [], groups: [], stages: [] };
     if (plan.template.target === 'group') {
       const groups = await this.opts.contacts.CustomerGroup.find({
         status: 'active',
@@ -330,7 +330,10 @@ export class SopEngine {
       ...(tagIds.length ? { tagIds: mongoose.trusted({ $all: tagIds }) } : {}),
     }).lean();
     const seen = new Set<string>();
-    return relations.flatMap((r) => (seen.has(r.externalUserId) ? [] : (seen.add(r.externalUserId), [{ kind: 'contact' as const, id: r.externalUserId, userId: r.userId }])));
+    const targets = relations.flatMap((r) => (seen.has(r.externalUserId) ? [] : (seen.add(r.externalUserId), [{ kind: 'contact' as const, id: r.externalUserId, userId: r.userId }])));
+    if (!audience.stages?.length || targets.length === 0) return targets;
+    const stages = await stagesOf(this.opts.contacts, targets.map((t) => t.id), this.now());
+    return targets.filter((t) => audience.stages.includes(stages.get(t.id)!));
   }
 
   private async runSchedule(plan: HydratedDocument<Plan>, now: Date): Promise<void> {

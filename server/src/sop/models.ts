@@ -13,6 +13,8 @@ const audienceSchema = new Schema(
     reps: { type: [String], default: [] },
     /** Customer group chat ids, for group-target plans. */
     groups: { type: [String], default: [] },
+    /** Lifecycle stages (new, first_purchase, repeat, dormant, churn_risk) at enrolment time. */
+    stages: { type: [String], default: [] },
   },
   { _id: false },
 );
