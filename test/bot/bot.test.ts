@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 /** One bot on a fresh Mocker, logged in; the clock advances by itself unless `manualClock`. */
-async function startWorld(options: { manualClock?: boolean; start?: number } = {}) {
+async function startWorld(options: { manualClock?: boolean; start?: number; beforeLogin?: (mocker: InstanceType<typeof mock.Mocker>, user: ReturnType<InstanceType<typeof mock.Mocker>['createContact']>) => void } = {}) {
   const mocker = new mock.Mocker();
   const user = mocker.createContact({ name: '小微' });
   const clock = new ManualClock(options.start ?? MORNING);
@@ -71,6 +71,7 @@ async function startWorld(options: { manualClock?: boolean; start?: number } = {
   // The mock never resolves bot.ready(): the login event is what says the bot is up.
   const loggedIn = new Promise((resolve) => bot.wechaty.once('login', resolve));
   await bot.start();
+  options.beforeLogin?.(mocker, user);
   mocker.login(user);
   await loggedIn;
   const world = {
@@ -214,7 +215,7 @@ describe('the customer bot through wechaty-puppet-mock', () => {
     const { mocker, user, bot, clock, sent } = await startWorld({ manualClock: true, start });
     const member = mocker.createContact({ name: '群成员' });
     const room = mocker.createRoom({ topic: '周推送群', memberIdList: [user.id, member.id] });
-    for (let i = 1; i <= 20; i++) await bot.channel.sendToRoom(`bot:${room.id}`, `第${i}条推送`);
+    for (let i = 1; i <= 20; i++) await bot.channel.sendToRoom(`bot:${room.id}`, `第${i}条推送`, `weekly-${i}`);
     expect(bot.pacer.waiting).toBeGreaterThan(0); // accepted at once, sent over time
     // The first goes at once; each later one when the clock reaches the slot the pacer waits for.
     const sentCount = async (n: number) => {
@@ -266,9 +267,38 @@ describe('the customer bot through wechaty-puppet-mock', () => {
 
     // An SOP bot step for the WeCom contact reaches their personal WeChat.
     sent.length = 0;
-    await bot.channel.sendToContact('wmUNION', '陈静您好，本周直播提醒');
+    await bot.channel.sendToContact('wmUNION', '陈静您好，本周直播提醒', 'live-reminder');
     await new Promise<void>((resolve) => bot.events.once('sent', () => resolve()));
     expect(sent).toMatchObject([{ chat: { kind: 'contact', id: byUnion.id }, text: '陈静您好，本周直播提醒' }]);
-    await expect(bot.channel.sendToContact('wmNOBOT-unknown', 'x')).rejects.toThrow(/not reachable through the bot/);
+    await expect(bot.channel.sendToContact('wmNOBOT-unknown', 'x', 'nobody')).rejects.toThrow(/not reachable through the bot/);
+  });
+
+  it('keeps paced pushes in the store: a restart sends what was still waiting, a retried job queues nothing new', async () => {
+    const roomWith = (mocker: InstanceType<typeof mock.Mocker>, userId: string) => {
+      const member = mocker.createContact({ name: '老客户' });
+      // Room ids end in @chatroom: the mock tells rooms from contacts by it.
+      mocker.createRoom({ id: 'outbox@chatroom', topic: '老客户福利群', memberIdList: [userId, member.id] });
+    };
+    const first = await startWorld({ manualClock: true, beforeLogin: (mocker, user) => roomWith(mocker, user.id) });
+    for (let i = 1; i <= 3; i++) await first.bot.channel.sendToRoom('bot:outbox@chatroom', `福利第${i}弹`, `outbox-${i}`);
+    while (first.sent.length < 1) await new Promise((r) => setImmediate(r));
+    // The server stops while two pushes wait for their slot.
+    running.splice(running.indexOf(first), 1);
+    await first.stop();
+    const outbox = store.connection.collection('bot_outbox');
+    expect(await outbox.countDocuments({ status: 'queued' })).toBe(2);
+
+    const second = await startWorld({ manualClock: true, beforeLogin: (mocker, user) => roomWith(mocker, user.id) });
+    // The SOP job for the first push is retried after the restart: already in the outbox, nothing new.
+    await second.bot.channel.sendToRoom('bot:outbox@chatroom', '福利第1弹', 'outbox-1');
+    while (second.sent.length < 1) await new Promise((r) => setImmediate(r));
+    await second.clock.advance();
+    while (second.sent.length < 2) await new Promise((r) => setImmediate(r));
+    expect(second.sent.map((m) => m.text)).toEqual(['福利第2弹', '福利第3弹']);
+    const settled = async () => {
+      while ((await outbox.countDocuments({ status: 'sent' })) < 3) await new Promise((r) => setTimeout(r, 10));
+    };
+    await settled();
+    expect(await outbox.countDocuments({ key: /^outbox-/ })).toBe(3);
   });
 });

@@ -9,6 +9,7 @@ import type { ScriptLibrary } from '../script-library/index.ts';
 import { UnreachableTarget, renderContent, type BotChannel } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import { HandoffDesk, registerHandoffModel } from './handoffs.ts';
+import { Outbox, registerOutboxModel } from './outbox.ts';
 import { Pacer, systemClock, type Clock, type Lane, type PacingRules } from './pacer.ts';
 import { decideReply, HANDOFF_NOTICE, joinNames, ROOM_WELCOME, tagsFor, type FaqEntry, type TagRule } from './replies.ts';
 import { BotStatus, ThrottledLog } from './status.ts';
@@ -109,6 +110,7 @@ export function createBot(deps: BotDeps): Bot {
   const status = new BotStatus({ enabled: true, puppet: deps.puppetName, loginTimeoutMs: deps.loginTimeoutMs, now: () => clock.now() });
   const pacer = new Pacer(deps.pacing, clock, deps.random);
   const handoffs = new HandoffDesk(registerHandoffModel(deps.connection), deps.tasks);
+  const outbox = new Outbox(registerOutboxModel(deps.connection));
   const events = new EventEmitter<BotEvents>();
   const known = new Recent<Known>(() => clock.now());
   const rooms = new Recent<string>(() => clock.now());
@@ -298,28 +300,57 @@ export function createBot(deps: BotDeps): Bot {
   wechaty.on('message', guarded('message', onMessage));
   wechaty.on('room-join', guarded('room join', onRoomJoin));
 
+  /** Pushes in the pacer right now, by outbox key: a push is queued in memory at most once. */
+  const pacing = new Set<string>();
+  let stopping = false;
+  const pace = (item: { key: string; chatKind: 'contact' | 'room'; chatId: string; externalUserId: string | null; text: string }, say: () => Promise<unknown>) => {
+    if (pacing.has(item.key)) return;
+    pacing.add(item.key);
+    const timeline = item.externalUserId ? { externalUserId: item.externalUserId, chatId: null, key: `bot:push:${item.key}` } : null;
+    send({ kind: item.chatKind, id: item.chatId }, 'push', item.text, say, timeline)
+      .then(() => outbox.sent(item.key, now()))
+      .catch(async (err: unknown) => {
+        // Stopping leaves the push queued in the store: the next start sends it.
+        if (stopping) return;
+        errors.error('bot: push failed', { err, key: item.key });
+        await outbox.failed(item.key, err instanceof Error ? err.message : String(err));
+      })
+      .catch((err: unknown) => errors.error('bot: outbox update failed', { err, key: item.key }))
+      .finally(() => pacing.delete(item.key));
+  };
+  /** Pushes stored before a restart (or a logout) go out again, in the order they came. */
+  const resumeOutbox = async () => {
+    for (const item of await outbox.waiting()) {
+      const target = item.chatKind === 'room' ? await wechaty.Room.find({ id: item.chatId }) : await wechaty.Contact.find({ id: item.chatId });
+      if (!target) {
+        await outbox.failed(item.key, `${item.chatKind} ${item.chatId} is not in this account`);
+        continue;
+      }
+      pace({ key: item.key, chatKind: item.chatKind, chatId: item.chatId, externalUserId: item.externalUserId ?? null, text: item.text }, () => target.say(item.text));
+    }
+  };
+  wechaty.on('login', guarded('outbox', resumeOutbox));
+
   const channel: BotChannel = {
     available: () => status.current === 'logged_in',
-    // Accepted once queued: pacing may hold a push for minutes, longer than an SOP job's lease.
-    async sendToContact(externalUserId, text) {
+    // Done once durably queued: pacing may hold a push for hours, longer than an SOP job's lease.
+    async sendToContact(externalUserId, text, key) {
       const person = await deps.contacts.Contact.findOne({ externalUserId }, { botContactId: 1 }).lean();
       if (!person?.botContactId) throw new UnreachableTarget(`contact ${externalUserId} is not reachable through the bot (no personal-WeChat contact linked)`);
       const contact = await wechaty.Contact.find({ id: person.botContactId });
       if (!contact) throw new UnreachableTarget(`bot contact ${person.botContactId} is not in this account`);
-      send({ kind: 'contact', id: contact.id }, 'push', text, () => contact.say(text), { externalUserId, chatId: null }).catch((err: unknown) =>
-        errors.error('bot: push to a contact failed', { err, externalUserId }),
-      );
+      const item = { key, chatKind: 'contact' as const, chatId: contact.id, externalUserId, text };
+      if (await outbox.add(item)) pace(item, () => contact.say(text));
     },
-    async sendToRoom(chatId, text) {
+    async sendToRoom(chatId, text, key) {
       const group = await deps.contacts.CustomerGroup.findOne({ chatId }, { botRoomId: 1, name: 1 }).lean();
       // `bot:<room id>` names the room itself; a WeCom group the bot has not seen yet is the room of the same name.
       const roomId = group?.botRoomId ?? (chatId.startsWith('bot:') ? chatId.slice(4) : null);
       const room = roomId ? await wechaty.Room.find({ id: roomId }) : group?.name ? await wechaty.Room.find({ topic: group.name }) : undefined;
       if (!room) throw new UnreachableTarget(`group ${chatId} has no room the bot is in`);
       if (!group?.botRoomId) await rememberRoom(room, true);
-      send({ kind: 'room', id: room.id }, 'push', text, () => room.say(text), null).catch((err: unknown) =>
-        errors.error('bot: push to a room failed', { err, chatId }),
-      );
+      const item = { key, chatKind: 'room' as const, chatId: room.id, externalUserId: null, text };
+      if (await outbox.add(item)) pace(item, () => room.say(text));
     },
   };
 
@@ -339,6 +370,7 @@ export function createBot(deps: BotDeps): Bot {
       }
     },
     async stop() {
+      stopping = true;
       await pacer.stop();
       await wechaty.stop();
     },

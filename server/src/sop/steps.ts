@@ -12,10 +12,13 @@ import type { SopContent, SopStep } from './templates/schema.ts';
 /** A channel that delivers through the customer bot (personal WeChat); the bot module provides it. */
 export interface BotChannel {
   available(): boolean;
-  /** Throws UnreachableTarget when the contact has no personal-WeChat counterpart the bot knows. */
-  sendToContact(externalUserId: string, text: string): Promise<void>;
-  /** Throws UnreachableTarget when no room the bot is in stands for the group. */
-  sendToRoom(chatId: string, text: string): Promise<void>;
+  /**
+   * Resolves once the push is durably queued under `key` (the job's key: a retry queues nothing
+   * new). Throws UnreachableTarget when the contact has no personal-WeChat counterpart the bot knows.
+   */
+  sendToContact(externalUserId: string, text: string, key: string): Promise<void>;
+  /** As sendToContact; throws UnreachableTarget when no room the bot is in stands for the group. */
+  sendToRoom(chatId: string, text: string, key: string): Promise<void>;
 }
 
 /** The channel cannot reach this target at all: the step's outcome is no_relation, never a retry. */
@@ -168,7 +171,7 @@ export class StepRunner {
     return this.recordedSend(run, { channel, marketing, text: message.text }, async () => {
       if (channel === 'bot') {
         const bot = this.deps.bot!;
-        await (isGroup ? bot.sendToRoom(enrollment.targetId, message.text) : bot.sendToContact(enrollment.targetId, message.text));
+        await (isGroup ? bot.sendToRoom(enrollment.targetId, message.text, run.job.key) : bot.sendToContact(enrollment.targetId, message.text, run.job.key));
         return {};
       }
       const sent = await this.deps.client.massSend.addTemplate({
