@@ -1,31 +1,27 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DateTime } from 'luxon';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/src/config/index.ts';
-import { startSystem, type System } from '../../server/src/main.ts';
-import { createLogger } from '../../server/src/observability/index.ts';
+import type { System } from '../../server/src/main.ts';
 import { launchChromium } from '../support/browser.ts';
+import { startDemoSystem, type DemoSystem } from '../support/demo-system.ts';
 
-let dataDir: string;
+let demo: DemoSystem;
 let system: System;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-console-e2e-'));
-  system = await startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
-  await system.ready;
+  demo = await startDemoSystem('console-e2e');
+  system = demo.system;
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await system?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await demo?.dispose();
 });
 
 /** Yesterday on the business clock, as the import CSV writes times. */

@@ -1,27 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Schema } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/src/config/index.ts';
-import { startSystem, type System } from '../../server/src/main.ts';
-import { createLogger } from '../../server/src/observability/index.ts';
+import type { System } from '../../server/src/main.ts';
+import { startDemoSystem, type DemoSystem } from '../support/demo-system.ts';
 import { eventually } from '../support/eventually.ts';
 
-let dataDir: string;
+let demo: DemoSystem | undefined;
 let system: System | undefined;
-const start = () =>
-  startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-boot-'));
-  system = await start();
-  await system.ready;
+  demo = await startDemoSystem('boot');
+  system = demo.system;
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await demo?.dispose();
 });
 
 const count = (collection: string) => system!.store.connection.db!.collection(collection).countDocuments();
@@ -80,9 +72,7 @@ describe('the composed system in demo mode', () => {
 
   it('keeps its data across a restart without duplicating the demo pool', async () => {
     const before = await count('contacts');
-    await system!.stop();
-    system = await start();
-    await system.ready;
+    system = await demo!.restart();
     expect(await count('contacts')).toBe(before);
     expect(await count('orders')).toBe(4); // the demo history is written once
     const Note = system.store.connection.model('BootNote', new Schema({ text: String }));
