@@ -7,20 +7,12 @@ import { createLogger } from '../../server/src/observability/index.ts';
 import { ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
 import { registerRepTasks, type RepTaskModel } from '../../server/src/tasks/index.ts';
 import { openTestStore } from '../support/db.ts';
+import { eventually } from '../support/eventually.ts';
 import { serveModules, type ServedModules } from '../support/http.ts';
 import { ManualClock } from './clock.ts';
+import { MORNING, PACING } from './pacing.ts';
 
 const TOKEN = 'bot-admin-token-0123456';
-const PACING = {
-  contactIntervalMs: 30_000,
-  roomIntervalMs: 60_000,
-  jitterMs: 10_000,
-  ratePerMinute: 20,
-  quietHours: { start: '22:00', end: '08:00' },
-  timeZone: 'Asia/Shanghai',
-};
-/** 10:00 in Shanghai. */
-const MORNING = Date.parse('2026-11-23T02:00:00Z');
 
 let store: Awaited<ReturnType<typeof openTestStore>>;
 let contacts: ContactModels;
@@ -68,6 +60,17 @@ async function startWorld(options: { manualClock?: boolean; start?: number; befo
   });
   const sent: SentMessage[] = [];
   bot.events.on('sent', (message) => sent.push(message));
+  /** Resolves once `n` messages have gone out in this world. */
+  const untilSent = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (sent.length < n) return;
+        bot.events.off('sent', check);
+        resolve();
+      };
+      bot.events.on('sent', check);
+      check();
+    });
   // The mock never resolves bot.ready(): the login event is what says the bot is up.
   const loggedIn = new Promise((resolve) => bot.wechaty.once('login', resolve));
   await bot.start();
@@ -80,6 +83,7 @@ async function startWorld(options: { manualClock?: boolean; start?: number; befo
     bot,
     clock,
     sent,
+    untilSent,
     async stop() {
       stopAdvancing();
       await bot.stop();
@@ -212,19 +216,16 @@ describe('the customer bot through wechaty-puppet-mock', () => {
 
   it('paces a 20-message room push: one room interval plus jitter apart, nothing during quiet hours', async () => {
     const start = Date.parse('2026-11-23T13:50:00Z'); // 21:50 in Shanghai: quiet hours begin ten minutes in
-    const { mocker, user, bot, clock, sent } = await startWorld({ manualClock: true, start });
+    const { mocker, user, bot, clock, sent, untilSent } = await startWorld({ manualClock: true, start });
     const member = mocker.createContact({ name: '群成员' });
     const room = mocker.createRoom({ topic: '周推送群', memberIdList: [user.id, member.id] });
     for (let i = 1; i <= 20; i++) await bot.channel.sendToRoom(`bot:${room.id}`, `第${i}条推送`, `weekly-${i}`);
     expect(bot.pacer.waiting).toBeGreaterThan(0); // accepted at once, sent over time
     // The first goes at once; each later one when the clock reaches the slot the pacer waits for.
-    const sentCount = async (n: number) => {
-      while (sent.length < n) await new Promise((r) => setImmediate(r));
-    };
-    await sentCount(1);
+    await untilSent(1);
     for (let n = 2; n <= 20; n++) {
       await clock.advance();
-      await sentCount(n);
+      await untilSent(n);
     }
     expect(sent.map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `第${i + 1}条推送`));
     const times = sent.map((m) => m.at);
@@ -281,24 +282,22 @@ describe('the customer bot through wechaty-puppet-mock', () => {
     };
     const first = await startWorld({ manualClock: true, beforeLogin: (mocker, user) => roomWith(mocker, user.id) });
     for (let i = 1; i <= 3; i++) await first.bot.channel.sendToRoom('bot:outbox@chatroom', `福利第${i}弹`, `outbox-${i}`);
-    while (first.sent.length < 1) await new Promise((r) => setImmediate(r));
+    await first.untilSent(1);
     // The server stops while two pushes wait for their slot.
     running.splice(running.indexOf(first), 1);
     await first.stop();
     const outbox = store.connection.collection('bot_outbox');
-    expect(await outbox.countDocuments({ status: 'queued' })).toBe(2);
+    expect(await outbox.countDocuments({ key: /^outbox-/, status: 'queued' })).toBe(2);
 
     const second = await startWorld({ manualClock: true, beforeLogin: (mocker, user) => roomWith(mocker, user.id) });
     // The SOP job for the first push is retried after the restart: already in the outbox, nothing new.
     await second.bot.channel.sendToRoom('bot:outbox@chatroom', '福利第1弹', 'outbox-1');
-    while (second.sent.length < 1) await new Promise((r) => setImmediate(r));
+    await second.untilSent(1);
     await second.clock.advance();
-    while (second.sent.length < 2) await new Promise((r) => setImmediate(r));
+    await second.untilSent(2);
     expect(second.sent.map((m) => m.text)).toEqual(['福利第2弹', '福利第3弹']);
-    const settled = async () => {
-      while ((await outbox.countDocuments({ status: 'sent' })) < 3) await new Promise((r) => setTimeout(r, 10));
-    };
-    await settled();
-    expect(await outbox.countDocuments({ key: /^outbox-/ })).toBe(3);
+    const mine = { key: /^outbox-/ };
+    await eventually(async () => ((await outbox.countDocuments({ ...mine, status: 'sent' })) === 3 ? true : null), 'the three pushes recorded as sent');
+    expect(await outbox.countDocuments(mine)).toBe(3);
   });
 });

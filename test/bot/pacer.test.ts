@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Pacer, type PacingRules } from '../../server/src/bot/pacer.ts';
 import { ManualClock } from './clock.ts';
+import { MORNING, PACING } from './pacing.ts';
 
-const RULES: PacingRules = {
-  contactIntervalMs: 30_000,
-  roomIntervalMs: 60_000,
-  jitterMs: 10_000,
-  ratePerMinute: 20,
-  quietHours: { start: '22:00', end: '08:00' },
-  timeZone: 'Asia/Shanghai',
-};
-/** 10:00 in Shanghai. */
-const MORNING = Date.parse('2026-11-23T02:00:00Z');
+const RULES = PACING;
 
 /** Sends every queued message, advancing the clock whenever the pacer waits; returns when each went out. */
 async function drain(pacer: Pacer, clock: ManualClock, sends: Array<Promise<void>>, log: Array<{ label: string; at: number }>) {
