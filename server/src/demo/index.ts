@@ -1,6 +1,5 @@
-import mongoose from 'mongoose';
 import type { ContactModels, ContactPool } from '../contacts/index.ts';
-import { orderEventKey, type OrderBook } from '../orders/index.ts';
+import type { OrderBook } from '../orders/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { syncFromWecom, type WecomClient } from '../wecom/index.ts';
@@ -72,25 +71,27 @@ export async function seedDemoPool(deps: {
   return summary;
 }
 
-/** Keyed per customer and item, so a restart adds nothing: the first start's history stays. */
+/**
+ * Written once per customer: their `added` event goes last and marks them done, so a restart adds
+ * nothing and leaves the first start's history (and its order times) as it was.
+ */
 async function seedDemoHistory(deps: { pool: ContactPool; models: ContactModels; orders: OrderBook; tasks: RepTaskModel }, now: number) {
   for (const [name, history] of Object.entries(DEMO_HISTORY)) {
     const contact = await deps.models.Contact.findOne({ name, origin: 'wecom' }, { externalUserId: 1 }).lean();
     const relation = contact && (await deps.models.FollowRelation.findOne({ externalUserId: contact.externalUserId }).lean());
     if (!contact || !relation) continue;
     const { externalUserId } = contact;
-    if (relation.addedAt) {
-      await deps.pool.addTimeline({ externalUserId, userId: relation.userId, at: relation.addedAt, kind: 'added', key: `demo:${externalUserId}:added`, data: { state: relation.state } });
-    }
+    const doneKey = `demo:${externalUserId}:added`;
+    if (await deps.models.TimelineEvent.exists({ key: doneKey })) continue;
     for (const [i, [daysAgo, text]] of history.messages.entries()) {
       await deps.pool.addTimeline({ externalUserId, userId: relation.userId, at: new Date(now - daysAgo * DAY), kind: 'message_in', key: `demo:${externalUserId}:msg:${i}`, data: { text } });
     }
-    const orders = history.orders.map(([daysAgo, yuan], i) => ({ orderId: `demo-${externalUserId}-${i}`, externalUserId, amountFen: yuan * 100, paidAt: new Date(now - daysAgo * DAY) }));
-    // Orders are upserts: recording them again on a restart would move their paid times.
-    const recorded = await deps.models.TimelineEvent.find({ key: mongoose.trusted({ $in: orders.map((o) => orderEventKey(o.orderId)) }) }, { key: 1 }).lean();
-    await deps.orders.recordMany(orders.filter((o) => !recorded.some((e) => e.key === orderEventKey(o.orderId))));
+    await deps.orders.recordMany(
+      history.orders.map(([daysAgo, yuan], i) => ({ orderId: `demo-${externalUserId}-${i}`, externalUserId, amountFen: yuan * 100, paidAt: new Date(now - daysAgo * DAY) })),
+    );
     if (history.task) {
       await createRepTask(deps.tasks, { key: `demo:${externalUserId}:task`, externalUserId, userId: relation.userId, title: history.task, dueAt: new Date(now + DAY), source: { demo: true } });
     }
+    await deps.pool.addTimeline({ externalUserId, userId: relation.userId, at: relation.addedAt ?? new Date(now), kind: 'added', key: doneKey, data: { state: relation.state } });
   }
 }
