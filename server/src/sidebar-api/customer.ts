@@ -4,7 +4,7 @@ import { stageFrom, stageOf, type SopModels, type Stage } from '../sop/index.ts'
 import type { Catalog } from './catalog.ts';
 import type { SidebarModels } from './models.ts';
 import type { FitFacts } from './ranking.ts';
-import type { RepNames } from './rep-names.ts';
+import type { RepNames } from '../wecom/index.ts';
 import { scoreContact } from './score.ts';
 
 const DAY_MS = 86_400_000;

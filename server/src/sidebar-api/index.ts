@@ -4,10 +4,9 @@ import { requireRep, type HttpModule, type Sessions } from '../http/index.ts';
 import type { ScriptLibrary } from '../script-library/index.ts';
 import type { SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
-import type { ContactTagged, WecomClient } from '../wecom/index.ts';
+import { RepNames, type ContactTagged, type WecomClient } from '../wecom/index.ts';
 import { Catalog } from './catalog.ts';
 import { registerSidebarModels } from './models.ts';
-import { RepNames } from './rep-names.ts';
 import { mountSidebarRoutes } from './routes.ts';
 
 export { jsapiSignature } from './jssdk.ts';

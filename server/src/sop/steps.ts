@@ -2,7 +2,7 @@ import type { HydratedDocument } from 'mongoose';
 import type { ContactModels, ContactPool } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
-import { WecomApiError, type Attachment, type WecomClient } from '../wecom/index.ts';
+import { RepNames, WecomApiError, type Attachment, type WecomClient } from '../wecom/index.ts';
 import { conditionHolds, tagIdsByName } from './conditions.ts';
 import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
 import { localDay, quietUntil } from './time.ts';
@@ -67,9 +67,11 @@ const isDuplicateOn = (err: unknown, field: string) =>
 
 /** Executes one step for one target. Sends are recorded before they leave, so a resumed job never sends twice. */
 export class StepRunner {
-  private readonly repNames = new Map<string, { name: string; until: number }>();
+  private readonly repNames: RepNames;
 
-  constructor(private readonly deps: StepDeps) {}
+  constructor(private readonly deps: StepDeps) {
+    this.repNames = new RepNames((userId) => deps.client.user.get(userId));
+  }
 
   async run(run: StepRun): Promise<StepResult> {
     const { step } = run;
@@ -115,7 +117,7 @@ export class StepRunner {
   private async variables({ plan, enrollment, now }: RenderTarget) {
     const { contacts } = this.deps;
     const date = localDay(now, plan.timeZone);
-    const rep = enrollment.userId ? await this.repName(enrollment.userId) : undefined;
+    const rep = enrollment.userId ? await this.repNames.name(enrollment.userId) : undefined;
     if (enrollment.targetKind === 'group') {
       const group = await contacts.CustomerGroup.findOne({ chatId: enrollment.targetId }).lean();
       return { group: group?.name, rep, date };
@@ -125,17 +127,6 @@ export class StepRunner {
       ? await contacts.FollowRelation.findOne({ externalUserId: enrollment.targetId, userId: enrollment.userId }).lean()
       : null;
     return { name: relation?.remark || contact?.name || undefined, company: contact?.corpName || undefined, rep, date };
-  }
-
-  private async repName(userId: string): Promise<string> {
-    const cached = this.repNames.get(userId);
-    if (cached && cached.until > Date.now()) return cached.name;
-    const name = await this.deps.client.user.get(userId).then(
-      (member) => member.name ?? userId,
-      () => userId, // an unknown rep still gets a message signed with their id rather than none
-    );
-    this.repNames.set(userId, { name, until: Date.now() + 3_600_000 });
-    return name;
   }
 
   private async sendWelcome(run: StepRun, content: SopContent): Promise<StepResult> {

@@ -12,3 +12,4 @@ export { createWecomIntegration, type WecomIntegration, type WecomIntegrationDep
 export type { ContactAdded, ContactTagged } from './events/handlers.ts';
 export * from './client/index.ts';
 export { syncFromWecom, type SyncPhase, type SyncProgress, type SyncSummary } from './sync.ts';
+export { RepNames } from './rep-names.ts';
