@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
-import { ATTACHMENT_TYPES, STAGES, USAGE_ACTIONS, type Script, type ScriptModels } from './models.ts';
+import { STAGES } from '../sop/index.ts';
+import { ATTACHMENT_TYPES, USAGE_ACTIONS, type Script, type ScriptModels } from './models.ts';
 
 const words = (max: number) => z.array(z.string().trim().min(1).max(max)).max(50).default([]);
 
@@ -36,7 +37,7 @@ export type ScriptInput = z.input<typeof scriptInput>;
 
 export const scriptKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be 1-64 lowercase letters, digits, - or _');
 
-export const usageInput = z
+const usageInput = z
   .object({
     key: z.string().min(8).max(64),
     scriptKey,

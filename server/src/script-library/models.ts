@@ -1,6 +1,6 @@
+import { STAGES } from '../sop/index.ts';
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
-export const STAGES = ['new', 'first_purchase', 'repeat', 'dormant', 'churn_risk'] as const;
 export const ATTACHMENT_TYPES = ['image', 'link', 'file', 'miniprogram'] as const;
 export const USAGE_ACTIONS = ['send', 'copy', 'bot_reply'] as const;
 

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
-import { STAGES } from '../script-library/index.ts';
+import { STAGES } from '../sop/index.ts';
 
 /** A note a rep wrote about a customer; keyed by the client so a retried save is stored once. */
 const noteSchema = new Schema({

@@ -14,7 +14,7 @@ export { SopEngine, type Target } from './engine.ts';
 export { registerSopModels, type SopModels, type Plan, type Enrollment, type SopJob, type JobOutcome } from './models.ts';
 export { UnreachableTarget, type BotChannel, type Guardrails } from './steps.ts';
 export { quietUntil } from './time.ts';
-export { stageFrom, stageOf, type Stage } from './conditions.ts';
+export { STAGES, stageFrom, stageOf, type Stage } from './conditions.ts';
 export * from './templates/index.ts';
 
 export interface SopDeps {
