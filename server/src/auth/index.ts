@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { AppContext, HttpModule, SessionKind, Sessions } from '../http/index.ts';
+import { readSignedCookie, setSignedCookie, type AppContext, type HttpModule, type SessionKind, type Sessions } from '../http/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { WecomClient } from '../wecom/index.ts';
 
@@ -48,13 +48,7 @@ export function authModule(deps: AuthDeps): HttpModule {
         const query = startQuery.parse(ctx.query);
         const nonce = randomBytes(16).toString('base64url');
         const pending = { nonce, as: query.as, next: query.next ?? defaultNext[query.as] };
-        ctx.cookies.set(STATE_COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), {
-          signed: true,
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: ctx.secure,
-          maxAge: STATE_TTL_MS,
-        });
+        setSignedCookie(ctx, STATE_COOKIE, pending, STATE_TTL_MS);
         const authorize = new URL('/connect/oauth2/authorize', deps.corp.oauthBase);
         authorize.searchParams.set('appid', deps.corp.corpId);
         authorize.searchParams.set('redirect_uri', `${deps.publicUrl ?? `${ctx.protocol}://${ctx.host}`}/auth/wecom/callback`);
@@ -68,7 +62,7 @@ export function authModule(deps: AuthDeps): HttpModule {
       router.get('/auth/wecom/callback', async (ctx) => {
         const query = callbackQuery.parse(ctx.query);
         const pending = readPending(ctx);
-        ctx.cookies.set(STATE_COOKIE, null, { signed: true });
+        setSignedCookie(ctx, STATE_COOKIE, null, 0);
         if (!pending || pending.nonce.length !== query.state.length || !timingSafeEqual(Buffer.from(pending.nonce), Buffer.from(query.state))) {
           return ctx.throw(400, 'sign-in: the state does not match this browser (start again from the sidebar or console)');
         }
@@ -123,15 +117,9 @@ export function authModule(deps: AuthDeps): HttpModule {
   };
 }
 
-function readPending(ctx: AppContext): { nonce: string; as: SessionKind; next: string } | null {
-  const raw = ctx.cookies.get(STATE_COOKIE, { signed: true });
-  if (!raw) return null;
-  try {
-    const parsed = z
-      .object({ nonce: z.string(), as: kind, next: nextPath })
-      .safeParse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+const pendingSignIn = z.object({ nonce: z.string(), as: kind, next: nextPath });
+
+function readPending(ctx: AppContext): z.infer<typeof pendingSignIn> | null {
+  const parsed = pendingSignIn.safeParse(readSignedCookie(ctx, STATE_COOKIE));
+  return parsed.success ? parsed.data : null;
 }

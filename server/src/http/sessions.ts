@@ -1,5 +1,35 @@
 import type { AppContext } from './context.ts';
 
+/**
+ * A small JSON value in a signed, httpOnly, SameSite=Lax cookie (Koa signs it with `app.keys`): a
+ * forged or edited cookie reads as absent. `null` clears it.
+ */
+export function setSignedCookie(ctx: AppContext, name: string, value: unknown, maxAgeMs: number): void {
+  if (value === null) {
+    ctx.cookies.set(name, null, { signed: true, path: '/' });
+    return;
+  }
+  ctx.cookies.set(name, Buffer.from(JSON.stringify(value)).toString('base64url'), {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: ctx.secure,
+    path: '/',
+    maxAge: maxAgeMs,
+  });
+}
+
+/** The JSON value of a signed cookie; null when absent, forged or not JSON. */
+export function readSignedCookie(ctx: AppContext, name: string): unknown {
+  const raw = ctx.cookies.get(name, { signed: true });
+  if (!raw) return null;
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 /** Who a signed cookie says the visitor is: a rep using the sidebar, or an admin using the console. */
 export type SessionKind = 'rep' | 'admin';
 
@@ -25,30 +55,17 @@ export class Sessions {
 
   start(ctx: AppContext, kind: SessionKind, userId: string): Session {
     const session: Session = { kind, userId, exp: this.now() + this.options.ttlMs };
-    ctx.cookies.set(COOKIE[kind], Buffer.from(JSON.stringify(session)).toString('base64url'), {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: ctx.secure,
-      path: '/',
-      maxAge: this.options.ttlMs,
-    });
+    setSignedCookie(ctx, COOKIE[kind], session, this.options.ttlMs);
     return session;
   }
 
   read(ctx: AppContext, kind: SessionKind): Session | null {
-    const raw = ctx.cookies.get(COOKIE[kind], { signed: true });
-    if (!raw) return null;
-    try {
-      const session = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Session>;
-      if (session.kind !== kind || typeof session.userId !== 'string' || typeof session.exp !== 'number') return null;
-      return session.exp > this.now() ? (session as Session) : null;
-    } catch {
-      return null;
-    }
+    const session = readSignedCookie(ctx, COOKIE[kind]) as Partial<Session> | null;
+    if (session?.kind !== kind || typeof session.userId !== 'string' || typeof session.exp !== 'number') return null;
+    return session.exp > this.now() ? (session as Session) : null;
   }
 
   end(ctx: AppContext, kind: SessionKind): void {
-    ctx.cookies.set(COOKIE[kind], null, { signed: true, path: '/' });
+    setSignedCookie(ctx, COOKIE[kind], null, 0);
   }
 }
