@@ -29,6 +29,11 @@ export function bsonBytes(value: Document): string {
   return Buffer.from(BSON.serialize(value)).toString('hex');
 }
 
+/** A recovered document (put ops and snapshot docs come back as BSON), with every BSON type kept distinct. */
+export function typed(doc: Document | Uint8Array): Document {
+  return doc instanceof Uint8Array ? BSON.deserialize(doc, { promoteValues: false, bsonRegExp: true }) : doc;
+}
+
 export function put(coll: string, doc: Document, db = 'app'): JournalOp {
   return { op: 'put', db, coll, doc };
 }
@@ -44,10 +49,13 @@ export function materialise(state: RecoveredState): Map<string, Map<string, Docu
   };
   for (const image of state.collections) {
     const docs = collection(image.db, image.coll);
-    for (const doc of image.docs) docs.set(bsonBytes({ id: doc._id }), doc);
+    for (const doc of image.docs.map(typed)) docs.set(bsonBytes({ id: doc._id }), doc);
   }
   for (const op of state.ops) {
-    if (op.op === 'put') collection(op.db, op.coll).set(bsonBytes({ id: op.doc._id }), op.doc);
+    if (op.op === 'put') {
+      const doc = typed(op.doc);
+      collection(op.db, op.coll).set(bsonBytes({ id: doc._id }), doc);
+    }
     else if (op.op === 'del') collection(op.db, op.coll).delete(bsonBytes({ id: op.id }));
     else if (op.op === 'dropCollection') colls.delete(`${op.db}.${op.coll}`);
     else if (op.op === 'createCollection') collection(op.db, op.coll);

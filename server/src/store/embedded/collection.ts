@@ -8,8 +8,9 @@ import type { IndexKeys } from './indexes.ts';
 import type { IndexDefinition } from './persistence/contract.ts';
 import { plan } from './planner.ts';
 import type { Plan } from './planner.ts';
-import { compileFilter, makeRecord, setRecordDoc, sortDocs } from './query.ts';
-import type { DocRecord, SortSpec } from './query.ts';
+import { compileFilter, sortDocs } from './query.ts';
+import type { SortSpec } from './query.ts';
+import { DocRecord } from './record.ts';
 
 const sameKeys = (a: IndexKeys, b: IndexKeys): boolean => a.length === b.length && a.every((k, i) => k.hash === b[i]?.hash);
 
@@ -27,8 +28,19 @@ export class Collection {
 
   /** Inserts a document, assigning an ObjectId _id first if it has none. Throws 11000 on conflict. */
   insert(doc: Document): DocRecord {
-    const full = doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc;
-    const rec = makeRecord(full);
+    return this.add(DocRecord.of(doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc));
+  }
+
+  /**
+   * Inserts a document given as checked BSON (see checkDocument), kept undecoded. One without an
+   * _id is decoded and gets one, like insert(); callers journal `rec.bson ?? rec.doc`.
+   */
+  insertBson(bytes: Uint8Array): DocRecord {
+    const rec = DocRecord.fromBson(bytes);
+    return rec.field('_id') === undefined ? this.insert(rec.doc) : this.add(rec);
+  }
+
+  private add(rec: DocRecord): DocRecord {
     const indexes = this.indexes;
     const keys: IndexKeys[] = new Array(indexes.length);
     for (let i = 0; i < indexes.length; i++) {
@@ -38,14 +50,18 @@ export class Collection {
     }
     for (let i = 0; i < indexes.length; i++) (indexes[i] as Index).add(rec, keys[i]);
     // indexes[0] is _id_, whose key is the record's canonical id (unless an array _id fanned out): no second hex conversion.
-    const idKey = Array.isArray(full._id) ? undefined : keys[0]?.[0]?.hash;
-    this.records.set(idKey ?? canonicalKey(full._id), rec);
+    const id = rec.field('_id');
+    const idKey = Array.isArray(id) ? undefined : keys[0]?.[0]?.hash;
+    this.records.set(idKey ?? canonicalKey(id), rec);
     return rec;
   }
 
-  /** Swaps a record's document in place (the _id never changes); on a unique conflict nothing changes. */
-  replace(rec: DocRecord, doc: Document): DocRecord {
-    const next = makeRecord(doc);
+  /**
+   * Swaps a record's document (given decoded, or as checked BSON) in place; the _id never changes.
+   * On a unique conflict nothing changes.
+   */
+  replace(rec: DocRecord, doc: Document | Uint8Array): DocRecord {
+    const next = doc instanceof Uint8Array ? DocRecord.fromBson(doc) : DocRecord.of(doc);
     const changes: Array<[Index, IndexKeys, IndexKeys]> = [];
     for (const ix of this.indexes) {
       const oldKeys = ix.keysFor(rec);
@@ -55,14 +71,14 @@ export class Collection {
       changes.push([ix, oldKeys, newKeys]);
     }
     for (const [ix, oldKeys] of changes) ix.remove(rec, oldKeys);
-    setRecordDoc(rec, doc);
+    rec.assume(next);
     for (const [ix, , newKeys] of changes) ix.add(rec, newKeys);
     return rec;
   }
 
   remove(rec: DocRecord): void {
     for (const ix of this.indexes) ix.remove(rec);
-    this.records.delete(canonicalKey(rec.doc._id));
+    this.records.delete(canonicalKey(rec.field('_id')));
   }
 
   getById(id: unknown): DocRecord | undefined {

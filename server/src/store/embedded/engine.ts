@@ -7,6 +7,7 @@ import { Collection } from './collection.ts';
 import { CursorRegistry } from './cursors.ts';
 import { MongoServerFault } from './errors.ts';
 import type { CollectionImage, IndexDefinition, JournalOp, Persistence, RecoveredState } from './persistence/contract.ts';
+import { readField } from './raw-bson.ts';
 import { normalize } from './values.ts';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -100,7 +101,7 @@ export class Engine {
           coll: c.name,
           options: c.options,
           indexes: c.indexes.filter((ix) => ix.name !== '_id_').map((ix) => ix.def),
-          docs: mapIter(c.records.values(), (r) => r.doc),
+          docs: mapIter(c.records.values(), (r) => r.bson ?? r.doc),
         };
       }
     }
@@ -125,7 +126,8 @@ export class Engine {
     const scratch: JournalOp[] = [];
     for (const img of state.collections) {
       const coll = this.ensureCollection(img.db, img.coll, scratch, normalize(img.options) as Document);
-      for (const doc of img.docs) this.replay(() => coll.insert(normalize(doc) as Document));
+      // Snapshot and journal bytes were checked before they were written, and the CRC vouches for them since.
+      for (const bytes of img.docs) this.replay(() => coll.insertBson(bytes));
       for (const def of img.indexes) this.replay(() => coll.createIndex(normalize(def) as IndexDefinition));
     }
     for (const op of state.ops) this.replay(() => this.applyJournalOp(op, scratch));
@@ -145,9 +147,10 @@ export class Engine {
     switch (op.op) {
       case 'put': {
         const coll = this.ensureCollection(op.db, op.coll, scratch);
-        const doc = normalize(op.doc) as Document;
-        const cur = coll.getById(doc._id);
+        const doc = op.doc instanceof Uint8Array ? op.doc : (normalize(op.doc) as Document);
+        const cur = coll.getById(doc instanceof Uint8Array ? readField(doc, '_id') : doc._id);
         if (cur) coll.replace(cur, doc);
+        else if (doc instanceof Uint8Array) coll.insertBson(doc);
         else coll.insert(doc);
         return;
       }

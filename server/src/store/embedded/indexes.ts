@@ -8,7 +8,8 @@ import { canonicalKey, compareValues, sortableKey } from './bson-order.ts';
 import type { IndexDefinition } from './persistence/contract.ts';
 import { MongoServerFault, badValue } from './errors.ts';
 import { collectPath } from './paths.ts';
-import type { DocRecord, Matcher } from './query.ts';
+import type { Matcher } from './query.ts';
+import type { DocRecord } from './record.ts';
 import { compileFilter } from './query.ts';
 import { isPlainObject, numericValue } from './values.ts';
 import { SortedList } from './sorted-list.ts';
@@ -88,7 +89,7 @@ export class Index {
     if (this.inert) return [];
     if (this.partial && !this.partial(rec)) return [];
     if (this.single !== undefined) {
-      const v = rec.doc[this.single];
+      const v = rec.field(this.single);
       if (!Array.isArray(v) && !(v === undefined && this.def.sparse) && !isPlainObject(v)) return [{ vals: [v], hash: canonicalKey(v) }];
     }
     const perField = this.fields.map(([path]) => {

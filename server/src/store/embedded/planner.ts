@@ -9,7 +9,8 @@ import type { Document } from 'bson';
 import { compareValues, typeRank } from './bson-order.ts';
 import { tupleHash } from './indexes.ts';
 import type { Index, IndexEntry } from './indexes.ts';
-import type { DocRecord, SortSpec } from './query.ts';
+import type { SortSpec } from './query.ts';
+import type { DocRecord } from './record.ts';
 import { isPlainObject } from './values.ts';
 
 interface Bounds {

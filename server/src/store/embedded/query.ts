@@ -14,34 +14,12 @@ import { canonicalKey, compareValues, sortKey, typeRank } from './bson-order.ts'
 import { badValue } from './errors.ts';
 import { collectPath, getPath, setPath, sortPathValue } from './paths.ts';
 import { isOfType, isPlainObject, matchesType, numericValue, toView } from './values.ts';
-
-/** A stored document plus the plain copy mingo reads when the document holds numeric wrappers. */
-export interface DocRecord {
-  doc: Document;
-  view: Document;
-}
-
-/** Lets $type see the typed document even when mingo runs over its numeric view. */
-const TYPED = Symbol('typed');
-
-export function makeRecord(doc: Document): DocRecord {
-  const rec = { doc, view: doc };
-  setRecordDoc(rec, doc);
-  return rec;
-}
-
-/** Records are updated in place so index entries whose keys did not change need no work. */
-export function setRecordDoc(rec: DocRecord, doc: Document): void {
-  const view = toView(doc) as Document;
-  if (view !== doc) Object.defineProperty(view, TYPED, { value: doc, enumerable: false });
-  rec.doc = doc;
-  rec.view = view;
-}
+import { typedRoot } from './record.ts';
+import type { DocRecord } from './record.ts';
 
 // mingo's $type treats every number as double and does not know ObjectId; mongod's rules live in values.ts.
 const typeOperator = ((selector: string, value: unknown) => (o: Document) => {
-  const root = (o as Record<symbol, Document | undefined>)[TYPED] ?? o;
-  return collectPath(root, selector).some((v) => matchesType(v, value));
+  return collectPath(typedRoot(o), selector).some((v) => matchesType(v, value));
 }) as unknown as QueryOperator;
 
 /**

@@ -1,6 +1,6 @@
 /** TTL monitor: removes documents whose indexed date is older than expireAfterSeconds. */
 import type { Engine, LogFn } from './engine.ts';
-import type { DocRecord } from './query.ts';
+import type { DocRecord } from './record.ts';
 
 const SWEEP_MS = 1000;
 

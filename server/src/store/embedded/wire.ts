@@ -1,7 +1,7 @@
 /** MongoDB wire protocol framing: OP_QUERY/OP_REPLY for the handshake, OP_MSG for everything else. */
 import { BSON } from 'bson';
 import type { Document } from 'bson';
-import { normalize } from './values.ts';
+import { checkDocument, decodeStored } from './raw-bson.ts';
 import { crc32c } from './crc.ts';
 
 export const OP_REPLY = 1;
@@ -30,7 +30,7 @@ export class ProtocolError extends Error {}
 
 /**
  * The exact bytes of each document in a command's document sequences (e.g. insert's `documents`),
- * keyed by the parsed command body: inserts journal them instead of serialising the docs again.
+ * keyed by the parsed command body: inserts store and journal them without decoding them at all.
  * Held only as long as the command body itself.
  */
 const rawSequences = new WeakMap<Document, Map<string, Uint8Array[]>>();
@@ -39,15 +39,43 @@ export function rawSequence(cmd: Document, field: string): Uint8Array[] | undefi
   return rawSequences.get(cmd)?.get(field);
 }
 
-/** Typed values stay distinguishable (int32 vs double), then collapse to the stored hybrid form. */
-const DESERIALIZE = { promoteValues: false, promoteBuffers: false, bsonRegExp: true, validation: { utf8: false } } as const;
+function documentBytes(buf: Buffer, at: number, end = buf.length): Buffer {
+  if (at + 5 > end) throw new ProtocolError('truncated BSON document');
+  const size = buf.readInt32LE(at);
+  if (size < 5 || at + size > end) throw new ProtocolError(`invalid BSON document size ${size}`);
+  return buf.subarray(at, at + size);
+}
 
 function readDocument(buf: Buffer, at: number): { doc: Document; end: number } {
-  if (at + 5 > buf.length) throw new ProtocolError('truncated BSON document');
-  const size = buf.readInt32LE(at);
-  if (size < 5 || at + size > buf.length) throw new ProtocolError(`invalid BSON document size ${size}`);
-  const doc = BSON.deserialize(buf.subarray(at, at + size), DESERIALIZE);
-  return { doc: normalize(doc) as Document, end: at + size };
+  const bytes = documentBytes(buf, at);
+  return { doc: decodeStored(bytes), end: at + bytes.length };
+}
+
+/** Sequence documents are checked now (a bad one fails the message) and decoded only if a handler reads them. */
+function readSequenceDocument(buf: Buffer, at: number, end: number): Buffer {
+  const bytes = documentBytes(buf, at, end);
+  try {
+    checkDocument(bytes);
+  } catch (err) {
+    throw new ProtocolError(`invalid BSON document: ${(err as Error).message}`);
+  }
+  return bytes;
+}
+
+function defineDecodedOnRead(body: Document, field: string, raws: Uint8Array[]): void {
+  const settle = (value: unknown): void => {
+    Object.defineProperty(body, field, { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(body, field, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const docs = raws.map(decodeStored);
+      settle(docs);
+      return docs;
+    },
+    set: settle,
+  });
 }
 
 function readCString(buf: Buffer, at: number): { s: string; end: number } {
@@ -78,7 +106,7 @@ export function parseMessage(buf: Buffer): Inbound {
     if (crc32c(buf.subarray(0, end)) !== buf.readUInt32LE(end)) throw new ProtocolError('OP_MSG checksum mismatch');
   }
   let body: Document | undefined;
-  const sequences: Array<[string, Document[], Uint8Array[]]> = [];
+  const sequences: Array<[string, Uint8Array[]]> = [];
   let at = 20;
   while (at < end) {
     const kind = buf[at++];
@@ -92,22 +120,20 @@ export function parseMessage(buf: Buffer): Inbound {
       const seqEnd = at + buf.readInt32LE(at);
       if (seqEnd > end || seqEnd < at + 5) throw new ProtocolError('invalid document sequence size');
       const id = readCString(buf, at + 4);
-      const docs: Document[] = [];
       const raws: Uint8Array[] = [];
       for (let p = id.end; p < seqEnd; ) {
-        const r = readDocument(buf, p);
-        docs.push(r.doc);
-        raws.push(buf.subarray(p, r.end));
-        p = r.end;
+        const raw = readSequenceDocument(buf, p, seqEnd);
+        raws.push(raw);
+        p += raw.length;
       }
-      sequences.push([id.s, docs, raws]);
+      sequences.push([id.s, raws]);
       at = seqEnd;
     } else throw new ProtocolError(`unknown OP_MSG section kind ${String(kind)}`);
   }
   if (!body) throw new ProtocolError('OP_MSG without a body section');
   // Document sequences are the same as array fields of the body (e.g. insert's `documents`).
-  for (const [id, docs] of sequences) body[id] = docs;
-  if (sequences.length) rawSequences.set(body, new Map(sequences.map(([id, , raws]) => [id, raws])));
+  for (const [id, raws] of sequences) defineDecodedOnRead(body, id, raws);
+  if (sequences.length) rawSequences.set(body, new Map(sequences));
   return { kind: 'msg', header, moreToCome: (flags & MORE_TO_COME) !== 0, body };
 }
 

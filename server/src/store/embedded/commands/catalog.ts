@@ -3,7 +3,8 @@ import type { Document } from 'bson';
 import { ID_INDEX } from '../collection.ts';
 import { MongoServerFault, badValue } from '../errors.ts';
 import { indexDefinitionFrom } from '../indexes.ts';
-import { compileFilter, makeRecord } from '../query.ts';
+import { compileFilter } from '../query.ts';
+import { DocRecord } from '../record.ts';
 import { isPlainObject, numericValue } from '../values.ts';
 import type { CommandContext, CommandHandler } from './types.ts';
 import { collName, nsOf, optDoc } from './util.ts';
@@ -57,7 +58,7 @@ const listCollections: CommandHandler = (cmd, ctx) => {
       info: { readOnly: false },
       idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
     }))
-    .filter((d) => test(makeRecord(d)));
+    .filter((d) => test(DocRecord.of(d)));
   return cursorReply(ctx, `${ctx.db}.$cmd.listCollections`, docs);
 };
 

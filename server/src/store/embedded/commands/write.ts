@@ -5,7 +5,7 @@ import type { Collection } from '../collection.ts';
 import { sameCanonical } from '../bson-order.ts';
 import { asFault, badValue } from '../errors.ts';
 import type { JournalOp } from '../persistence/contract.ts';
-import type { DocRecord } from '../query.ts';
+import type { DocRecord } from '../record.ts';
 import { applyUpdate, isOperatorUpdate, upsertSeed } from '../update.ts';
 import { isPlainObject } from '../values.ts';
 import { rawSequence } from '../wire.ts';
@@ -72,14 +72,13 @@ function statements(cmd: Document, field: string): Document[] {
 }
 
 /** Runs statements in order inside one journaled write, stopping at the first error when ordered. */
-async function batch(ctx: CommandContext, cmd: Document, field: string, each: (s: Document, i: number, ops: JournalOp[]) => void): Promise<Document[]> {
-  const list = statements(cmd, field);
+async function batch<S>(ctx: CommandContext, cmd: Document, list: readonly S[], each: (s: S, i: number, ops: JournalOp[]) => void): Promise<Document[]> {
   const ordered = cmd.ordered !== false;
   return ctx.engine.write((ops) => {
     const errors: Document[] = [];
     for (let i = 0; i < list.length; i++) {
       try {
-        each(list[i] as Document, i, ops);
+        each(list[i] as S, i, ops);
       } catch (err) {
         errors.push(writeError(i, err));
         if (ordered) break;
@@ -91,19 +90,22 @@ async function batch(ctx: CommandContext, cmd: Document, field: string, each: (s
 
 const withErrors = (reply: Document, errors: Document[]): Document => (errors.length ? { ...reply, writeErrors: errors } : reply);
 
+/** Documents from a wire document sequence are stored as their (copied) bytes, never decoded here. */
 const insert: CommandHandler = async (cmd, ctx) => {
   const name = collName(cmd, 'insert');
-  const raws = rawSequence(cmd, 'documents');
   let n = 0;
-  const errors = await batch(ctx, cmd, 'documents', (doc, i, ops) => {
-    if (!isPlainObject(doc)) throw badValue('document to insert must be an object');
-    const coll = ctx.engine.ensureCollection(ctx.db, name, ops);
-    const rec = coll.insert(doc);
-    // The wire bytes are the stored document unless insert had to add an _id.
-    const bson = rec.doc === doc ? raws?.[i] : undefined;
-    ops.push(bson ? { op: 'put', db: ctx.db, coll: name, doc: rec.doc, bson } : { op: 'put', db: ctx.db, coll: name, doc: rec.doc });
+  const store = (ops: JournalOp[], add: (coll: Collection) => DocRecord): void => {
+    const rec = add(ctx.engine.ensureCollection(ctx.db, name, ops));
+    ops.push({ op: 'put', db: ctx.db, coll: name, doc: rec.bson ?? rec.doc });
     n++;
-  });
+  };
+  const raws = rawSequence(cmd, 'documents');
+  const errors = raws
+    ? await batch(ctx, cmd, raws, (raw, _i, ops) => store(ops, (coll) => coll.insertBson(Buffer.from(raw))))
+    : await batch(ctx, cmd, statements(cmd, 'documents'), (doc, _i, ops) => {
+        if (!isPlainObject(doc)) throw badValue('document to insert must be an object');
+        store(ops, (coll) => coll.insert(doc));
+      });
   return withErrors({ n, ok: 1 }, errors);
 };
 
@@ -112,7 +114,7 @@ const update: CommandHandler = async (cmd, ctx) => {
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
-  const errors = await batch(ctx, cmd, 'updates', (s, i, ops) => {
+  const errors = await batch(ctx, cmd, statements(cmd, 'updates'), (s, i, ops) => {
     const r = runUpdate(ctx.engine.collection(ctx.db, name), s as UpdateSpec, ops, () => ctx.engine.ensureCollection(ctx.db, name, ops));
     n += r.matched;
     nModified += r.modified;
@@ -129,7 +131,7 @@ const update: CommandHandler = async (cmd, ctx) => {
 const del: CommandHandler = async (cmd, ctx) => {
   const name = collName(cmd, 'delete');
   let n = 0;
-  const errors = await batch(ctx, cmd, 'deletes', (s, _i, ops) => {
+  const errors = await batch(ctx, cmd, statements(cmd, 'deletes'), (s, _i, ops) => {
     if (!isPlainObject(s.q)) throw badValue('delete statement requires a query object');
     const limit = optNumber(s, 'limit') ?? 0;
     const coll = ctx.engine.collection(ctx.db, name);

@@ -12,8 +12,13 @@ import type { IndexDefinition } from './contract.ts';
  */
 export const DESERIALIZE_OPTIONS: DeserializeOptions = { promoteValues: false, bsonRegExp: true, validation: { utf8: false } };
 
-export function deserialize(payload: Uint8Array): Document {
-  return BSON.deserialize(payload, DESERIALIZE_OPTIONS);
+/**
+ * `raw` leaves embedded documents undecoded: `'nested'` for every one, or the named array fields'
+ * document elements (bson's fieldsAsRaw). They come back as views of `payload`.
+ */
+export function deserialize(payload: Uint8Array, raw?: 'nested' | Record<string, true>): Document {
+  if (raw === undefined) return BSON.deserialize(payload, DESERIALIZE_OPTIONS);
+  return BSON.deserialize(payload, raw === 'nested' ? { ...DESERIALIZE_OPTIONS, raw: true } : { ...DESERIALIZE_OPTIONS, fieldsAsRaw: raw });
 }
 
 /** Frames one BSON document as a record. */

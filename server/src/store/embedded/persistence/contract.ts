@@ -15,10 +15,13 @@ export interface IndexDefinition {
   expireAfterSeconds?: number;
 }
 
-/** One logical change. `put` carries the whole document after the write (never a diff), so replay is idempotent. */
+/**
+ * One logical change. `put` carries the whole document after the write (never a diff), so replay is
+ * idempotent; as a Uint8Array it is that document's exact BSON (straight off the wire, or read back
+ * by recovery), journaled and returned as is.
+ */
 export type JournalOp =
-  /** `bson`, when given, is the exact serialisation of `doc` (e.g. straight off the wire), journaled as is. */
-  | { op: 'put'; db: string; coll: string; doc: Document; bson?: Uint8Array }
+  | { op: 'put'; db: string; coll: string; doc: Document | Uint8Array }
   | { op: 'del'; db: string; coll: string; id: unknown }
   | { op: 'createCollection'; db: string; coll: string; options: Document }
   | { op: 'dropCollection'; db: string; coll: string }
@@ -31,13 +34,13 @@ export interface CollectionImage {
   coll: string;
   options: Document;
   indexes: IndexDefinition[];
-  /** Streamed so a snapshot of a large collection never needs one giant buffer. */
-  docs: Iterable<Document>;
+  /** Streamed so a snapshot of a large collection never needs one giant buffer; BSON is written as is. */
+  docs: Iterable<Document | Uint8Array>;
 }
 
 export interface RecoveredState {
-  /** Collections from the latest complete snapshot (docs materialised), empty when none. */
-  collections: Array<Omit<CollectionImage, 'docs'> & { docs: Document[] }>;
+  /** Collections from the latest complete snapshot (each document as its BSON), empty when none. */
+  collections: Array<Omit<CollectionImage, 'docs'> & { docs: Uint8Array[] }>;
   /** Journal ops written after that snapshot, in order; a torn or corrupt tail is dropped. */
   ops: JournalOp[];
   /** What recovery did, for logs and /healthz: e.g. bytes of torn tail dropped. */

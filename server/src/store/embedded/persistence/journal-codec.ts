@@ -27,7 +27,7 @@ export interface JournalRecord {
 
 /** Serialises the ops first so an unserialisable op rejects the whole batch before anything is written. */
 export function serializeOps(ops: readonly JournalOp[]): Uint8Array[] {
-  return ops.map((op) => (op.op === 'put' && op.bson ? serializePut(op.db, op.coll, op.bson) : BSON.serialize(op)));
+  return ops.map((op) => (op.op === 'put' && op.doc instanceof Uint8Array ? serializePut(op.db, op.coll, op.doc) : BSON.serialize(op)));
 }
 
 /** `{ op: 'put', db, coll, doc }` around a document that is already BSON, as BSON.serialize would lay it out. */
@@ -83,7 +83,7 @@ export function encodeBatch(seq: number, serializedOps: readonly Uint8Array[]): 
 
 /** Throws on anything that is not a well-formed record payload; recovery treats that as a torn tail. */
 export function decodeRecord(payload: Uint8Array): JournalRecord {
-  const raw = deserialize(payload);
+  const raw = deserialize(payload, { ops: true });
   if (!(raw.seq instanceof Long)) throw new Error('record seq is not a Long');
   if (typeof raw.last !== 'boolean') throw new Error('record last flag is not a boolean');
   if (!Array.isArray(raw.ops)) throw new Error('record ops is not an array');
@@ -95,12 +95,17 @@ export function decodeRecord(payload: Uint8Array): JournalRecord {
   };
 }
 
+/** A put's document stays BSON (copied out of the record); every other op is decoded whole. */
 function decodeOp(value: unknown): JournalOp {
-  const raw = expectDocument(value, 'journal op');
+  if (!(value instanceof Uint8Array)) throw new Error('journal op is not a document');
+  const head = deserialize(value, 'nested');
+  if (head.op === 'put') {
+    if (!(head.doc instanceof Uint8Array)) throw new Error('put doc is not a document');
+    return { op: 'put', db: expectString(head.db, 'op db'), coll: expectString(head.coll, 'op coll'), doc: Buffer.from(head.doc) };
+  }
+  const raw = deserialize(value);
   const db = expectString(raw.db, 'op db');
   switch (raw.op) {
-    case 'put':
-      return { op: 'put', db, coll: expectString(raw.coll, 'op coll'), doc: expectDocument(raw.doc, 'put doc') };
     case 'del':
       // `id` is whatever _id value the engine used, kept with its exact BSON type.
       return { op: 'del', db, coll: expectString(raw.coll, 'op coll'), id: raw.id };

@@ -53,7 +53,7 @@ export async function writeSnapshotFile(dir: string, meta: SnapshotMeta, collect
       let chunk: Uint8Array[] = [];
       let chunkBytes = 0;
       for (const doc of image.docs) {
-        const bytes = BSON.serialize(doc);
+        const bytes = doc instanceof Uint8Array ? doc : BSON.serialize(doc);
         chunk.push(bytes);
         chunkBytes += bytes.length;
         docCount++;
@@ -108,7 +108,7 @@ export async function readSnapshotFile(dir: string): Promise<LoadedSnapshot> {
       if (result.kind === 'bad') throw corrupt(result.offset, result.reason);
       let record: Document;
       try {
-        record = deserialize(result.payload);
+        record = deserialize(result.payload, { docs: true });
       } catch (error) {
         throw corrupt(result.offset, `undecodable record: ${(error as Error).message}`);
       }
@@ -131,7 +131,11 @@ export async function readSnapshotFile(dir: string): Promise<LoadedSnapshot> {
           const target = collections.at(-1);
           if (!target) throw new Error('docs record before any collection record');
           if (!Array.isArray(record.docs)) throw new Error('docs is not an array');
-          for (const doc of record.docs as unknown[]) target.docs.push(expectDocument(doc, 'document'));
+          for (const doc of record.docs as unknown[]) {
+            if (!(doc instanceof Uint8Array)) throw new Error('docs holds a value that is not a document');
+            // Copied so a document that outlives its neighbours does not pin the whole record.
+            target.docs.push(Buffer.from(doc));
+          }
           docCount += record.docs.length;
         } else if (record.t === 'end') {
           if (toNumber(record.collections, 'collection count') !== collections.length || toNumber(record.docs, 'doc count') !== docCount) {
