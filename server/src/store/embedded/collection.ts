@@ -143,7 +143,7 @@ export class Collection {
         }
       }
     }
-    ix.build(all, keys);
+    all.forEach((rec, i) => ix.add(rec, keys[i]));
     this.indexes.push(ix);
     return true;
   }

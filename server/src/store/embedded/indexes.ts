@@ -1,6 +1,8 @@
 /**
  * One index: a hash map from canonical key to records (O(1) equality and uniqueness) plus a sorted
  * list of key tuples (ranges and ordered scans). Multikey: one entry per distinct array element.
+ * The sorted list is built on the first ordered read and maintained from then on, so an index only
+ * ever used for equality and uniqueness (most unique keys) never pays for ordering.
  */
 import type { Document } from 'bson';
 import { ObjectId } from 'bson';
@@ -19,6 +21,12 @@ export interface IndexEntry {
   /** sortableKey(vals) when the index directions allow it; compares like vals. */
   sk: string | undefined;
   rec: DocRecord;
+}
+
+/** The records under one key of a non-unique index, in insertion order. */
+interface KeyGroup {
+  vals: unknown[];
+  recs: Set<DocRecord>;
 }
 
 interface IndexKey {
@@ -41,8 +49,10 @@ export class Index {
   /** The field of a single-field, non-dotted index: the common case gets a fast key path. */
   private readonly single: string | undefined;
   private readonly partial: Matcher | undefined;
-  private readonly hash = new Map<string, DocRecord | Set<DocRecord>>();
-  readonly sorted: SortedList<IndexEntry>;
+  /** Unique indexes map a key to its one entry, others to a group. */
+  private readonly hash = new Map<string, IndexEntry | KeyGroup>();
+  private readonly compare: (a: IndexEntry, b: IndexEntry) => number;
+  private ordered: SortedList<IndexEntry> | undefined;
 
   constructor(def: IndexDefinition) {
     this.def = def;
@@ -56,10 +66,29 @@ export class Index {
     // A string key only works when every field sorts the same way; mixed directions compare field by field.
     this.keyDir = dirs.every((d) => d === dirs[0]) ? (dirs[0] as number) : 0;
     const kd = this.keyDir;
-    this.sorted = new SortedList<IndexEntry>((a, b) => {
+    this.compare = (a, b) => {
       if (a.sk !== undefined && b.sk !== undefined) return a.sk < b.sk ? -kd : a.sk > b.sk ? kd : 0;
       return compareTuples(a.vals, b.vals, dirs);
-    });
+    };
+  }
+
+  /** Entries in key order (ties in insertion order). */
+  get sorted(): SortedList<IndexEntry> {
+    if (this.ordered === undefined) {
+      const entries: IndexEntry[] = [];
+      for (const slot of this.hash.values()) {
+        if ('rec' in slot) entries.push(this.withSortKey(slot));
+        else for (const rec of slot.recs) entries.push(this.withSortKey({ vals: slot.vals, sk: undefined, rec }));
+      }
+      this.ordered = new SortedList(this.compare);
+      this.ordered.load(entries);
+    }
+    return this.ordered;
+  }
+
+  private withSortKey(entry: IndexEntry): IndexEntry {
+    entry.sk = this.entryKey(entry.vals);
+    return entry;
   }
 
   get name(): string {
@@ -111,8 +140,8 @@ export class Index {
   checkUnique(ns: string, keys: IndexKey[], self?: DocRecord): void {
     if (!this.unique) return;
     for (const k of keys) {
-      const hit = this.hash.get(k.hash) as DocRecord | undefined;
-      if (hit && hit !== self) throw this.duplicateFault(ns, k.vals);
+      const hit = this.hash.get(k.hash) as IndexEntry | undefined;
+      if (hit && hit.rec !== self) throw this.duplicateFault(ns, k.vals);
     }
   }
 
@@ -128,37 +157,29 @@ export class Index {
 
   add(rec: DocRecord, keys = this.keysFor(rec)): void {
     if (keys.length > 1) this.multikey = true;
-    for (const k of keys) this.sorted.insert(this.hashKey(rec, k));
-  }
-
-  /** Adds many records to an empty index: hash entries one by one, the sorted list in one sort. */
-  build(recs: readonly DocRecord[], keys: readonly IndexKeys[]): void {
-    const entries: IndexEntry[] = [];
-    recs.forEach((rec, i) => {
-      const ks = keys[i] ?? [];
-      if (ks.length > 1) this.multikey = true;
-      for (const k of ks) entries.push(this.hashKey(rec, k));
-    });
-    this.sorted.load(entries);
-  }
-
-  /** Records `rec` under `k` in the hash; returns the sorted-list entry still to place. */
-  private hashKey(rec: DocRecord, k: IndexKey): IndexEntry {
-    const cur = this.hash.get(k.hash);
-    if (this.unique || cur === undefined) {
-      this.hash.set(k.hash, this.unique ? rec : new Set([rec]));
-    } else (cur as Set<DocRecord>).add(rec);
-    return { vals: k.vals, sk: this.entryKey(k.vals), rec };
+    for (const k of keys) {
+      if (this.unique) {
+        const entry: IndexEntry = { vals: k.vals, sk: undefined, rec };
+        this.hash.set(k.hash, entry);
+        this.ordered?.insert(this.withSortKey(entry));
+        continue;
+      }
+      const group = this.hash.get(k.hash) as KeyGroup | undefined;
+      if (group) group.recs.add(rec);
+      else this.hash.set(k.hash, { vals: k.vals, recs: new Set([rec]) });
+      this.ordered?.insert(this.withSortKey({ vals: k.vals, sk: undefined, rec }));
+    }
   }
 
   remove(rec: DocRecord, keys = this.keysFor(rec)): void {
     for (const k of keys) {
-      const cur = this.hash.get(k.hash);
-      if (cur instanceof Set) {
-        cur.delete(rec);
-        if (cur.size === 0) this.hash.delete(k.hash);
-      } else if (cur === rec) this.hash.delete(k.hash);
-      this.sorted.remove({ vals: k.vals, sk: this.entryKey(k.vals), rec }, (e) => e.rec === rec);
+      const slot = this.hash.get(k.hash);
+      if (slot === undefined) continue;
+      if ('recs' in slot) {
+        slot.recs.delete(rec);
+        if (slot.recs.size === 0) this.hash.delete(k.hash);
+      } else if (slot.rec === rec) this.hash.delete(k.hash);
+      this.ordered?.remove({ vals: k.vals, sk: this.entryKey(k.vals), rec }, (e) => e.rec === rec);
     }
   }
 
@@ -168,13 +189,9 @@ export class Index {
 
   /** Records whose key tuple equals `vals` exactly. */
   lookup(vals: unknown[]): Iterable<DocRecord> {
-    const cur = this.hash.get(tupleHash(vals));
-    if (cur === undefined) return [];
-    return cur instanceof Set ? cur : [cur];
-  }
-
-  get entryCount(): number {
-    return this.sorted.size;
+    const slot = this.hash.get(tupleHash(vals));
+    if (slot === undefined) return [];
+    return 'recs' in slot ? slot.recs : [slot.rec];
   }
 }
 

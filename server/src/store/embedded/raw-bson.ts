@@ -90,7 +90,8 @@ function elementValue(bytes: Uint8Array, el: Element): unknown {
       const n = NumberUtils.getFloat64LE(bytes, offset);
       return isInt32Range(n) || Object.is(n, -0) ? new Double(n) : n;
     }
-    case T_OBJECT_ID: return new ObjectId(Uint8Array.prototype.slice.call(bytes, offset, offset + 12));
+    // A view, not a copy: stored bytes are never written to.
+    case T_OBJECT_ID: return new ObjectId(bytes.subarray(offset, offset + 12));
     case T_BOOL: return bytes[offset] === 1;
     case T_NULL: return null;
     default: return decodeAlone(bytes, el);
