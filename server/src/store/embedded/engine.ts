@@ -18,7 +18,7 @@ export class Engine {
   readonly dbs = new Map<string, Map<string, Collection>>();
   readonly cursors = new CursorRegistry();
   recovered: RecoveredState['report'] | undefined;
-  /** Set while a snapshot is being written; writes wait so the image and the journal stay consistent. */
+  /** Set while a snapshot is being written; writes go on meanwhile (see snapshot()). */
   private snapshotting: Promise<void> | undefined;
 
   constructor(private readonly persistence: Persistence | null, private readonly log: LogFn) {}
@@ -58,7 +58,6 @@ export class Engine {
    * is journaled first.
    */
   async write<T>(apply: (ops: JournalOp[]) => T): Promise<T> {
-    while (this.snapshotting) await this.snapshotting;
     const ops: JournalOp[] = [];
     let result: T;
     try {
@@ -81,6 +80,11 @@ export class Engine {
     void this.snapshot().catch((err: unknown) => this.log('error', 'snapshot failed', { err: String(err) }));
   }
 
+  /**
+   * The image is taken synchronously, in the same turn as the persistence's journal cut: every write
+   * applied so far is in both, every later one lands in the new journal. Stored documents are never
+   * mutated (updates build new ones), so writes need not wait while the image is written out.
+   */
   async snapshot(): Promise<void> {
     if (!this.persistence) return;
     while (this.snapshotting) await this.snapshotting;
@@ -93,18 +97,20 @@ export class Engine {
     this.log('info', 'snapshot written', { ms: Date.now() - started, documents: this.documentCount() });
   }
 
-  private *images(): Generator<CollectionImage> {
+  private images(): CollectionImage[] {
+    const images: CollectionImage[] = [];
     for (const colls of this.dbs.values()) {
       for (const c of colls.values()) {
-        yield {
+        images.push({
           db: c.db,
           coll: c.name,
           options: c.options,
           indexes: c.indexes.filter((ix) => ix.name !== '_id_').map((ix) => ix.def),
-          docs: mapIter(c.records.values(), (r) => r.bson ?? r.doc),
-        };
+          docs: Array.from(c.records.values(), (r) => r.bson ?? r.doc),
+        });
       }
     }
+    return images;
   }
 
   documentCount(): number {
@@ -189,10 +195,6 @@ export class Engine {
       await this.persistence.close();
     }
   }
-}
-
-function* mapIter<A, B>(it: Iterable<A>, f: (a: A) => B): Generator<B> {
-  for (const a of it) yield f(a);
 }
 
 function validateName(db: string, coll: string): void {
