@@ -62,6 +62,27 @@ function opMsg(body: object, { flags = 0, checksum = false }: { flags?: number; 
 
 const replyBody = (data: Buffer): Record<string, unknown> => BSON.deserialize(data.subarray(21));
 
+/** OP_MSG with a body section and one document sequence (kind 1), as the driver sends inserts. */
+function opMsgWithSequence(body: object, id: string, docs: Buffer[]): Buffer {
+  const head = BSON.serialize(body);
+  const name = Buffer.from(`${id}\0`);
+  const seqSize = 4 + name.length + docs.reduce((n, d) => n + d.length, 0);
+  const len = 21 + head.length + 1 + seqSize;
+  const buf = Buffer.alloc(len);
+  buf.writeInt32LE(len, 0);
+  buf.writeInt32LE(8, 4);
+  buf.writeInt32LE(2013, 12);
+  buf[20] = 0;
+  buf.set(head, 21);
+  let at = 21 + head.length;
+  buf[at++] = 1;
+  buf.writeInt32LE(seqSize, at);
+  name.copy(buf, at + 4);
+  at += 4 + name.length;
+  for (const d of docs) at += d.copy(buf, at);
+  return buf;
+}
+
 describe('wire protocol', () => {
   it('answers hello as a writable standalone', async () => {
     const hello = await client.db('admin').command({ hello: 1 });
@@ -105,6 +126,23 @@ describe('wire protocol', () => {
     } finally {
       await conn.close();
     }
+  });
+
+  it('stores an insert\'s document sequence as sent, and refuses the whole message when one document is malformed inside', async () => {
+    const doc = (n: number) => Buffer.from(BSON.serialize({ _id: n, name: `客户 ${n}`, followUsers: [{ userid: 'lina', tagIds: ['a'] }] }));
+    const ok = await rawExchange(opMsgWithSequence({ insert: 'seq_ok', $db: 'wire' }, 'documents', [doc(1), doc(2)]));
+    expect(replyBody(ok.data)).toMatchObject({ ok: 1, n: 2 });
+    expect(await client.db('wire').collection('seq_ok').find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, name: '客户 1', followUsers: [{ userid: 'lina', tagIds: ['a'] }] },
+      { _id: 2, name: '客户 2', followUsers: [{ userid: 'lina', tagIds: ['a'] }] },
+    ]);
+
+    // The second document's nested string loses its NUL: only a walk into followUsers can see it.
+    const broken = doc(4);
+    broken[broken.indexOf(Buffer.from('lina')) + 4] = 0x41;
+    const bad = await rawExchange(opMsgWithSequence({ insert: 'seq_bad', $db: 'wire' }, 'documents', [doc(3), broken]));
+    expect(bad.closed).toBe(true);
+    expect(await client.db('wire').collection('seq_bad').countDocuments()).toBe(0);
   });
 
   it('names unknown commands and rejects transactions and change streams like a standalone', async () => {
