@@ -6,7 +6,7 @@ import type { Document } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { canonicalKey, sortKey } from '../../server/src/store/embedded/bson-order.ts';
 import { Collection } from '../../server/src/store/embedded/collection.ts';
-import { findDocs } from '../../server/src/store/embedded/commands/read.ts';
+import { findRecords } from '../../server/src/store/embedded/commands/read.ts';
 import type { FindOptions } from '../../server/src/store/embedded/commands/read.ts';
 import { defaultIndexName } from '../../server/src/store/embedded/indexes.ts';
 import type { IndexDefinition } from '../../server/src/store/embedded/persistence/contract.ts';
@@ -31,6 +31,7 @@ const planOf = (c: Collection, filter: Document, sort?: SortSpec) => {
   return { kind: p.kind, index: p.index, sorted: p.sorted };
 };
 
+const findDocs = (c: Collection, o: FindOptions): Document[] => findRecords(c, o).map((r) => r.doc);
 const ids = (docs: Document[]): string[] => docs.map((d) => canonicalKey(d._id)).sort();
 const sortKeys = (docs: Document[], sort: SortSpec): string[] => docs.map((d) => sort.map(([f, dir]) => canonicalKey(sortKey(d[f], dir))).join('|'));
 

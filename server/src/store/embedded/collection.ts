@@ -8,7 +8,7 @@ import type { IndexKeys } from './indexes.ts';
 import type { IndexDefinition } from './persistence/contract.ts';
 import { plan } from './planner.ts';
 import type { Plan } from './planner.ts';
-import { compileFilter, sortDocs } from './query.ts';
+import { compileFilter, sortRecords } from './query.ts';
 import type { SortSpec } from './query.ts';
 import { DocRecord } from './record.ts';
 
@@ -114,9 +114,7 @@ export class Collection {
       for (const rec of p.candidates) if (!test || test(rec)) return rec;
       return undefined;
     }
-    const matches = this.match(filter);
-    const firstDoc = sortDocs(matches.map((r) => r.doc), sort)[0];
-    return firstDoc === undefined ? undefined : matches.find((r) => r.doc === firstDoc);
+    return sortRecords(this.match(filter), sort)[0];
   }
 
   /**

@@ -9,9 +9,12 @@ const IDLE_MS = 10 * 60 * 1000;
 const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 const DEFAULT_FIRST_BATCH = 101;
 
+/** A reply document: decoded, or a stored document's exact BSON (spliced into the reply as is). */
+export type ReplyDoc = Document | Uint8Array;
+
 interface OpenCursor {
   ns: string;
-  docs: Document[];
+  docs: ReplyDoc[];
   pos: number;
   lastUsed: number;
 }
@@ -30,7 +33,7 @@ export class CursorRegistry {
   }
 
   /** Takes the first batch; registers the rest under a new id (0 when nothing is left). */
-  start(ns: string, docs: Document[], batchSize: number | undefined, single: boolean): { id: Long; batch: Document[] } {
+  start(ns: string, docs: ReplyDoc[], batchSize: number | undefined, single: boolean): { id: Long; batch: ReplyDoc[] } {
     const cur: OpenCursor = { ns, docs, pos: 0, lastUsed: Date.now() };
     const batch = takeBatch(cur, batchSize || DEFAULT_FIRST_BATCH);
     if (cur.pos >= docs.length || single) return { id: Long.ZERO, batch };
@@ -39,7 +42,7 @@ export class CursorRegistry {
     return { id, batch };
   }
 
-  next(id: Long, ns: string, batchSize: number | undefined): { id: Long; batch: Document[] } {
+  next(id: Long, ns: string, batchSize: number | undefined): { id: Long; batch: ReplyDoc[] } {
     const key = id.toString();
     const cur = this.open.get(key);
     if (!cur || cur.ns !== ns) throw new MongoServerFault(43, `cursor id ${key} not found`);
@@ -71,13 +74,16 @@ export class CursorRegistry {
   }
 }
 
-function takeBatch(cur: OpenCursor, max: number): Document[] {
+function takeBatch(cur: OpenCursor, max: number): ReplyDoc[] {
   const end = Math.min(cur.docs.length, cur.pos + max);
   let bytes = 0;
   const start = cur.pos;
   while (cur.pos < end) {
     // The last document of a batch goes in whatever its size, so it is never measured (findOne's only one).
-    if (cur.pos + 1 < end) bytes += calculateObjectSize(cur.docs[cur.pos] as Document);
+    if (cur.pos + 1 < end) {
+      const doc = cur.docs[cur.pos] as ReplyDoc;
+      bytes += doc instanceof Uint8Array ? doc.length : calculateObjectSize(doc);
+    }
     cur.pos++;
     if (bytes >= MAX_BATCH_BYTES) break;
   }

@@ -125,8 +125,16 @@ export function parseSort(sort: unknown): SortSpec | undefined {
 }
 
 export function sortDocs(docs: Document[], spec: SortSpec): Document[] {
+  return sortBy(docs, (d) => d, spec);
+}
+
+export function sortRecords(recs: DocRecord[], spec: SortSpec): DocRecord[] {
+  return sortBy(recs, (r) => r.doc, spec);
+}
+
+function sortBy<T>(items: T[], docOf: (item: T) => Document, spec: SortSpec): T[] {
   // Precompute keys so the comparator never walks paths repeatedly.
-  const keyed = docs.map((d) => ({ d, k: spec.map(([p, dir]) => sortKey(sortPathValue(d, p), dir)) }));
+  const keyed = items.map((d) => ({ d, k: spec.map(([p, dir]) => sortKey(sortPathValue(docOf(d), p), dir)) }));
   keyed.sort((a, b) => {
     for (let i = 0; i < spec.length; i++) {
       const c = compareValues(a.k[i], b.k[i]);

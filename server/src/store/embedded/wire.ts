@@ -1,6 +1,8 @@
 /** MongoDB wire protocol framing: OP_QUERY/OP_REPLY for the handshake, OP_MSG for everything else. */
 import { BSON } from 'bson';
-import type { Document } from 'bson';
+import type { Document, Long } from 'bson';
+import { cursorReply } from './bson-compose.ts';
+import type { ReplyDoc } from './cursors.ts';
 import { checkDocument, decodeStored } from './raw-bson.ts';
 import { crc32c } from './crc.ts';
 
@@ -139,13 +141,30 @@ export function parseMessage(buf: Buffer): Inbound {
 
 let nextRequestId = 1;
 
+const MSG_PREFIX_BYTES = 21;
+
 export function encodeMsg(responseTo: number, body: Document): Buffer {
-  const doc = BSON.serialize(body);
-  const out = Buffer.allocUnsafe(21 + doc.length);
+  const out = encodeBody(body, MSG_PREFIX_BYTES);
   writeHeader(out, responseTo, OP_MSG);
   out.writeUInt32LE(0, 16);
   out[20] = 0;
-  out.set(doc, 21);
+  return out;
+}
+
+/**
+ * The body after `reserve` bytes. A cursor batch may carry stored documents as their BSON
+ * (Uint8Array, see cursors.ts): those are spliced in as they are, never decoded or re-encoded.
+ */
+function encodeBody(body: Document, reserve: number): Buffer {
+  const cursor = body.cursor as { firstBatch?: ReplyDoc[]; nextBatch?: ReplyDoc[]; id: Long; ns: string } | undefined;
+  const field = cursor?.firstBatch ? 'firstBatch' : cursor?.nextBatch ? 'nextBatch' : undefined;
+  const batch = field && cursor?.[field];
+  if (cursor && field && batch?.some((d) => d instanceof Uint8Array)) {
+    return cursorReply(field, batch.map((d) => (d instanceof Uint8Array ? d : BSON.serialize(d))), cursor.id, cursor.ns, reserve);
+  }
+  const doc = BSON.serialize(body);
+  const out = Buffer.allocUnsafe(reserve + doc.length);
+  out.set(doc, reserve);
   return out;
 }
 

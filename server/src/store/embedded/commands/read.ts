@@ -5,8 +5,9 @@ import type { Collection } from '../collection.ts';
 import { canonicalKey, compareValues } from '../bson-order.ts';
 import { badValue } from '../errors.ts';
 import { collectPath } from '../paths.ts';
-import { compileFilter, compileProjection, parseSort, sortDocs } from '../query.ts';
+import { compileFilter, compileProjection, parseSort, sortRecords } from '../query.ts';
 import type { SortSpec } from '../query.ts';
+import type { DocRecord } from '../record.ts';
 import type { CommandHandler } from './types.ts';
 import { collName, nsOf, optDoc, optNumber } from './util.ts';
 
@@ -17,8 +18,8 @@ export interface FindOptions {
   limit?: number;
 }
 
-/** Matching documents in order, after skip/limit; uses the planner's index order when it has one. */
-export function findDocs(coll: Collection | undefined, o: FindOptions): Document[] {
+/** Matching records in order, after skip/limit; uses the planner's index order when it has one. */
+export function findRecords(coll: Collection | undefined, o: FindOptions): DocRecord[] {
   if (!coll) return [];
   const skip = o.skip ?? 0;
   const limit = o.limit && o.limit > 0 ? o.limit : Infinity;
@@ -26,18 +27,18 @@ export function findDocs(coll: Collection | undefined, o: FindOptions): Document
   const test = p.exact ? undefined : compileFilter(o.filter);
   if (!o.sort || p.sorted) {
     // Candidates already come in order, so the page streams: skipped matches are counted, never kept.
-    const page: Document[] = [];
+    const page: DocRecord[] = [];
     let toSkip = skip;
     for (const rec of p.candidates) {
       if (test && !test(rec)) continue;
       if (toSkip > 0) toSkip--;
-      else if (page.push(rec.doc) >= limit) break;
+      else if (page.push(rec) >= limit) break;
     }
     return page;
   }
-  const hits: Document[] = [];
-  for (const rec of p.candidates) if (!test || test(rec)) hits.push(rec.doc);
-  const sorted = sortDocs(hits, o.sort);
+  const hits: DocRecord[] = [];
+  for (const rec of p.candidates) if (!test || test(rec)) hits.push(rec);
+  const sorted = sortRecords(hits, o.sort);
   return skip || limit !== Infinity ? sorted.slice(skip, skip + limit) : sorted;
 }
 
@@ -48,8 +49,9 @@ const find: CommandHandler = (cmd, ctx) => {
   if (skip < 0) throw badValue('skip value must be non-negative');
   const sort = parseSort(cmd.sort);
   const project = compileProjection(cmd.projection, optDoc(cmd, 'filter'));
-  let docs = findDocs(ctx.engine.collection(ctx.db, name), { filter: optDoc(cmd, 'filter'), sort, skip, limit: Math.abs(rawLimit) });
-  if (project) docs = docs.map(project);
+  const recs = findRecords(ctx.engine.collection(ctx.db, name), { filter: optDoc(cmd, 'filter'), sort, skip, limit: Math.abs(rawLimit) });
+  // Without a projection a document still in its stored BSON goes out as those bytes, never decoded.
+  const docs = project ? recs.map((r) => project(r.doc)) : recs.map((r) => r.bson ?? r.doc);
   const single = cmd.singleBatch === true || rawLimit < 0;
   const batchSize = optNumber(cmd, 'batchSize');
   const { id, batch } = ctx.engine.cursors.start(nsOf(ctx, name), docs, batchSize, single);

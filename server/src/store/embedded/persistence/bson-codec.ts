@@ -1,6 +1,7 @@
 /** BSON helpers shared by journal and snapshot encoding. */
 import { BSON, Double, Int32, Long } from 'bson';
 import type { DeserializeOptions, Document } from 'bson';
+import { arrayOfDocuments, withEmbedded } from '../bson-compose.ts';
 import { FRAME_HEADER_BYTES, sealRecord } from './framing.ts';
 import type { IndexDefinition } from './contract.ts';
 
@@ -30,43 +31,11 @@ export function frameDocument(doc: Document): Buffer {
 }
 
 /**
- * Frames `{ ...head, [key]: [elements] }` where each element is an already serialised document.
- * Assembling the array by hand avoids serialising every element twice (once to size the split,
- * once for the record) and sidesteps BSON.serialize's fixed internal buffer for big records.
+ * Frames `{ ...head, [key]: [elements] }` where each element is an already serialised document, so
+ * no element is serialised twice (once to size the split, once for the record).
  */
 export function frameDocumentWithArray(head: Document, key: string, elements: readonly Uint8Array[]): Buffer {
-  const headBytes = BSON.serialize(head);
-  const headBody = headBytes.subarray(4, headBytes.length - 1);
-  let arraySize = 4 + 1;
-  for (let i = 0; i < elements.length; i++) arraySize += 1 + decimalDigits(i) + 1 + elements[i]!.length;
-  const keyBytes = Buffer.from(key, 'utf8');
-  const docSize = 4 + headBody.length + 1 + keyBytes.length + 1 + arraySize + 1;
-
-  const record = Buffer.allocUnsafe(FRAME_HEADER_BYTES + docSize);
-  let at = FRAME_HEADER_BYTES;
-  at = record.writeInt32LE(docSize, at);
-  record.set(headBody, at);
-  at += headBody.length;
-  at = record.writeUInt8(0x04, at); // array
-  record.set(keyBytes, at);
-  at += keyBytes.length;
-  at = record.writeUInt8(0, at);
-  at = record.writeInt32LE(arraySize, at);
-  for (let i = 0; i < elements.length; i++) {
-    const element = elements[i]!;
-    at = record.writeUInt8(0x03, at); // embedded document
-    at += record.write(String(i), at, 'latin1');
-    at = record.writeUInt8(0, at);
-    record.set(element, at);
-    at += element.length;
-  }
-  at = record.writeUInt8(0, at); // end of array
-  record.writeUInt8(0, at); // end of document
-  return sealRecord(record);
-}
-
-function decimalDigits(n: number): number {
-  return n < 10 ? 1 : Math.floor(Math.log10(n)) + 1;
+  return sealRecord(withEmbedded(head, key, arrayOfDocuments(elements), 'array', FRAME_HEADER_BYTES));
 }
 
 /** Numeric BSON wrappers (as produced by promoteValues: false) to a JS number. */
