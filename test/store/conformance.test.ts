@@ -1327,6 +1327,14 @@ describe('server error shapes', () => {
     expect(await coll.find().toArray()).toEqual([{ _id: 1, a: 1 }]);
   });
 
+  it('an array _id → code 53 (InvalidIdField); an object holding an array is fine', async () => {
+    const coll = nativeCollection('arrayid');
+    expect((await errorOf(coll.insertOne({ _id: [1, 2] as never, a: 1 }))).code).toBe(53);
+    expect((await errorOf(coll.insertOne({ _id: [1] as never, a: 1 }))).code).toBe(53);
+    await coll.insertOne({ _id: { compound: [1, 2] } as never, a: 2 });
+    expect(await coll.find().toArray()).toEqual([{ _id: { compound: [1, 2] }, a: 2 }]);
+  });
+
   it('$inc on a string → code 14 (TypeMismatch)', async () => {
     const coll = nativeCollection('incstring');
     await coll.insertOne({ _id: 1, a: 'text' });

@@ -37,22 +37,22 @@ export class Collection {
    */
   insertBson(bytes: Uint8Array): DocRecord {
     const rec = DocRecord.fromBson(bytes);
-    return rec.field('_id') === undefined ? this.insert(rec.doc) : this.add(rec);
+    const idKeys = (this.indexes[0] as Index).keysFor(rec);
+    return idKeys[0]?.vals[0] === undefined ? this.insert(rec.doc) : this.add(rec, idKeys);
   }
 
-  private add(rec: DocRecord): DocRecord {
+  private add(rec: DocRecord, idKeys = (this.indexes[0] as Index).keysFor(rec)): DocRecord {
     const indexes = this.indexes;
+    const ns = this.ns;
     const keys: IndexKeys[] = new Array(indexes.length);
     for (let i = 0; i < indexes.length; i++) {
-      const ks = (indexes[i] as Index).keysFor(rec);
-      (indexes[i] as Index).checkUnique(this.ns, ks);
+      const ks = i === 0 ? idKeys : (indexes[i] as Index).keysFor(rec);
+      (indexes[i] as Index).checkUnique(ns, ks);
       keys[i] = ks;
     }
     for (let i = 0; i < indexes.length; i++) (indexes[i] as Index).add(rec, keys[i]);
-    // indexes[0] is _id_, whose key is the record's canonical id (unless an array _id fanned out): no second hex conversion.
-    const id = rec.field('_id');
-    const idKey = Array.isArray(id) ? undefined : keys[0]?.[0]?.hash;
-    this.records.set(idKey ?? canonicalKey(id), rec);
+    // indexes[0] is _id_ (never an array, so exactly one key): its key is the record's key.
+    this.records.set((idKeys[0] as { hash: string }).hash, rec);
     return rec;
   }
 

@@ -120,6 +120,7 @@ export class Index {
     if (this.single !== undefined) {
       const v = rec.field(this.single);
       if (!Array.isArray(v) && !(v === undefined && this.def.sparse) && !isPlainObject(v)) return [{ vals: [v], hash: canonicalKey(v) }];
+      if (Array.isArray(v) && this.single === '_id') throw new MongoServerFault(53, "The '_id' value cannot be of type array");
     }
     const perField = this.fields.map(([path]) => {
       const vals = collectPath(rec.doc, path).flatMap((v) => (Array.isArray(v) ? (v.length ? v : [undefined]) : [v]));
