@@ -1,6 +1,7 @@
 import { Binary, BSON, BSONRegExp, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
 import { describe, expect, it } from 'vitest';
-import { checkDocument, decodeStored, readField } from '../../server/src/store/embedded/raw-bson.ts';
+import { checkDocument, decodeStored, pickFields, readField } from '../../server/src/store/embedded/raw-bson.ts';
+import { compileProjection, topLevelInclusion } from '../../server/src/store/embedded/query.ts';
 import { canonicalKey } from '../../server/src/store/embedded/bson-order.ts';
 import { bsonType } from '../../server/src/store/embedded/values.ts';
 
@@ -63,6 +64,27 @@ describe('reading one field of a stored document', () => {
     const a = BSON.serialize({ owner: 'a', n: 1 });
     const b = BSON.serialize({ owner: 'b', n: 2 });
     expect([readField(a, 'owner'), readField(b, 'owner'), readField(a, 'n'), readField(b, 'n')]).toEqual(['a', 'b', 1, 2]);
+  });
+});
+
+describe('projecting top-level fields on the BSON', () => {
+  const bytes = BSON.serialize(sample);
+
+  it.each([
+    [{ str: 1, long: 1, sub: 1 }],
+    [{ _id: 0, dec: true, arr: 1, absent: 1 }],
+    [{ _id: 1, date: 1, nil: 1, re: 1 }],
+  ])('matches the decoded projection for %j, in document order', (projection) => {
+    const pick = topLevelInclusion(projection);
+    if (!pick) throw new Error('expected a top-level inclusion');
+    const picked = decodeStored(pickFields(bytes, pick.fields, pick.withId));
+    const projected = compileProjection(projection)!(decodeStored(bytes));
+    expect(Object.keys(picked)).toEqual(Object.keys(sample).filter((k) => k in projected));
+    for (const k of Object.keys(projected)) expect(canonicalKey(picked[k])).toBe(canonicalKey(projected[k]));
+  });
+
+  it.each([[{ 'sub.a': 1 }], [{ a: 0 }], [{ arr: { $slice: 1 } }], [{ _id: 1 }], [{ a: 1, b: 0 }]])('leaves %j to the general projection', (projection) => {
+    expect(topLevelInclusion(projection)).toBeUndefined();
   });
 });
 

@@ -163,6 +163,25 @@ export function positionalIndex(arr: unknown[], arrayPath: string, filter: Docum
 
 export const isKnownStage = (name: string): boolean => name in pipelineOps;
 
+/**
+ * The projection's fields when it only includes top-level fields (`{a: 1, b: 1, _id: 0}`, the common
+ * case): such a projection can be served from a stored document's BSON by copying those elements.
+ */
+export function topLevelInclusion(proj: unknown): { fields: string[]; withId: boolean } | undefined {
+  if (!isPlainObject(proj)) return undefined;
+  const fields: string[] = [];
+  let withId = true;
+  for (const [k, v] of Object.entries(proj)) {
+    const on = v === true || (typeof v === 'number' && v !== 0);
+    if (k === '_id') {
+      if (!on && v !== false && v !== 0) return undefined;
+      withId = on;
+    } else if (on && !k.includes('.') && !k.startsWith('$')) fields.push(k);
+    else return undefined;
+  }
+  return fields.length > 0 ? { fields, withId } : undefined;
+}
+
 /** find-style projection: inclusion or exclusion of dotted paths, plus $slice/$elemMatch. */
 export function compileProjection(proj: unknown, filter: Document = {}): ((doc: Document) => Document) | undefined {
   if (!isPlainObject(proj) || Object.keys(proj).length === 0) return undefined;

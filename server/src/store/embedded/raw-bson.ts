@@ -75,6 +75,31 @@ export function readField(bytes: Uint8Array, name: string): unknown {
   return found ? elementValue(bytes, found) : undefined;
 }
 
+/**
+ * A top-level inclusion projection done on the BSON: the kept elements' bytes, copied in document
+ * order (as mongod returns them), so nothing is decoded.
+ */
+export function pickFields(bytes: Uint8Array, fields: readonly string[], withId: boolean): Buffer {
+  const wanted = fields.map(nameBytes);
+  if (withId) wanted.push(nameBytes('_id'));
+  const kept: Element[] = [];
+  let size = 4 + 1;
+  for (const el of parseToElements(bytes, 0) as Iterable<Element>) {
+    if (!wanted.some((name) => sameName(bytes, el, name))) continue;
+    kept.push(el);
+    size += el[3] + el[4] - (el[1] - 1);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = out.writeInt32LE(size, 0);
+  // An element is contiguous: type byte, name, NUL, value.
+  for (const [, nameOffset, , offset, length] of kept) {
+    out.set(bytes.subarray(nameOffset - 1, offset + length), at);
+    at += offset + length - (nameOffset - 1);
+  }
+  out[at] = 0;
+  return out;
+}
+
 function sameName(bytes: Uint8Array, [, nameOffset, nameLength]: Element, wanted: Uint8Array): boolean {
   if (nameLength !== wanted.length) return false;
   for (let i = 0; i < nameLength; i++) if (bytes[nameOffset + i] !== wanted[i]) return false;

@@ -5,7 +5,8 @@ import type { Collection } from '../collection.ts';
 import { canonicalKey, compareValues } from '../bson-order.ts';
 import { badValue } from '../errors.ts';
 import { collectPath } from '../paths.ts';
-import { compileFilter, compileProjection, parseSort, sortRecords } from '../query.ts';
+import { compileFilter, compileProjection, parseSort, sortRecords, topLevelInclusion } from '../query.ts';
+import { pickFields } from '../raw-bson.ts';
 import type { SortSpec } from '../query.ts';
 import type { DocRecord } from '../record.ts';
 import type { CommandHandler } from './types.ts';
@@ -49,9 +50,13 @@ const find: CommandHandler = (cmd, ctx) => {
   if (skip < 0) throw badValue('skip value must be non-negative');
   const sort = parseSort(cmd.sort);
   const project = compileProjection(cmd.projection, optDoc(cmd, 'filter'));
+  const pick = topLevelInclusion(cmd.projection);
   const recs = findRecords(ctx.engine.collection(ctx.db, name), { filter: optDoc(cmd, 'filter'), sort, skip, limit: Math.abs(rawLimit) });
-  // Without a projection a document still in its stored BSON goes out as those bytes, never decoded.
-  const docs = project ? recs.map((r) => project(r.doc)) : recs.map((r) => r.bson ?? r.doc);
+  // A document still in its stored BSON goes out as those bytes (or the projected ones), never decoded.
+  const docs = recs.map((r) => {
+    if (!project) return r.bson ?? r.doc;
+    return pick && r.bson ? pickFields(r.bson, pick.fields, pick.withId) : project(r.doc);
+  });
   const single = cmd.singleBatch === true || rawLimit < 0;
   const batchSize = optNumber(cmd, 'batchSize');
   const { id, batch } = ctx.engine.cursors.start(nsOf(ctx, name), docs, batchSize, single);
