@@ -2,7 +2,8 @@
  * One index: a hash map from canonical key to records (O(1) equality and uniqueness) plus a sorted
  * list of key tuples (ranges and ordered scans). Multikey: one entry per distinct array element.
  * The sorted list is built on the first ordered read and maintained from then on, so an index only
- * ever used for equality and uniqueness (most unique keys) never pays for ordering.
+ * ever used for equality and uniqueness (most unique keys) never pays for ordering, and a unique
+ * index keeps nothing per document but its key and the record.
  */
 import type { Document } from 'bson';
 import { ObjectId } from 'bson';
@@ -11,7 +12,7 @@ import type { IndexDefinition } from './persistence/contract.ts';
 import { MongoServerFault, badValue } from './errors.ts';
 import { collectPath } from './paths.ts';
 import type { Matcher } from './query.ts';
-import type { DocRecord } from './record.ts';
+import { DocRecord } from './record.ts';
 import { compileFilter } from './query.ts';
 import { isPlainObject, numericValue } from './values.ts';
 import { SortedList } from './sorted-list.ts';
@@ -49,8 +50,8 @@ export class Index {
   /** The field of a single-field, non-dotted index: the common case gets a fast key path. */
   private readonly single: string | undefined;
   private readonly partial: Matcher | undefined;
-  /** Unique indexes map a key to its one entry, others to a group. */
-  private readonly hash = new Map<string, IndexEntry | KeyGroup>();
+  /** Unique indexes map a key to its one record, others to a group. */
+  private readonly hash = new Map<string, DocRecord | KeyGroup>();
   private readonly compare: (a: IndexEntry, b: IndexEntry) => number;
   private ordered: SortedList<IndexEntry> | undefined;
 
@@ -76,9 +77,14 @@ export class Index {
   get sorted(): SortedList<IndexEntry> {
     if (this.ordered === undefined) {
       const entries: IndexEntry[] = [];
+      // A multikey record sits under several keys of a unique index; its entries come from keysFor once.
+      const seen = this.unique && this.multikey ? new Set<DocRecord>() : undefined;
       for (const slot of this.hash.values()) {
-        if ('rec' in slot) entries.push(this.withSortKey(slot));
-        else for (const rec of slot.recs) entries.push(this.withSortKey({ vals: slot.vals, sk: undefined, rec }));
+        if (slot instanceof DocRecord) {
+          if (seen?.has(slot)) continue;
+          seen?.add(slot);
+          for (const k of this.keysFor(slot)) entries.push(this.entry(slot, k.vals));
+        } else for (const rec of slot.recs) entries.push(this.entry(rec, slot.vals));
       }
       this.ordered = new SortedList(this.compare);
       this.ordered.load(entries);
@@ -86,9 +92,8 @@ export class Index {
     return this.ordered;
   }
 
-  private withSortKey(entry: IndexEntry): IndexEntry {
-    entry.sk = this.entryKey(entry.vals);
-    return entry;
+  private entry(rec: DocRecord, vals: unknown[]): IndexEntry {
+    return { vals, sk: this.entryKey(vals), rec };
   }
 
   get name(): string {
@@ -141,8 +146,8 @@ export class Index {
   checkUnique(ns: string, keys: IndexKey[], self?: DocRecord): void {
     if (!this.unique) return;
     for (const k of keys) {
-      const hit = this.hash.get(k.hash) as IndexEntry | undefined;
-      if (hit && hit.rec !== self) throw this.duplicateFault(ns, k.vals);
+      const hit = this.hash.get(k.hash);
+      if (hit && hit !== self) throw this.duplicateFault(ns, k.vals);
     }
   }
 
@@ -159,16 +164,13 @@ export class Index {
   add(rec: DocRecord, keys = this.keysFor(rec)): void {
     if (keys.length > 1) this.multikey = true;
     for (const k of keys) {
-      if (this.unique) {
-        const entry: IndexEntry = { vals: k.vals, sk: undefined, rec };
-        this.hash.set(k.hash, entry);
-        this.ordered?.insert(this.withSortKey(entry));
-        continue;
+      if (this.unique) this.hash.set(k.hash, rec);
+      else {
+        const group = this.hash.get(k.hash) as KeyGroup | undefined;
+        if (group) group.recs.add(rec);
+        else this.hash.set(k.hash, { vals: k.vals, recs: new Set([rec]) });
       }
-      const group = this.hash.get(k.hash) as KeyGroup | undefined;
-      if (group) group.recs.add(rec);
-      else this.hash.set(k.hash, { vals: k.vals, recs: new Set([rec]) });
-      this.ordered?.insert(this.withSortKey({ vals: k.vals, sk: undefined, rec }));
+      this.ordered?.insert(this.entry(rec, k.vals));
     }
   }
 
@@ -176,10 +178,11 @@ export class Index {
     for (const k of keys) {
       const slot = this.hash.get(k.hash);
       if (slot === undefined) continue;
-      if ('recs' in slot) {
+      if (slot === rec) this.hash.delete(k.hash);
+      else if (!(slot instanceof DocRecord)) {
         slot.recs.delete(rec);
         if (slot.recs.size === 0) this.hash.delete(k.hash);
-      } else if (slot.rec === rec) this.hash.delete(k.hash);
+      }
       this.ordered?.remove({ vals: k.vals, sk: this.entryKey(k.vals), rec }, (e) => e.rec === rec);
     }
   }
@@ -192,7 +195,7 @@ export class Index {
   lookup(vals: unknown[]): Iterable<DocRecord> {
     const slot = this.hash.get(tupleHash(vals));
     if (slot === undefined) return [];
-    return 'recs' in slot ? slot.recs : [slot.rec];
+    return slot instanceof DocRecord ? [slot] : slot.recs;
   }
 }
 
