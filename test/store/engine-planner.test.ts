@@ -2,6 +2,7 @@
  * Query planner: which index a filter/sort shape uses, and that every plan returns exactly what a
  * collection scan returns on the same data (each case runs on an indexed twin and a bare twin).
  */
+import { BSON } from 'bson';
 import type { Document } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { canonicalKey, sortKey } from '../../server/src/store/embedded/bson-order.ts';
@@ -247,5 +248,19 @@ describe('results equal a collection scan', () => {
     for (const filter of [{ externalUserId: 'u1' }, { externalUserId: 'u2' }, { externalUserId: 'u3', at: { $lt: day(20) } }]) {
       expectSameAsScan(indexed, scan, { filter, sort: [['at', -1]], limit: 20 });
     }
+  });
+});
+
+describe('index keys of documents kept as BSON', () => {
+  it('are the same before and after the document is decoded, even for a field named like an Object.prototype member', () => {
+    const c = new Collection('db', 'protoname');
+    c.createIndex({ name: 'constructor_1', key: { constructor: 1 } });
+    const ix = c.indexes[1]!;
+    const rec = c.insertBson(Buffer.from(BSON.serialize({ _id: 1, x: 1 })));
+    expect(ix.sorted.size).toBe(1); // built now, so removal must find the entry it made
+    expect(rec.doc).toEqual({ _id: 1, x: 1 }); // decoded from here on
+    c.remove(rec);
+    expect([...ix.lookup([null])]).toEqual([]);
+    expect(ix.sorted.size).toBe(0);
   });
 });

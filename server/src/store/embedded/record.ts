@@ -49,9 +49,14 @@ export class DocRecord {
     return this.bytes;
   }
 
-  /** A top-level field, read from the BSON when the document has not been decoded. */
+  /**
+   * A top-level field, read from the BSON when the document has not been decoded. Own fields only:
+   * a missing `constructor` must read as missing before and after decoding alike.
+   */
   field(name: string): unknown {
-    return this.decoded === undefined && this.bytes !== undefined ? readField(this.bytes, name) : this.doc[name];
+    if (this.decoded === undefined && this.bytes !== undefined) return readField(this.bytes, name);
+    const doc = this.doc;
+    return Object.hasOwn(doc, name) ? doc[name] : undefined;
   }
 
   /** Takes another record's document: records are updated in place so unchanged index entries need no work. */
