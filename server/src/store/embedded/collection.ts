@@ -33,7 +33,8 @@ export class Collection {
 
   /**
    * Inserts a document given as checked BSON (see checkDocument), kept undecoded. One without an
-   * _id is decoded and gets one, like insert(); callers journal `rec.bson ?? rec.doc`.
+   * _id is decoded and gets one, like insert(); callers journal `rec.bson ?? rec.doc`. A document
+   * with a top-level `$` name must be decoded and checked by the caller instead (see hasDollarField).
    */
   insertBson(bytes: Uint8Array): DocRecord {
     const rec = DocRecord.fromBson(bytes);

@@ -62,17 +62,30 @@ function nameBytes(name: string): Uint8Array {
   return bytes;
 }
 
-/** The stored (hybrid) value of a top-level field, or undefined when absent; like `decodeStored(bytes)[name]`. */
-export function readField(bytes: Uint8Array, name: string): unknown {
+function elementsOf(bytes: Uint8Array): Element[] {
   if (bytes !== lastBytes) {
     lastElements = parseToElements(bytes, 0) as Element[];
     lastBytes = bytes;
   }
+  return lastElements;
+}
+
+/** The stored (hybrid) value of a top-level field, or undefined when absent; like `decodeStored(bytes)[name]`. */
+export function readField(bytes: Uint8Array, name: string): unknown {
   const wanted = nameBytes(name);
   let found: Element | undefined;
   // A repeated name decodes to its last occurrence.
-  for (const el of lastElements) if (sameName(bytes, el, wanted)) found = el;
+  for (const el of elementsOf(bytes)) if (sameName(bytes, el, wanted)) found = el;
   return found ? elementValue(bytes, found) : undefined;
+}
+
+/**
+ * Whether a top-level name starts with `$`. Such a document may not decode to a plain object (bson
+ * turns `{$ref, $id}` into a DBRef), so it cannot be stored as BSON on trust.
+ */
+export function hasDollarField(bytes: Uint8Array): boolean {
+  for (const [, nameOffset] of elementsOf(bytes)) if (bytes[nameOffset] === 0x24) return true;
+  return false;
 }
 
 /**

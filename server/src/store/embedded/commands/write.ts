@@ -8,6 +8,7 @@ import type { JournalOp } from '../persistence/contract.ts';
 import type { DocRecord } from '../record.ts';
 import { applyUpdate, isOperatorUpdate, upsertSeed } from '../update.ts';
 import { isPlainObject } from '../values.ts';
+import { decodeStored, hasDollarField } from '../raw-bson.ts';
 import { rawSequence } from '../wire.ts';
 import type { CommandContext, CommandHandler } from './types.ts';
 import { collName, optNumber } from './util.ts';
@@ -99,13 +100,18 @@ const insert: CommandHandler = async (cmd, ctx) => {
     ops.push({ op: 'put', db: ctx.db, coll: name, doc: rec.bson ?? rec.doc });
     n++;
   };
+  const insertDoc = (doc: unknown, ops: JournalOp[]): void => {
+    if (!isPlainObject(doc)) throw badValue('document to insert must be an object');
+    store(ops, (coll) => coll.insert(doc));
+  };
   const raws = rawSequence(cmd, 'documents');
   const errors = raws
-    ? await batch(ctx, cmd, raws, (raw, _i, ops) => store(ops, (coll) => coll.insertBson(Buffer.from(raw))))
-    : await batch(ctx, cmd, statements(cmd, 'documents'), (doc, _i, ops) => {
-        if (!isPlainObject(doc)) throw badValue('document to insert must be an object');
-        store(ops, (coll) => coll.insert(doc));
-      });
+    ? await batch(ctx, cmd, raws, (raw, _i, ops) => {
+        const bytes = Buffer.from(raw);
+        if (hasDollarField(bytes)) insertDoc(decodeStored(bytes), ops);
+        else store(ops, (coll) => coll.insertBson(bytes));
+      })
+    : await batch(ctx, cmd, statements(cmd, 'documents'), (doc, _i, ops) => insertDoc(doc, ops));
   return withErrors({ n, ok: 1 }, errors);
 };
 
