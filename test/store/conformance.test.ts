@@ -312,6 +312,13 @@ describe('queries', () => {
     expect(positional).toEqual({ tags: ['three'] });
   });
 
+  it('a $slice on a nested path shapes the answer, never the stored document', async () => {
+    const coll = nativeCollection('slicenested');
+    await coll.insertOne({ _id: 1, a: { b: [1, 2, 3] } } as never);
+    expect(await coll.findOne({ _id: 1 }, { projection: { 'a.b': { $slice: 1 } } })).toEqual({ _id: 1, a: { b: [1] } });
+    expect(await coll.find({ 'a.b': 3 }).toArray()).toEqual([{ _id: 1, a: { b: [1, 2, 3] } }]);
+  });
+
   it('mixing inclusion and exclusion in a projection is rejected by the server', async () => {
     const err = await errorOf(
       nativeOf(Contact).find({}, { projection: { name: 1, score: 0 } }).toArray(),

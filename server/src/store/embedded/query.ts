@@ -223,7 +223,7 @@ export function compileProjection(proj: unknown, filter: Document = {}): ((doc: 
     for (const [p, spec] of ops) applyProjectionOp(doc, out, p, spec);
     if (positional !== undefined) {
       const arr = getPath(doc, positional);
-      if (Array.isArray(arr)) setPath(out, positional, [arr[positionalIndex(arr, positional, filter)]]);
+      if (Array.isArray(arr)) setOwnPath(out, positional, [arr[positionalIndex(arr, positional, filter)]]);
     }
     return out;
   };
@@ -270,6 +270,22 @@ function removeFrom(d: Document, segs: string[]): Document {
   return d;
 }
 
+/**
+ * setPath on a projection's output, which shares its objects and arrays with the stored document:
+ * each one along the path is copied first, so the write never reaches the stored document.
+ */
+function setOwnPath(out: Document, path: string, value: unknown): void {
+  let cur: Document = out;
+  for (const seg of path.split('.').slice(0, -1)) {
+    const next = cur[seg];
+    if (Array.isArray(next)) cur[seg] = [...next];
+    else if (isPlainObject(next)) cur[seg] = { ...next };
+    else break;
+    cur = cur[seg] as Document;
+  }
+  setPath(out, path, value);
+}
+
 function applyProjectionOp(doc: Document, out: Document, path: string, spec: Document): void {
   const v = getPath(doc, path);
   if (!Array.isArray(v)) return;
@@ -277,7 +293,7 @@ function applyProjectionOp(doc: Document, out: Document, path: string, spec: Doc
     const s = spec.$slice as unknown;
     const [skip, lim] = Array.isArray(s) ? [Number(s[0]), Number(s[1])] : Number(s) >= 0 ? [0, Number(s)] : [Number(s), undefined];
     const from = skip < 0 ? Math.max(v.length + skip, 0) : skip;
-    setPath(out, path, v.slice(from, lim === undefined ? undefined : from + lim));
+    setOwnPath(out, path, v.slice(from, lim === undefined ? undefined : from + lim));
   } else {
     const test = compileValueFilter(spec.$elemMatch as Document);
     const hit = v.find((el) => isPlainObject(el) && test(el));
