@@ -252,6 +252,20 @@ describe('snapshots', () => {
     expect(coll.has(bsonBytes({ id: 3000 }))).toBe(true);
   });
 
+  it('recovers collection options and index definitions holding a field named docs exactly', async () => {
+    const { p } = await openRecovered(dir);
+    const options = { validator: { $or: [{ docs: [{ a: 1 }] }] } };
+    const indexes = [{ name: 'k_1', key: { k: 1 }, partialFilterExpression: { docs: [{ k: 1 }] } }];
+    await p.writeSnapshot([{ db: 'app', coll: 'c', options, indexes, docs: [{ _id: 1, docs: [{ nested: true }] }] }]);
+    await p.close();
+
+    const [coll] = (await recoverOnce(dir)).collections;
+    // Typed wrappers come back (Int32 for 1), so compare the BSON.
+    expect(bsonBytes(coll?.options ?? {})).toBe(bsonBytes(options));
+    expect(coll?.indexes.map((ix) => bsonBytes(ix))).toEqual(indexes.map((ix) => bsonBytes(ix)));
+    expect(coll?.docs.map((d) => Buffer.from(d).toString('hex'))).toEqual([bsonBytes({ _id: 1, docs: [{ nested: true }] })]);
+  });
+
   it('ignores and deletes a leftover temp snapshot', async () => {
     const { p } = await openRecovered(dir);
     await p.append([put('c', { _id: 1 })]);

@@ -108,7 +108,10 @@ export async function readSnapshotFile(dir: string): Promise<LoadedSnapshot> {
       if (result.kind === 'bad') throw corrupt(result.offset, result.reason);
       let record: Document;
       try {
-        record = deserialize(result.payload, { docs: true });
+        // Documents stay BSON: embedded documents come back undecoded, and any record but a
+        // docs record (collection options, index definitions) is then decoded whole.
+        record = deserialize(result.payload, 'nested');
+        if (record.t !== 'docs') record = deserialize(result.payload);
       } catch (error) {
         throw corrupt(result.offset, `undecodable record: ${(error as Error).message}`);
       }
