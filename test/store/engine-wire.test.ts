@@ -145,6 +145,33 @@ describe('wire protocol', () => {
     expect(await client.db('wire').collection('seq_bad').countDocuments()).toBe(0);
   });
 
+  it('decodes and checks a sequence document with a top-level $ name the way an inline one is', async () => {
+    const dbRefShaped = { _id: 1, $ref: 'x', $id: 2, n: 5 };
+    const inline = await client.db('wire').command({ insert: 'dollar_inline', documents: [dbRefShaped] });
+    const sent = await rawExchange(opMsgWithSequence({ insert: 'dollar_seq', $db: 'wire' }, 'documents', [Buffer.from(BSON.serialize(dbRefShaped))]));
+    const reply = replyBody(sent.data) as { n: number; writeErrors?: Array<{ code: number }> };
+    expect(inline.writeErrors?.[0]?.code).toBeDefined();
+    expect(reply.n).toBe(0);
+    expect(reply.writeErrors?.[0]?.code).toBe(inline.writeErrors[0].code);
+    expect(await client.db('wire').collection('dollar_seq').countDocuments()).toBe(0);
+  });
+
+  it('answers a find sent as legacy OP_QUERY with the documents themselves', async () => {
+    await client.db('wire').collection('legacy_find').insertMany([{ _id: 1, name: '甲' }, { _id: 2, name: '乙' }] as never[]);
+    const query = BSON.serialize({ find: 'legacy_find', filter: {}, sort: { _id: 1 } });
+    const ns = Buffer.from('wire.$cmd\0');
+    const msg = Buffer.alloc(16 + 4 + ns.length + 8 + query.length);
+    msg.writeInt32LE(msg.length, 0);
+    msg.writeInt32LE(9, 4);
+    msg.writeInt32LE(2004, 12);
+    ns.copy(msg, 20);
+    msg.writeInt32LE(-1, 20 + ns.length + 4); // numberToReturn
+    msg.set(query, 20 + ns.length + 8);
+    const { data } = await rawExchange(msg);
+    const reply = BSON.deserialize(data.subarray(36)) as { cursor: { firstBatch: unknown[] } };
+    expect(reply.cursor.firstBatch).toEqual([{ _id: 1, name: '甲' }, { _id: 2, name: '乙' }]);
+  });
+
   it('names unknown commands and rejects transactions and change streams like a standalone', async () => {
     await expect(client.db('wire').command({ frobnicate: 1 })).rejects.toMatchObject({ code: 59, codeName: 'CommandNotFound', message: "no such command: 'frobnicate'" });
     const session = client.startSession();

@@ -74,18 +74,19 @@ export class CursorRegistry {
   }
 }
 
+/** Documents up to `max`, stopping before the one that would take the batch past the reply limit. */
 function takeBatch(cur: OpenCursor, max: number): ReplyDoc[] {
   const end = Math.min(cur.docs.length, cur.pos + max);
-  let bytes = 0;
   const start = cur.pos;
+  // A batch of one (findOne's) goes out whatever its size, so it is never measured.
+  if (end - start === 1) cur.pos = end;
+  let bytes = 0;
   while (cur.pos < end) {
-    // The last document of a batch goes in whatever its size, so it is never measured (findOne's only one).
-    if (cur.pos + 1 < end) {
-      const doc = cur.docs[cur.pos] as ReplyDoc;
-      bytes += doc instanceof Uint8Array ? doc.length : calculateObjectSize(doc);
-    }
+    const doc = cur.docs[cur.pos] as ReplyDoc;
+    const size = doc instanceof Uint8Array ? doc.length : calculateObjectSize(doc);
+    if (cur.pos > start && bytes + size > MAX_BATCH_BYTES) break;
+    bytes += size;
     cur.pos++;
-    if (bytes >= MAX_BATCH_BYTES) break;
   }
   return cur.docs.slice(start, cur.pos);
 }

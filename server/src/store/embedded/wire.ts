@@ -169,14 +169,12 @@ function encodeBody(body: Document, reserve: number): Buffer {
 }
 
 export function encodeReply(responseTo: number, doc: Document): Buffer {
-  const bytes = BSON.serialize(doc);
-  const out = Buffer.allocUnsafe(36 + bytes.length);
+  const out = encodeBody(doc, 36);
   writeHeader(out, responseTo, OP_REPLY);
   out.writeInt32LE(0, 16); // responseFlags
   out.writeBigInt64LE(0n, 20); // cursorID
   out.writeInt32LE(0, 28); // startingFrom
   out.writeInt32LE(1, 32); // numberReturned
-  out.set(bytes, 36);
   return out;
 }
 
