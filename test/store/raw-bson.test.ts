@@ -1,6 +1,6 @@
 import { Binary, BSON, BSONRegExp, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
 import { describe, expect, it } from 'vitest';
-import { checkDocument, decodeStored, pickFields, readField } from '../../server/src/store/embedded/raw-bson.ts';
+import { checkDocument, decodeStored, fieldPicker, readField } from '../../server/src/store/embedded/raw-bson.ts';
 import { compileProjection, topLevelInclusion } from '../../server/src/store/embedded/query.ts';
 import { canonicalKey } from '../../server/src/store/embedded/bson-order.ts';
 import { bsonType } from '../../server/src/store/embedded/values.ts';
@@ -77,7 +77,7 @@ describe('projecting top-level fields on the BSON', () => {
   ])('matches the decoded projection for %j, in document order', (projection) => {
     const pick = topLevelInclusion(projection);
     if (!pick) throw new Error('expected a top-level inclusion');
-    const picked = decodeStored(pickFields(bytes, pick.fields, pick.withId));
+    const picked = decodeStored(fieldPicker(pick.fields, pick.withId)(bytes));
     const projected = compileProjection(projection)!(decodeStored(bytes));
     expect(Object.keys(picked)).toEqual(Object.keys(sample).filter((k) => k in projected));
     for (const k of Object.keys(projected)) expect(canonicalKey(picked[k])).toBe(canonicalKey(projected[k]));

@@ -6,7 +6,7 @@ import { canonicalKey, compareValues } from '../bson-order.ts';
 import { badValue } from '../errors.ts';
 import { collectPath } from '../paths.ts';
 import { compileFilter, compileProjection, parseSort, sortRecords, topLevelInclusion } from '../query.ts';
-import { pickFields } from '../raw-bson.ts';
+import { fieldPicker } from '../raw-bson.ts';
 import type { SortSpec } from '../query.ts';
 import type { DocRecord } from '../record.ts';
 import type { CommandHandler } from './types.ts';
@@ -50,12 +50,13 @@ const find: CommandHandler = (cmd, ctx) => {
   if (skip < 0) throw badValue('skip value must be non-negative');
   const sort = parseSort(cmd.sort);
   const project = compileProjection(cmd.projection, optDoc(cmd, 'filter'));
-  const pick = topLevelInclusion(cmd.projection);
+  const inclusion = topLevelInclusion(cmd.projection);
+  const pick = inclusion && fieldPicker(inclusion.fields, inclusion.withId);
   const recs = findRecords(ctx.engine.collection(ctx.db, name), { filter: optDoc(cmd, 'filter'), sort, skip, limit: Math.abs(rawLimit) });
   // A document still in its stored BSON goes out as those bytes (or the projected ones), never decoded.
   const docs = recs.map((r) => {
     if (!project) return r.bson ?? r.doc;
-    return pick && r.bson ? pickFields(r.bson, pick.fields, pick.withId) : project(r.doc);
+    return pick && r.bson ? pick(r.bson) : project(r.doc);
   });
   const single = cmd.singleBatch === true || rawLimit < 0;
   const batchSize = optNumber(cmd, 'batchSize');
