@@ -153,10 +153,15 @@ export class Engine {
     switch (op.op) {
       case 'put': {
         const coll = this.ensureCollection(op.db, op.coll, scratch);
-        const doc = op.doc instanceof Uint8Array ? op.doc : (normalize(op.doc) as Document);
-        const cur = coll.getById(doc instanceof Uint8Array ? readField(doc, '_id') : doc._id);
+        if (op.doc instanceof Uint8Array) {
+          const cur = coll.getById(readField(op.doc, '_id'));
+          if (cur) coll.replace(cur, op.doc);
+          else coll.insertBson(op.doc);
+          return;
+        }
+        const doc = normalize(op.doc) as Document;
+        const cur = coll.getById(doc._id);
         if (cur) coll.replace(cur, doc);
-        else if (doc instanceof Uint8Array) coll.insertBson(doc);
         else coll.insert(doc);
         return;
       }
