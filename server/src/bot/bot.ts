@@ -115,7 +115,6 @@ export function createBot(deps: BotDeps): Bot {
   const known = new Recent<Known>(() => clock.now());
   const rooms = new Recent<string>(() => clock.now());
   let faq: { entries: FaqEntry[]; until: number } | null = null;
-  let outSeq = 0;
 
   const now = () => new Date(clock.now());
 
@@ -169,7 +168,7 @@ export function createBot(deps: BotDeps): Bot {
     lane: Lane,
     text: string,
     say: () => Promise<unknown>,
-    timeline: { externalUserId: string; chatId: string | null; key?: string } | null,
+    timeline: { externalUserId: string; chatId: string | null; key: string } | null,
   ) =>
     pacer.enqueue({
       chat,
@@ -183,7 +182,7 @@ export function createBot(deps: BotDeps): Bot {
             externalUserId: timeline.externalUserId,
             at: new Date(at),
             kind: 'message_out',
-            key: timeline.key ?? `bot:out:${chat.id}:${at}:${++outSeq}`,
+            key: timeline.key,
             data: { text, via: 'bot', ...(timeline.chatId ? { chatId: timeline.chatId } : {}) },
           });
         }
