@@ -1,6 +1,6 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { readSignedCookie, setSignedCookie, type AppContext, type HttpModule, type SessionKind, type Sessions } from '../http/index.ts';
+import { readSignedCookie, sameSecret, setSignedCookie, type AppContext, type HttpModule, type SessionKind, type Sessions } from '../http/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { WecomClient } from '../wecom/index.ts';
 
@@ -39,7 +39,6 @@ const tokenBody = z.object({ token: z.string().min(1).max(512) });
 export function authModule(deps: AuthDeps): HttpModule {
   const log = deps.logger.child({ module: 'auth' });
   const defaultNext: Record<SessionKind, string> = { rep: '/sidebar/', admin: '/console/' };
-  const expectedToken = Buffer.from(deps.adminToken, 'utf8');
 
   return {
     name: 'auth',
@@ -63,7 +62,7 @@ export function authModule(deps: AuthDeps): HttpModule {
         const query = callbackQuery.parse(ctx.query);
         const pending = readPending(ctx);
         setSignedCookie(ctx, STATE_COOKIE, null, 0);
-        if (!pending || pending.nonce.length !== query.state.length || !timingSafeEqual(Buffer.from(pending.nonce), Buffer.from(query.state))) {
+        if (!pending || !sameSecret(pending.nonce, query.state)) {
           return ctx.throw(400, 'sign-in: the state does not match this browser (start again from the sidebar or console)');
         }
         const identity = await deps.client.auth.getUserInfo(query.code);
@@ -79,8 +78,7 @@ export function authModule(deps: AuthDeps): HttpModule {
 
       router.post('/auth/token', (ctx) => {
         const { token } = tokenBody.parse(ctx.request.body);
-        const given = Buffer.from(token, 'utf8');
-        if (given.length !== expectedToken.length || !timingSafeEqual(given, expectedToken)) {
+        if (!sameSecret(deps.adminToken, token)) {
           log.warn('console sign-in refused: wrong admin token');
           ctx.throw(403, 'sign-in: wrong admin token');
         }

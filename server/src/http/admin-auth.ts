@@ -3,6 +3,13 @@ import type { Next } from 'koa';
 import type { AppContext } from './context.ts';
 import type { Sessions } from './sessions.ts';
 
+/** Constant-time equality of two secrets (tokens, nonces), so a mismatch takes as long wherever it is. */
+export function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(given, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Middleware that lets a request through or answers 401/403. */
 export type Guard = (ctx: AppContext, next: Next) => Promise<unknown>;
 
@@ -11,7 +18,6 @@ export type Guard = (ctx: AppContext, next: Next) => Promise<unknown>;
  * console in a browser) a signed admin session cookie. A Bearer header, when sent, must be right.
  */
 export function requireAdmin(adminToken: string, sessions?: Sessions): Guard {
-  const expected = Buffer.from(adminToken, 'utf8');
   return async (ctx: AppContext, next: Next) => {
     const header = ctx.get('authorization');
     if (!header) {
@@ -25,8 +31,7 @@ export function requireAdmin(adminToken: string, sessions?: Sessions): Guard {
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) ctx.throw(401, 'admin API: send Authorization: Bearer <ADMIN_TOKEN>');
-    const given = Buffer.from(match[1]!, 'utf8');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) ctx.throw(403, 'admin API: wrong token');
+    if (!sameSecret(adminToken, match[1]!)) ctx.throw(403, 'admin API: wrong token');
     ctx.state.adminId = 'token';
     await next();
   };
