@@ -93,7 +93,6 @@ describe('sign-in', () => {
     expect((await browser.get(back.toString())).status).toBe(302);
     const again = new Browser();
     again.cookies = new Map(browser.cookies);
-    await again.get(`${base}/auth/wecom?as=rep`);
     const replay = new URL(back);
     replay.searchParams.set('state', new URL((await again.get(`${base}/auth/wecom?as=rep`)).headers.get('location')!.replace(/#.*/, '')).searchParams.get('state')!);
     expect((await again.get(replay.toString())).status).toBeGreaterThanOrEqual(400);
@@ -115,6 +114,10 @@ describe('sign-in', () => {
     expect(right.status).toBe(204);
     expect((await form.get(`${base}/api/admin/probe`)).status).toBe(200);
     // A rep session is not an admin session.
+    const signedRep = new Browser();
+    expect((await signedRep.signIn('rep', 'wangfang')).status).toBe(302);
+    expect((await signedRep.get(`${base}/api/admin/probe`)).status).toBe(401);
+    // A Bearer token, when sent, must be right.
     expect((await new Browser().get(`${base}/api/admin/probe`, { headers: { authorization: 'Bearer wrong-token-000000000' } })).status).toBe(403);
   });
 
