@@ -246,7 +246,7 @@ describe('the customer bot through wechaty-puppet-mock', () => {
       { externalUserId: 'wmPHONE', name: '林涛', type: 1, corpName: '海岸咖啡', follows: [{ userId: 'lina', addedAt: at, tagIds: [], remarkMobiles: ['13800000001'] }] },
       at,
     );
-    const { mocker, user, bot, sent } = await startWorld();
+    const { mocker, user, bot, sent, untilSent } = await startWorld();
     const byUnion = mocker.createContact({ name: '静静', phone: [], unionId: 'union-1' } as never);
     const byPhone = mocker.createContact({ name: '涛', phone: ['13800000001'] });
     const stranger = mocker.createContact({ name: '路人', phone: [] });
@@ -269,7 +269,7 @@ describe('the customer bot through wechaty-puppet-mock', () => {
     // An SOP bot step for the WeCom contact reaches their personal WeChat.
     sent.length = 0;
     await bot.channel.sendToContact('wmUNION', '陈静您好，本周直播提醒', 'live-reminder');
-    await new Promise<void>((resolve) => bot.events.once('sent', () => resolve()));
+    await untilSent(1);
     expect(sent).toMatchObject([{ chat: { kind: 'contact', id: byUnion.id }, text: '陈静您好，本周直播提醒' }]);
     await expect(bot.channel.sendToContact('wmNOBOT-unknown', 'x', 'nobody')).rejects.toThrow(/not reachable through the bot/);
   });

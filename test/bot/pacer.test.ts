@@ -81,10 +81,12 @@ describe('pacer', () => {
   });
 
   it('rejects what is still queued when stopped', async () => {
-    const { pacer, message } = setup();
+    const { clock, pacer, log, message } = setup();
     void message('first', { kind: 'room', id: 'r1' }).catch(() => undefined);
     const waiting = message('second', { kind: 'room', id: 'r1' });
-    await new Promise((r) => setImmediate(r));
+    // The first has gone out once the pacer sleeps until the second's slot.
+    await clock.nextSleeper();
+    expect(log.map((l) => l.label)).toEqual(['first']);
     await pacer.stop();
     await expect(waiting).rejects.toThrow('bot stopped');
     await expect(message('late', { kind: 'room', id: 'r1' })).rejects.toThrow('bot stopped');
