@@ -16,14 +16,10 @@ export async function tagIdsByName(contacts: ContactModels, names: string[]): Pr
 
 /** Lifecycle stage from behaviour: lost relation, orders, recent activity. */
 export async function stageOf(contacts: ContactModels, externalUserId: string, now: Date): Promise<Stage> {
-  const activeRelations = await contacts.FollowRelation.countDocuments({ externalUserId, status: 'active' });
-  if (activeRelations === 0) return 'churn_risk';
-  const orders = await contacts.TimelineEvent.countDocuments({ externalUserId, kind: 'order_paid' });
-  const contact = await contacts.Contact.findOne({ externalUserId }, { lastActivityAt: 1 }).lean();
-  return stageFrom({ activeRelations, orders, lastActivityAt: contact?.lastActivityAt ?? null }, now);
+  return (await stagesOf(contacts, [externalUserId], now)).get(externalUserId) as Stage;
 }
 
-/** Stages of many contacts in three reads, for audiences (every contact here has an active relation). */
+/** Stages of many contacts in three reads (run together), for audiences. */
 export async function stagesOf(contacts: ContactModels, externalUserIds: string[], now: Date): Promise<Map<string, Stage>> {
   const ids = mongoose.trusted({ $in: externalUserIds });
   const [active, orders, people] = await Promise.all([
