@@ -30,12 +30,6 @@ export function relationOf(contacts: ContactModels, repId: string, externalUserI
   }).lean<FollowRelation & { _id: Types.ObjectId }>();
 }
 
-export async function tagNamesOf(contacts: ContactModels, tagIds: string[]): Promise<Map<string, string>> {
-  if (tagIds.length === 0) return new Map();
-  const tags = await contacts.Tag.find({ tagId: mongoose.trusted({ $in: tagIds }) }, { tagId: 1, name: 1 }).lean();
-  return new Map(tags.map((t) => [t.tagId, t.name]));
-}
-
 /** Computed stage, the rep's override if any, and the one in force. */
 export async function stageView(deps: ReadDeps, externalUserId: string, now: Date) {
   const [computed, override] = await Promise.all([

@@ -7,7 +7,7 @@ import { scriptKey, type ScriptLibrary, type ScriptView } from '../script-librar
 import { renderContent, STAGES, type SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { ContactTagged, WecomClient } from '../wecom/index.ts';
-import { activeSteps, fitFacts, profileOf, relationOf, stageView, tagNamesOf, VISIBLE_STATUSES, type ReadDeps } from './customer.ts';
+import { activeSteps, fitFacts, profileOf, relationOf, stageView, VISIBLE_STATUSES, type ReadDeps } from './customer.ts';
 import type { Catalog } from './catalog.ts';
 import { jssdkConfig } from './jssdk.ts';
 import { rankScripts, type FitFacts } from './ranking.ts';
@@ -125,13 +125,16 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
   });
 
   router.get('/api/sidebar/customers/:id/tags', guard, async (ctx) => {
-    ctx.body = await tagGroups(contacts, (await followed(ctx)).tagIds);
+    const { tagIds } = await followed(ctx);
+    ctx.body = groupTags(await tagLibrary(contacts), tagIds);
   });
 
   router.put('/api/sidebar/customers/:id/tags', guard, async (ctx) => {
     const relation = await followed(ctx);
     const body = tagsBody.parse(ctx.request.body);
-    const known = await tagNamesOf(contacts, [...body.add, ...body.remove]);
+    // Editing a contact's tags leaves the library as it is: one read validates and draws the answer.
+    const library = await tagLibrary(contacts);
+    const known = new Set(library.map((tag) => tag.tagId));
     const unknown = [...body.add, ...body.remove].filter((id) => !known.has(id));
     if (unknown.length > 0) return ctx.throw(400, `tags: unknown tag ids ${unknown.join(', ')}`);
     const { externalUserId } = relation;
@@ -145,7 +148,7 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     ctx.state.log.info({ repId: rep, externalUserId, added, removed }, 'rep edited customer tags');
     // WeCom sends no callback for changes made through the API, so contact_tagged SOPs hear it from here.
     if (added.length > 0) await deps.onContactTagged?.({ externalUserId, userId: rep, tagIds: added, at });
-    ctx.body = await tagGroups(contacts, tagIds);
+    ctx.body = groupTags(library, tagIds);
   });
 
   router.get('/api/sidebar/customers/:id/timeline', guard, async (ctx) => {
@@ -304,10 +307,14 @@ async function suggestions(library: ScriptLibrary, facts: FitFacts, vars: Record
     .sort((a, b) => b.fit - a.fit || Number(b.complete) - Number(a.complete));
 }
 
-/** The corp's tag library grouped as WeCom groups it, each tag marked when this relation has it. */
-async function tagGroups(contacts: ContactModels, selected: string[]) {
+/** The corp's tag library in WeCom's group order. */
+function tagLibrary(contacts: ContactModels) {
+  return contacts.Tag.find({}, { tagId: 1, name: 1, groupId: 1, groupName: 1, order: 1 }).sort({ groupId: 1, order: 1 }).lean();
+}
+
+/** The library grouped as WeCom groups it, each tag marked when this relation has it. */
+function groupTags(tags: Awaited<ReturnType<typeof tagLibrary>>, selected: string[]) {
   const has = new Set(selected);
-  const tags = await contacts.Tag.find({}, { tagId: 1, name: 1, groupId: 1, groupName: 1, order: 1 }).sort({ groupId: 1, order: 1 }).lean();
   const groups = new Map<string, { groupId: string; groupName: string; tags: Array<{ tagId: string; name: string; selected: boolean }> }>();
   for (const tag of tags) {
     let group = groups.get(tag.groupId);
