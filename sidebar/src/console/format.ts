@@ -2,7 +2,6 @@
 export const pct = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`);
 export const yuan = (value: number | null | undefined) =>
   value === null || value === undefined ? '—' : `¥${value.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-export const num = (value: number | null | undefined, digits = 2) => (value === null || value === undefined ? '—' : value.toFixed(digits));
 export const when = (value: string | Date | null | undefined) => (value ? new Date(value).toLocaleString('zh-CN', { hour12: false }) : '—');
 
 /** A local calendar date YYYY-MM-DD, `offsetDays` from today. */

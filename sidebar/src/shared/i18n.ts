@@ -5,7 +5,7 @@ export type Locale = 'zh-CN' | 'en';
 type Messages = Record<Locale, Record<string, unknown>>;
 
 /** Simplified Chinese by default; English when the user picked it (remembered per browser). */
-export function initialLocale(): Locale {
+function initialLocale(): Locale {
   const saved = localStorage.getItem('scrm.locale');
   return saved === 'en' || saved === 'zh-CN' ? saved : 'zh-CN';
 }
