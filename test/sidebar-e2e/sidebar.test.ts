@@ -70,13 +70,21 @@ describe('the sidebar in a real browser, demo mode', () => {
     const usage = await eventually(() => db().collection('script_usages').findOne({ externalUserId, action: 'send' }), 'script usage');
     expect(usage.userId).toBe('zhangwei');
     await page.locator('[data-test=scripts] > li').first().locator('text=已发送').waitFor();
-    // The script's link attachments follow the text as link cards.
-    const scripts = (await page.evaluate(async (id) => (await fetch(`/api/sidebar/customers/${id}/scripts`)).json(), externalUserId)) as Array<{
-      attachments: Array<{ type: string; url: string }>;
-    }>;
-    const links = scripts[0]!.attachments.filter((a) => a.type === 'link').map((a) => a.url);
-    const all = (await page.evaluate(() => (window as unknown as { __devBridgeSent: Array<{ link?: { url: string } }> }).__devBridgeSent)) ?? [];
-    expect(all.slice(1).map((m) => m.link?.url)).toEqual(links);
+    // A script's link attachments follow its text as link cards.
+    const withLinks = page.locator('[data-test=scripts] > li', { has: page.locator('.attachments a') }).first();
+    const links = await withLinks.locator('.attachments a').evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
+    expect(links.length).toBeGreaterThan(0);
+    const before = await page.evaluate(() => (window as unknown as { __devBridgeSent: unknown[] }).__devBridgeSent.length);
+    await withLinks.locator('[data-test=send]').click();
+    const sentAfter = await page.waitForFunction(
+      (n) => {
+        const all = (window as unknown as { __devBridgeSent?: Array<{ link?: { url: string } }> }).__devBridgeSent ?? [];
+        return all.length >= n ? all : null;
+      },
+      before + 1 + links.length,
+    );
+    const all = (await sentAfter.jsonValue()) as Array<{ text?: string; link?: { url: string } }>;
+    expect(all.slice(before + 1).map((m) => m.link?.url)).toEqual(links);
 
     await mkdir('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/sidebar.png', fullPage: true });
