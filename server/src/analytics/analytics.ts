@@ -12,7 +12,6 @@ export interface AnalyticsReport {
 export interface AnalyticsDeps extends ActivityDeps {
   contacts: ActivityDeps['contacts'] & Pick<ContactModels, 'Channel'>;
   timeZone: string;
-  now?: () => Date;
 }
 
 interface Loaded {
@@ -31,7 +30,7 @@ export class Analytics {
   private readonly mirror: FactsMirror;
 
   constructor(private readonly deps: AnalyticsDeps) {
-    this.mirror = new FactsMirror({ contacts: deps.contacts, orders: deps.orders, now: deps.now ?? (() => new Date()) });
+    this.mirror = new FactsMirror({ contacts: deps.contacts, orders: deps.orders });
   }
 
   init(): Promise<void> {

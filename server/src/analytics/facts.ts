@@ -95,7 +95,7 @@ export class FactsMirror {
   private readThrough = 0;
   private built: { facts: ContactFacts; orders: OrderFacts } | null = null;
 
-  constructor(private readonly deps: { contacts: Pick<ContactModels, 'FollowRelation'>; orders: OrderModel; now: () => Date }) {}
+  constructor(private readonly deps: { contacts: Pick<ContactModels, 'FollowRelation'>; orders: OrderModel }) {}
 
   /** The delta reads filter on `updatedAt`; declared here because analytics is its only reader. */
   async init(): Promise<void> {
@@ -118,7 +118,8 @@ export class FactsMirror {
   }
 
   private async read(since: Date | null): Promise<void> {
-    const started = this.deps.now().getTime();
+    // The real clock, like the updatedAt mongoose stamps that the next delta read compares with.
+    const started = Date.now();
     const filter = since ? { updatedAt: mongoose.trusted({ $gte: since }) } : {};
     // The driver cursor, not mongoose documents: no casting or hydration for 400,000 small rows.
     const [relations, orders] = await Promise.all([
