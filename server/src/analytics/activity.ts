@@ -1,16 +1,14 @@
 import mongoose from 'mongoose';
-import type { ContactModels } from '../contacts/index.ts';
+import { REPLY_KINDS, type ContactModels } from '../contacts/index.ts';
 import type { OrderModel } from '../orders/index.ts';
 import type { ScriptLibrary } from '../script-library/index.ts';
 import type { SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
-import type { Period } from './metrics.ts';
+import { CONVERSION_WINDOW_MS, type Period } from './metrics.ts';
 
 const DAY_MS = 86_400_000;
 /** A reply counts for a send when it comes within this long after it; an order within the conversion window. */
 const REPLY_WINDOW_MS = 7 * DAY_MS;
-const CONVERSION_WINDOW_MS = 30 * DAY_MS;
-const REPLY_KINDS = ['message_in', 'replied'];
 
 export interface ActivityDeps {
   contacts: Pick<ContactModels, 'FollowRelation' | 'TimelineEvent'>;

@@ -1,7 +1,8 @@
 import type { ContactFacts, OrderFacts } from './facts.ts';
 
 const DAY_MS = 86_400_000;
-const CONVERSION_WINDOW_MS = 30 * DAY_MS;
+/** How long after a send (or an entry) an order still counts as its conversion. */
+export const CONVERSION_WINDOW_MS = 30 * DAY_MS;
 
 /** The metric set; a rate is null when its denominator is 0. Amounts in yuan. */
 export interface BusinessMetrics {

@@ -63,6 +63,9 @@ export type TimelineInput = {
   data?: Record<string, unknown>;
 };
 
+/** Timeline kinds that are the customer answering (a message to the rep, or a reply to a push). */
+export const REPLY_KINDS = ['message_in', 'replied'];
+
 /** Timeline kinds that are the customer acting, as opposed to something done to or for them. */
 const ACTIVITY_KINDS = new Set(['added', 'message_in', 'replied', 'order_paid', 'joined_group']);
 

@@ -1,5 +1,5 @@
 import mongoose, { type Types } from 'mongoose';
-import type { ContactModels, FollowRelation } from '../contacts/index.ts';
+import { REPLY_KINDS, type ContactModels, type FollowRelation } from '../contacts/index.ts';
 import { stageFrom, stageOf, type SopModels, type Stage } from '../sop/index.ts';
 import type { Catalog } from './catalog.ts';
 import type { SidebarModels } from './models.ts';
@@ -9,7 +9,6 @@ import { scoreContact } from './score.ts';
 
 const DAY_MS = 86_400_000;
 /** The customer writing to us: what the score counts as replies. */
-const REPLY_KINDS = ['message_in', 'replied'];
 /** Relations through which a rep may see and edit a customer. */
 export const VISIBLE_STATUSES: Array<'active' | 'pending'> = ['active', 'pending'];
 
