@@ -3,10 +3,6 @@ import type { Guard, HttpModule } from '../http/index.ts';
 import { scriptKey, type ScriptLibrary } from './library.ts';
 
 const listQuery = z.object({ category: z.string().trim().min(1).max(30).optional() });
-const usageQuery = z.object({
-  from: z.iso.datetime({ offset: true }).transform((v) => new Date(v)),
-  to: z.iso.datetime({ offset: true }).transform((v) => new Date(v)),
-});
 
 /** `/api/admin/scripts`: the console's script and FAQ library management. */
 export function scriptsAdminModule(deps: { library: ScriptLibrary; adminGuard: Guard }): HttpModule {
@@ -18,9 +14,6 @@ export function scriptsAdminModule(deps: { library: ScriptLibrary; adminGuard: G
       router.get('/api/admin/scripts', admin, async (ctx) => {
         const { category } = listQuery.parse(ctx.query);
         ctx.body = { scripts: await library.list(category ? { category } : {}) };
-      });
-      router.get('/api/admin/scripts/usage', admin, async (ctx) => {
-        ctx.body = { usage: await library.usageCounts(usageQuery.parse(ctx.query)) };
       });
       router.get('/api/admin/scripts/:key', admin, async (ctx) => {
         const script = await library.get(scriptKey.parse(ctx.params.key));
