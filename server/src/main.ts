@@ -120,7 +120,6 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     cleanup.push(() => wecom.worker.stop());
 
     const analytics = new Analytics({ contacts: contactModels, orders: orderModel, sop: sop.models, tasks, scripts, timeZone: config.timeZone });
-    await analytics.init();
 
     const modules: HttpModule[] = [
       wecom.http,

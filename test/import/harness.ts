@@ -43,7 +43,6 @@ export async function startAdminHarness(options: { bodyLimitKb?: number } = {}):
   const logger = createLogger({ level: 'silent' });
   const adminGuard = requireAdmin(TOKEN);
   const analytics = new Analytics({ contacts, orders: orderModel, sop, tasks, scripts, timeZone: TIME_ZONE });
-  await analytics.init();
   const app = createApp({
     logger,
     metrics: createMetrics(),

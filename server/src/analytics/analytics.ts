@@ -33,10 +33,6 @@ export class Analytics {
     this.mirror = new FactsMirror({ contacts: deps.contacts, orders: deps.orders });
   }
 
-  init(): Promise<void> {
-    return this.mirror.init();
-  }
-
   /** Reads the mirror in the background so the first dashboard opens fast. */
   warm(): Promise<void> {
     return this.load().then(() => undefined);

@@ -97,14 +97,6 @@ export class FactsMirror {
 
   constructor(private readonly deps: { contacts: Pick<ContactModels, 'FollowRelation'>; orders: OrderModel }) {}
 
-  /** The delta reads filter on `updatedAt`; declared here because analytics is its only reader. */
-  async init(): Promise<void> {
-    await Promise.all([
-      this.deps.contacts.FollowRelation.collection.createIndex({ updatedAt: 1 }),
-      this.deps.orders.collection.createIndex({ updatedAt: 1 }),
-    ]);
-  }
-
   /** Up-to-date facts: the first call waits for the full read, later ones for a delta read. */
   async current(): Promise<{ facts: ContactFacts; orders: OrderFacts }> {
     if (!this.initial) this.initial = this.read(null).catch((err: unknown) => {

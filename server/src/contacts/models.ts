@@ -59,6 +59,8 @@ const followRelationSchema = new Schema(
 followRelationSchema.index({ externalUserId: 1, userId: 1 }, { unique: true });
 followRelationSchema.index({ userId: 1, status: 1 });
 followRelationSchema.index({ state: 1 });
+// The analytics mirror re-reads only relations whose updatedAt moved.
+followRelationSchema.index({ updatedAt: 1 });
 
 /** WeCom corp tags mirrored locally, plus tags that exist only here (origin 'local'). */
 const tagSchema = new Schema(

@@ -15,6 +15,8 @@ const orderSchema = new Schema(
 );
 orderSchema.index({ externalUserId: 1, paidAt: 1 });
 orderSchema.index({ paidAt: 1 });
+// The analytics mirror re-reads only orders whose updatedAt moved.
+orderSchema.index({ updatedAt: 1 });
 
 export type Order = InferSchemaType<typeof orderSchema>;
 export type OrderModel = Model<Order>;
