@@ -46,6 +46,6 @@ describe('OrderBook', () => {
   });
 
   it('refuses an amount that is not whole fen', async () => {
-    await expect(book.record({ orderId: 'SO-4', externalUserId: 'wm-buyer', amountFen: 1.5, paidAt: new Date() })).rejects.toThrow();
+    await expect(book.record({ orderId: 'SO-4', externalUserId: 'wm-buyer', amountFen: 1.5, paidAt: new Date() })).rejects.toThrow(RangeError);
   });
 });
