@@ -9,7 +9,7 @@ import type { OrderModel } from '../../server/src/orders/index.ts';
 import { ScriptLibrary } from '../../server/src/script-library/index.ts';
 import type { RepTaskModel } from '../../server/src/tasks/index.ts';
 import { startBenchSystem } from './demo-system.ts';
-import { machineLine } from './machine.ts';
+import { machineLine, percentile } from './machine.ts';
 
 const CONTACTS = Number(process.env.BENCH_ANALYTICS_CONTACTS ?? 100_000);
 const ORDERS = Number(process.env.BENCH_ANALYTICS_ORDERS ?? 300_000);
@@ -18,7 +18,6 @@ const DAY = 86_400_000;
 const YEAR_START = Date.parse('2026-01-01T00:00:00+08:00');
 const BATCH = 5_000;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (value: number) => `${Math.round(value).toLocaleString()} ms`;
 
 export async function main(): Promise<void> {

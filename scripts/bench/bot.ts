@@ -13,13 +13,12 @@ import { createLogger } from '../../server/src/observability/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
 import { openStore } from '../../server/src/store/index.ts';
 import { registerRepTasks } from '../../server/src/tasks/index.ts';
-import { machineLine } from './machine.ts';
+import { machineLine, percentile } from './machine.ts';
 
 const MESSAGES = Number(process.env.BENCH_BOT_MESSAGES ?? 1_000);
 const CUSTOMERS = 100;
 const QUESTIONS = ['请问专业版多少钱？', '可以免费试用吗', '支持私有化部署吗', '续费有优惠吗', '价格是多少'];
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const delta = (bytes: number) => `${bytes < 0 ? '−' : '+'}${mib(Math.abs(bytes))}`;
 

@@ -14,7 +14,7 @@ import { launchChromium } from '../../test/support/browser.ts';
 import { buildWebIfStale } from '../../server/src/web/index.ts';
 import type { System } from '../../server/src/main.ts';
 import { startBenchSystem } from './demo-system.ts';
-import { machineLine } from './machine.ts';
+import { machineLine, percentile } from './machine.ts';
 
 const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const EVENTS_PER_CONTACT = Number(process.env.BENCH_EVENTS_PER_CONTACT ?? 10);
@@ -90,7 +90,6 @@ async function signIn(url: string): Promise<string> {
   return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
  * One request at a time: the latency a rep opening the sidebar sees. CPU time per request is what a

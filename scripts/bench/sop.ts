@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseTemplate } from '../../server/src/sop/index.ts';
 import { startBenchSystem } from './demo-system.ts';
-import { machineLine } from './machine.ts';
+import { machineLine, percentile } from './machine.ts';
 
 const CONTACTS = Number(process.env.BENCH_SOP_CONTACTS ?? 100_000);
 const DISPATCH = Number(process.env.BENCH_SOP_DISPATCH ?? 2_000);
@@ -25,7 +25,6 @@ steps:
     content: { text: "{{name}}您好，本周活动开始了" }
 `;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export async function main(): Promise<void> {
