@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import qrcodeTerminal from 'qrcode-terminal';
 import type * as PUPPET from 'wechaty-puppet';
 import { WechatyBuilder, types, type Contact, type Message, type Room, type Wechaty } from 'wechaty';
-import type { ContactModels, ContactPool } from '../contacts/index.ts';
+import { botRoomOf, type ContactModels, type ContactPool } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { ScriptLibrary } from '../script-library/index.ts';
 import { UnreachableTarget, renderContent, type BotChannel } from '../sop/index.ts';
@@ -344,7 +344,7 @@ export function createBot(deps: BotDeps): Bot {
     async sendToRoom(chatId, text, key) {
       const group = await deps.contacts.CustomerGroup.findOne({ chatId }, { botRoomId: 1, name: 1 }).lean();
       // `bot:<room id>` names the room itself; a WeCom group the bot has not seen yet is the room of the same name.
-      const roomId = group?.botRoomId ?? (chatId.startsWith('bot:') ? chatId.slice(4) : null);
+      const roomId = group?.botRoomId ?? botRoomOf(chatId);
       const room = roomId ? await wechaty.Room.find({ id: roomId }) : group?.name ? await wechaty.Room.find({ topic: group.name }) : undefined;
       if (!room) throw new UnreachableTarget(`group ${chatId} has no room the bot is in`);
       if (!group?.botRoomId) await rememberRoom(room, true);

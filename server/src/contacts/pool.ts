@@ -63,6 +63,12 @@ export type TimelineInput = {
   data?: Record<string, unknown>;
 };
 
+/** A room only the bot knows is the customer group `bot:<room id>`: WeCom chat ids never look like that. */
+export const botChatId = (roomId: string): string => `bot:${roomId}`;
+
+/** The room id inside a bot-only group's chat id, or null for a WeCom group. */
+export const botRoomOf = (chatId: string): string | null => (chatId.startsWith('bot:') ? chatId.slice(4) : null);
+
 /** Timeline kinds that are the customer answering (a message to the rep, or a reply to a push). */
 export const REPLY_KINDS = ['message_in', 'replied'];
 
@@ -328,7 +334,7 @@ export class ContactPool {
       ).lean();
       if (sameName) return sameName.chatId;
     }
-    const chatId = `bot:${snapshot.roomId}`;
+    const chatId = botChatId(snapshot.roomId);
     await CustomerGroup.updateOne(
       { chatId },
       {

@@ -1,5 +1,5 @@
 import type { HydratedDocument } from 'mongoose';
-import type { ContactModels, ContactPool } from '../contacts/index.ts';
+import { botRoomOf, type ContactModels, type ContactPool } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import { RepNames, WecomApiError, type Attachment, type WecomClient } from '../wecom/index.ts';
@@ -153,7 +153,7 @@ export class StepRunner {
     if (quietEnd) return { wait: quietEnd, reason: 'quiet hours' };
     if (channel === 'bot' && !this.deps.bot?.available()) return { outcome: 'bot_unavailable' };
     // A room only the bot knows has no WeCom chat id: a WeCom mass send to it cannot exist.
-    if (channel === 'mass_send' && isGroup && (await this.deps.contacts.CustomerGroup.exists({ chatId: enrollment.targetId, origin: 'bot' }))) {
+    if (channel === 'mass_send' && isGroup && botRoomOf(enrollment.targetId) !== null) {
       return { outcome: 'no_relation' };
     }
 
