@@ -9,8 +9,7 @@ const contactId = z.string().min(1).max(128);
  * `/api/admin/bot`: login state and QR code for the console's 机器人 page, the customers handed
  * off to reps, and resuming the bot for one of them. `handoffs` is null while the bot is disabled.
  */
-export function botAdminModule(deps: { status: BotStatus; handoffs: HandoffDesk | null; adminGuard: Guard; now?: () => Date }): HttpModule {
-  const now = deps.now ?? (() => new Date());
+export function botAdminModule(deps: { status: BotStatus; handoffs: HandoffDesk | null; adminGuard: Guard }): HttpModule {
   return {
     name: 'bot-admin',
     mount(router) {
@@ -23,7 +22,7 @@ export function botAdminModule(deps: { status: BotStatus; handoffs: HandoffDesk 
       });
       router.post('/api/admin/bot/handoffs/:contactId/resume', admin, async (ctx) => {
         const id = contactId.parse(ctx.params.contactId);
-        if (!deps.handoffs || !(await deps.handoffs.resume(id, now()))) ctx.throw(404, `no active hand-off for ${id}`);
+        if (!deps.handoffs || !(await deps.handoffs.resume(id, new Date()))) ctx.throw(404, `no active hand-off for ${id}`);
         ctx.status = 204;
       });
     },

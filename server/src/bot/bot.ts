@@ -9,7 +9,7 @@ import type { ScriptLibrary } from '../script-library/index.ts';
 import { UnreachableTarget, renderContent, type BotChannel } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import { HandoffDesk, registerHandoffModel } from './handoffs.ts';
-import { Outbox, registerOutboxModel } from './outbox.ts';
+import { Outbox, registerOutboxModel, type OutboxEntry } from './outbox.ts';
 import { Pacer, systemClock, type Clock, type Lane, type PacingRules } from './pacer.ts';
 import { decideReply, HANDOFF_NOTICE, joinNames, ROOM_WELCOME, tagsFor, type FaqEntry, type TagRule } from './replies.ts';
 import { BotStatus, ThrottledLog } from './status.ts';
@@ -302,7 +302,7 @@ export function createBot(deps: BotDeps): Bot {
   /** Pushes in the pacer right now, by outbox key: a push is queued in memory at most once. */
   const pacing = new Set<string>();
   let stopping = false;
-  const pace = (item: { key: string; chatKind: 'contact' | 'room'; chatId: string; externalUserId: string | null; text: string }, say: () => Promise<unknown>) => {
+  const pace = (item: OutboxEntry, say: () => Promise<unknown>) => {
     if (pacing.has(item.key)) return;
     pacing.add(item.key);
     const timeline = item.externalUserId ? { externalUserId: item.externalUserId, chatId: null, key: `bot:push:${item.key}` } : null;
@@ -338,7 +338,7 @@ export function createBot(deps: BotDeps): Bot {
       if (!person?.botContactId) throw new UnreachableTarget(`contact ${externalUserId} is not reachable through the bot (no personal-WeChat contact linked)`);
       const contact = await wechaty.Contact.find({ id: person.botContactId });
       if (!contact) throw new UnreachableTarget(`bot contact ${person.botContactId} is not in this account`);
-      const item = { key, chatKind: 'contact' as const, chatId: contact.id, externalUserId, text };
+      const item: OutboxEntry = { key, chatKind: 'contact', chatId: contact.id, externalUserId, text };
       if (await outbox.add(item)) pace(item, () => contact.say(text));
     },
     async sendToRoom(chatId, text, key) {
@@ -348,7 +348,7 @@ export function createBot(deps: BotDeps): Bot {
       const room = roomId ? await wechaty.Room.find({ id: roomId }) : group?.name ? await wechaty.Room.find({ topic: group.name }) : undefined;
       if (!room) throw new UnreachableTarget(`group ${chatId} has no room the bot is in`);
       if (!group?.botRoomId) await rememberRoom(room, true);
-      const item = { key, chatKind: 'room' as const, chatId: room.id, externalUserId: null, text };
+      const item: OutboxEntry = { key, chatKind: 'room', chatId: room.id, externalUserId: null, text };
       if (await outbox.add(item)) pace(item, () => room.say(text));
     },
   };

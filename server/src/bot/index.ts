@@ -2,5 +2,5 @@ export { createBot, type Bot, type BotDeps, type Handled, type Puppet, type Sent
 export { botAdminModule } from './admin-routes.ts';
 export { botPlaygroundModule, createDemoWorld, type DemoWorld } from './demo.ts';
 export { DEMO_TAG_RULES, type TagRule } from './replies.ts';
-export { BotStatus, type BotState, type BotStatusView } from './status.ts';
+export { BotStatus } from './status.ts';
 export type { Clock, PacingRules } from './pacer.ts';

@@ -25,6 +25,15 @@ outboxSchema.index({ status: 1, createdAt: 1 });
 
 export type OutboxItem = InferSchemaType<typeof outboxSchema>;
 
+/** A push as the bot queues it: its key (the SOP job's), where it goes and what it says. */
+export interface OutboxEntry {
+  key: string;
+  chatKind: 'contact' | 'room';
+  chatId: string;
+  externalUserId: string | null;
+  text: string;
+}
+
 /** Idempotent per connection: a process may build more than one bot on it (tests, a restart in place). */
 export function registerOutboxModel(connection: Connection): Model<OutboxItem> {
   return (connection.models.BotOutbox as Model<OutboxItem> | undefined) ?? connection.model('BotOutbox', outboxSchema, 'bot_outbox');
@@ -34,7 +43,7 @@ export class Outbox {
   constructor(private readonly model: Model<OutboxItem>) {}
 
   /** Stores the push once; false when its key was there already (queued earlier, or sent). */
-  async add(item: { key: string; chatKind: 'contact' | 'room'; chatId: string; externalUserId: string | null; text: string }): Promise<boolean> {
+  async add(item: OutboxEntry): Promise<boolean> {
     const result = await this.model.updateOne({ key: item.key }, { $setOnInsert: { ...item, status: 'queued' } }, { upsert: true });
     return result.upsertedCount === 1;
   }

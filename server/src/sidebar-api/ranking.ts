@@ -18,7 +18,7 @@ export interface FitFacts {
   recentTexts: string[];
 }
 
-export const STAGE_NAMES: Record<string, string> = {
+const STAGE_NAMES: Record<string, string> = {
   new: '新客',
   first_purchase: '首购',
   repeat: '复购老客',

@@ -29,7 +29,7 @@ export function createSimServer(deps: Deps): http.Server {
 }
 
 /** WeCom's OAuth page (open.weixin.qq.com) signs the visitor in silently for snsapi_base. */
-export const OAUTH_AUTHORIZE_PATH = '/connect/oauth2/authorize';
+const OAUTH_AUTHORIZE_PATH = '/connect/oauth2/authorize';
 
 async function handle(deps: Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sim');
