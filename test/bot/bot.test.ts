@@ -1,16 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
-import { botAdminModule, createBot, type Bot, type Handled, type SentMessage } from '../../server/src/bot/index.ts';
+import { botAdminModule, type Bot, type Handled, type SentMessage } from '../../server/src/bot/index.ts';
+import { startMockBot } from './mock-bot.ts';
 import { ContactPool, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
 import { requireAdmin } from '../../server/src/http/index.ts';
-import { createLogger } from '../../server/src/observability/index.ts';
 import { ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
 import { registerRepTasks, type RepTaskModel } from '../../server/src/tasks/index.ts';
 import { openTestStore } from '../support/db.ts';
 import { eventually } from '../support/eventually.ts';
 import { serveModules, type ServedModules } from '../support/http.ts';
 import { ManualClock } from './clock.ts';
-import { MORNING, PACING } from './pacing.ts';
+import { MORNING } from './pacing.ts';
 
 const TOKEN = 'bot-admin-token-0123456';
 
@@ -42,24 +42,25 @@ async function startWorld(options: { manualClock?: boolean; start?: number; befo
   const user = mocker.createContact({ name: '小微' });
   const clock = new ManualClock(options.start ?? MORNING);
   const stopAdvancing = options.manualClock ? () => undefined : clock.autoAdvance();
-  const bot = createBot({
+  const sent: SentMessage[] = [];
+  const bot = await startMockBot({
     puppet: new PuppetMock({ mocker }),
-    puppetName: 'wechaty-puppet-mock',
     connection: store.connection,
     pool,
     contacts,
     scripts,
     tasks,
-    logger: createLogger({ level: 'silent' }),
-    pacing: PACING,
     loginTimeoutMs: 300_000,
     tagRules: [{ tag: 'A类-高意向', keywords: ['多少钱'] }],
-    managedRooms: [],
     clock,
     random: () => 0.5,
+    login: (started) => {
+      // Pushes still waiting in the outbox go out at login: listen before it.
+      started.events.on('sent', (message) => sent.push(message));
+      options.beforeLogin?.(mocker, user);
+      mocker.login(user);
+    },
   });
-  const sent: SentMessage[] = [];
-  bot.events.on('sent', (message) => sent.push(message));
   /** Resolves once `n` messages have gone out in this world. */
   const untilSent = (n: number) =>
     new Promise<void>((resolve) => {
@@ -71,12 +72,6 @@ async function startWorld(options: { manualClock?: boolean; start?: number; befo
       bot.events.on('sent', check);
       check();
     });
-  // The mock never resolves bot.ready(): the login event is what says the bot is up.
-  const loggedIn = new Promise((resolve) => bot.wechaty.once('login', resolve));
-  await bot.start();
-  options.beforeLogin?.(mocker, user);
-  mocker.login(user);
-  await loggedIn;
   const world = {
     mocker,
     user,

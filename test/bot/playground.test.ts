@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { botPlaygroundModule, createBot, createDemoWorld, type Bot } from '../../server/src/bot/index.ts';
+import { botPlaygroundModule, createDemoWorld, type Bot } from '../../server/src/bot/index.ts';
 import { ContactPool, registerContactModels } from '../../server/src/contacts/index.ts';
-import { createLogger } from '../../server/src/observability/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
 import { registerRepTasks } from '../../server/src/tasks/index.ts';
 import { webModule } from '../../server/src/web/index.ts';
@@ -10,6 +9,8 @@ import { launchChromium } from '../support/browser.ts';
 import { openTestStore } from '../support/db.ts';
 import { serveModules, type ServedModules } from '../support/http.ts';
 import { ManualClock } from './clock.ts';
+import { startMockBot } from './mock-bot.ts';
+import { MORNING, PACING } from './pacing.ts';
 
 let store: Awaited<ReturnType<typeof openTestStore>>;
 let bot: Bot;
@@ -24,26 +25,19 @@ beforeAll(async () => {
   await scripts.init();
   await scripts.seed(DEMO_SCRIPTS);
   const world = await createDemoWorld();
-  const clock = new ManualClock(Date.parse('2026-11-23T02:00:00Z'));
+  const clock = new ManualClock(MORNING);
   stopAdvancing = clock.autoAdvance();
-  bot = createBot({
+  // The demo world logs its account in by itself.
+  bot = await startMockBot({
     puppet: world.puppet,
-    puppetName: 'wechaty-puppet-mock',
     connection: store.connection,
     pool: new ContactPool(contacts),
     contacts,
     scripts,
     tasks: registerRepTasks(store.connection),
-    logger: createLogger({ level: 'silent' }),
-    pacing: { contactIntervalMs: 30_000, roomIntervalMs: 60_000, jitterMs: 0, ratePerMinute: 20, quietHours: null, timeZone: 'Asia/Shanghai' },
-    loginTimeoutMs: 60_000,
-    tagRules: [],
-    managedRooms: [],
+    pacing: { ...PACING, jitterMs: 0, quietHours: null },
     clock,
   });
-  const loggedIn = new Promise((resolve) => bot.wechaty.once('login', resolve));
-  await bot.start();
-  await loggedIn;
   server = await serveModules([botPlaygroundModule({ bot, world }), webModule({ distDir: fileURLToPath(new URL('../../sidebar/dist/', import.meta.url)) })]);
 });
 afterAll(async () => {

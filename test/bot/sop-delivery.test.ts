@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
-import { createBot, type Bot, type SentMessage } from '../../server/src/bot/index.ts';
+import type { Bot, SentMessage } from '../../server/src/bot/index.ts';
 import { ContactPool, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
 import { requireAdmin } from '../../server/src/http/index.ts';
 import { createLogger, createMetrics } from '../../server/src/observability/index.ts';
@@ -12,9 +12,9 @@ import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom
 import { openTestStore } from '../support/db.ts';
 import { eventually } from '../support/eventually.ts';
 import { ManualClock } from './clock.ts';
+import { startMockBot } from './mock-bot.ts';
+import { MORNING, PACING } from './pacing.ts';
 
-/** Monday 10:00 in Shanghai: outside every quiet window. */
-const MONDAY_10 = Date.parse('2026-11-23T02:00:00Z');
 const GROUP = '云帆客户企业版交流群'; // a demo WeCom customer group
 
 let store: Awaited<ReturnType<typeof openTestStore>>;
@@ -28,7 +28,7 @@ const sent: SentMessage[] = [];
 
 beforeAll(async () => {
   store = await openTestStore();
-  sim = await startWecomSimulator({ seed: 'demo', now: () => MONDAY_10 });
+  sim = await startWecomSimulator({ seed: 'demo', now: () => MORNING });
   const logger = createLogger({ level: 'silent' });
   contacts = registerContactModels(store.connection);
   await Promise.all(Object.values(contacts).map((m) => m.init()));
@@ -42,28 +42,22 @@ beforeAll(async () => {
 
   mocker = new mock.Mocker();
   const user = mocker.createContact({ name: '小微' });
-  const clock = new ManualClock(MONDAY_10);
+  const clock = new ManualClock(MORNING);
   stopAdvancing = clock.autoAdvance();
-  bot = createBot({
+  bot = await startMockBot({
     puppet: new PuppetMock({ mocker }),
-    puppetName: 'wechaty-puppet-mock',
     connection: store.connection,
     pool,
     contacts,
     scripts,
     tasks,
-    logger,
-    pacing: { contactIntervalMs: 30_000, roomIntervalMs: 60_000, jitterMs: 0, ratePerMinute: 20, quietHours: { start: '22:00', end: '08:00' }, timeZone: 'Asia/Shanghai' },
-    loginTimeoutMs: 60_000,
-    tagRules: [],
-    managedRooms: [],
+    pacing: { ...PACING, jitterMs: 0 },
     clock,
+    login: (started) => {
+      started.events.on('sent', (m) => sent.push(m));
+      mocker.login(user);
+    },
   });
-  bot.events.on('sent', (m) => sent.push(m));
-  const loggedIn = new Promise((resolve) => bot.wechaty.once('login', resolve));
-  await bot.start();
-  mocker.login(user);
-  await loggedIn;
   sop = await createSop({
     connection: store.connection,
     contacts,
@@ -76,7 +70,7 @@ beforeAll(async () => {
     templatesDir: 'sop-templates',
     timeZone: 'Asia/Shanghai',
     adminGuard: requireAdmin('sop-admin-token-0123456789'),
-    now: () => new Date(MONDAY_10),
+    now: () => new Date(MORNING),
   });
 });
 afterAll(async () => {
@@ -102,7 +96,7 @@ describe('SOP steps delivered through the bot', () => {
     const room = mocker.createRoom({ topic: GROUP, memberIdList: [mocker.ContactMock.load(bot.wechaty.currentUser.id).id, customer.id] });
 
     const plan = await planFor('group', '【{{group}}】今晚 20:00 直播答疑');
-    await sop.engine.enrolMany(plan, [{ target: { kind: 'group', id: wecomGroup.chatId, userId: null }, occurrence: 'test', at: new Date(MONDAY_10) }]);
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'group', id: wecomGroup.chatId, userId: null }, occurrence: 'test', at: new Date(MORNING) }]);
     await sop.engine.worker.drain();
 
     await eventually(async () => sent.find((m) => m.chat.id === room.id), 'room push');
@@ -122,7 +116,7 @@ describe('SOP steps delivered through the bot', () => {
     await handled;
 
     const plan = await planFor('contact', '{{name}}您好，续费季专属优惠本周截止');
-    await sop.engine.enrolMany(plan, [{ target: { kind: 'contact', id: wecomContact.externalUserId, userId: 'liuyang' }, occurrence: 'test', at: new Date(MONDAY_10) }]);
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'contact', id: wecomContact.externalUserId, userId: 'liuyang' }, occurrence: 'test', at: new Date(MORNING) }]);
     await sop.engine.worker.drain();
 
     const push = await eventually(async () => sent.find((m) => m.chat.id === person.id), 'contact push');
@@ -134,7 +128,7 @@ describe('SOP steps delivered through the bot', () => {
   it('ends a bot_send step as no_relation, without retries, when the bot cannot reach the target', async () => {
     const unlinked = (await contacts.Contact.findOne({ name: '郑浩' }).lean())!;
     const plan = await planFor('contact', '{{name}}您好');
-    await sop.engine.enrolMany(plan, [{ target: { kind: 'contact', id: unlinked.externalUserId, userId: 'liuyang' }, occurrence: 'unreachable', at: new Date(MONDAY_10) }]);
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'contact', id: unlinked.externalUserId, userId: 'liuyang' }, occurrence: 'unreachable', at: new Date(MORNING) }]);
     await sop.engine.worker.drain();
     const job = await sop.models.Job.findOne({ planId: plan._id, targetId: unlinked.externalUserId }).lean();
     expect(job).toMatchObject({ status: 'done', outcome: 'no_relation', attempts: 1 });
@@ -148,7 +142,7 @@ describe('SOP steps delivered through the bot', () => {
     );
     const plan = await sop.models.Plan.create({ name: template.name, templateId: template.id, template, timeZone: 'Asia/Shanghai', enabled: true });
     sim.resetCalls();
-    await sop.engine.enrolMany(plan, [{ target: { kind: 'group', id: 'bot:room-only', userId: null }, occurrence: 'test', at: new Date(MONDAY_10) }]);
+    await sop.engine.enrolMany(plan, [{ target: { kind: 'group', id: 'bot:room-only', userId: null }, occurrence: 'test', at: new Date(MORNING) }]);
     await sop.engine.worker.drain();
     expect(await sop.models.Job.findOne({ planId: plan._id }).lean()).toMatchObject({ status: 'done', outcome: 'no_relation' });
     expect(sim.calls('/externalcontact/add_msg_template')).toHaveLength(0);
