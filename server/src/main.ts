@@ -11,7 +11,7 @@ import { ContactPool, contactsAdminModule, registerContactModels } from './conta
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { analyticsModule, Analytics } from './analytics/index.ts';
 import { authModule } from './auth/index.ts';
-import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWorld, DEMO_TAG_RULES, type Bot, type DemoWorld, type Puppet } from './bot/index.ts';
+import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWorld, DEMO_TAG_RULES, loadPuppet, stopBot, type Bot, type DemoWorld } from './bot/index.ts';
 import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Importer, importModule } from './import/index.ts';
@@ -246,44 +246,6 @@ async function buildBot(
   } catch (err) {
     logger.error({ err, puppet: puppetName }, 'bot could not be set up; the server goes on without it');
     return offline(err instanceof Error ? err.message : String(err));
-  }
-}
-
-/**
- * Loads a Wechaty puppet package by name. wechat4u (under wechaty-puppet-wechat4u) installs a global
- * uncaughtException handler that logs and swallows every crash; the handlers an import adds are
- * removed again, so this process keeps its own crash policy (log, exit, let the supervisor restart).
- */
-export async function loadPuppet(name: string, token: string | undefined): Promise<Puppet> {
-  const before = new Set(process.listeners('uncaughtException'));
-  try {
-    // A puppet package's default export is its Puppet class (wechat4u, service, padlocal, xp...).
-    const module = (name === 'wechaty-puppet-wechat4u' ? await import('wechaty-puppet-wechat4u') : await import(name)) as {
-      default: new (options?: { token?: string }) => Puppet;
-    };
-    return new module.default(token ? { token } : {});
-  } finally {
-    for (const listener of process.listeners('uncaughtException')) {
-      if (!before.has(listener)) process.off('uncaughtException', listener);
-    }
-  }
-}
-
-/** bot.stop(), but never longer than the timeout: wechat4u's pending long-poll requests can hang it. */
-async function stopBot(bot: Bot, timeoutMs: number, logger: Logger): Promise<void> {
-  // wechaty-puppet-wechat4u 1.14: wechat4u.stop() emits 'logout', whose handler in the puppet restarts
-  // wechat4u after onStop() has dropped it — an unhandled TypeError that would turn every shutdown
-  // into a crash exit. Nothing should restart while stopping, so that handler goes first.
-  (bot.wechaty.puppet as unknown as { wechat4u?: { removeAllListeners(event: string): void } }).wechat4u?.removeAllListeners('logout');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-  try {
-    const outcome = await Promise.race([bot.stop().then(() => 'stopped' as const), timedOut]);
-    if (outcome === 'timeout') logger.warn({ timeoutMs }, 'bot did not stop in time; going on with shutdown');
-  } catch (err) {
-    logger.error({ err }, 'bot stop failed; going on with shutdown');
-  } finally {
-    clearTimeout(timer);
   }
 }
 

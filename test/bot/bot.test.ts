@@ -8,7 +8,7 @@ import { ScriptLibrary, registerScriptModels } from '../../server/src/script-lib
 import { registerRepTasks, type RepTaskModel } from '../../server/src/tasks/index.ts';
 import { openTestStore } from '../support/db.ts';
 import { eventually } from '../support/eventually.ts';
-import { serveModules, type ServedModules } from '../support/http.ts';
+import { serveModules } from '../support/http.ts';
 import { ManualClock } from './clock.ts';
 import { MORNING } from './pacing.ts';
 

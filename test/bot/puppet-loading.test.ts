@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPuppet } from '../../server/src/main.ts';
+import { loadPuppet } from '../../server/src/bot/index.ts';
 
 describe('loading the wechat4u puppet', () => {
   it('keeps the process crash policy: the uncaughtException handler wechat4u installs is removed again', async () => {

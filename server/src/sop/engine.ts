@@ -1,7 +1,6 @@
 import mongoose, { type HydratedDocument, type Types } from 'mongoose';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { Counter } from 'prom-client';
-import type { ContactModels } from '../contacts/index.ts';
 import type { HealthProbe, Logger, Metrics } from '../observability/index.ts';
 import { DeferWork, PermanentFailure, QueueWorker } from '../queue/index.ts';
 import type { ContactAdded } from '../wecom/index.ts';
