@@ -1,13 +1,14 @@
 import { Analytics, analyticsModule } from '../../server/src/analytics/index.ts';
 import { ContactPool, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
-import { createApp, requireAdmin, startHttpServer, type RunningHttpServer } from '../../server/src/http/index.ts';
+import { requireAdmin } from '../../server/src/http/index.ts';
 import { Importer, importModule } from '../../server/src/import/index.ts';
-import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { createLogger } from '../../server/src/observability/index.ts';
 import { OrderBook, registerOrderModel, type OrderModel } from '../../server/src/orders/index.ts';
 import { ScriptLibrary, registerScriptModels } from '../../server/src/script-library/index.ts';
 import { registerSopModels, type SopModels } from '../../server/src/sop/index.ts';
 import { registerRepTasks, type RepTaskModel } from '../../server/src/tasks/index.ts';
 import { openTestStore } from '../support/db.ts';
+import { serveModules } from '../support/http.ts';
 
 export const TOKEN = 'admin-token-for-tests-0123';
 export const TIME_ZONE = 'Asia/Shanghai';
@@ -43,18 +44,12 @@ export async function startAdminHarness(options: { bodyLimitKb?: number } = {}):
   const logger = createLogger({ level: 'silent' });
   const adminGuard = requireAdmin(TOKEN);
   const analytics = new Analytics({ contacts, orders: orderModel, sop, tasks, scripts, timeZone: TIME_ZONE });
-  const app = createApp({
-    logger,
-    metrics: createMetrics(),
-    health: new Health(),
-    bodyLimitKb: options.bodyLimitKb ?? 64,
-    modules: [
-      importModule({ importer: new Importer({ contacts, orders, timeZone: TIME_ZONE }, logger), adminGuard, bodyLimitKb: options.bodyLimitKb ?? 64 }),
-      analyticsModule({ analytics, adminGuard, timeZone: TIME_ZONE }),
-    ],
-  });
-  const http: RunningHttpServer = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
-  const base = `http://127.0.0.1:${http.port}`;
+  const bodyLimitKb = options.bodyLimitKb ?? 64;
+  const http = await serveModules(
+    [importModule({ importer: new Importer({ contacts, orders, timeZone: TIME_ZONE }, logger), adminGuard, bodyLimitKb }), analyticsModule({ analytics, adminGuard, timeZone: TIME_ZONE })],
+    { bodyLimitKb },
+  );
+  const { base } = http;
   const auth = { authorization: `Bearer ${TOKEN}` };
   return {
     store,
@@ -70,7 +65,7 @@ export async function startAdminHarness(options: { bodyLimitKb?: number } = {}):
       fetch(`${base}/api/admin/import/${kind}`, { method: 'POST', headers: { 'content-type': 'text/csv; charset=utf-8', ...auth, ...headers }, body: typeof csv === 'string' ? csv : Uint8Array.from(csv) }),
     get: (path) => fetch(`${base}${path}`, { headers: auth }),
     async close() {
-      await http.close(1_000);
+      await http.close();
       await store.dispose();
     },
   };

@@ -8,12 +8,12 @@ export interface ServedModules {
 }
 
 /** Serves HTTP modules on loopback through the real app (base middleware, errors, cookies), as main.ts does. */
-export async function serveModules(modules: HttpModule[], options: { cookieKeys?: string[] } = {}): Promise<ServedModules> {
+export async function serveModules(modules: HttpModule[], options: { cookieKeys?: string[]; bodyLimitKb?: number } = {}): Promise<ServedModules> {
   const app = createApp({
     logger: createLogger({ level: 'silent' }),
     metrics: createMetrics(),
     health: new Health(),
-    bodyLimitKb: 64,
+    bodyLimitKb: options.bodyLimitKb ?? 64,
     modules,
     ...(options.cookieKeys ? { cookieKeys: options.cookieKeys } : {}),
   });
