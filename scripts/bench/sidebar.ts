@@ -7,11 +7,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../test/support/browser.ts';
-import { buildWebIfStale } from '../../server/src/web/index.ts';
+import { buildWebIfStale, WEB_DIST } from '../../server/src/web/index.ts';
 import type { System } from '../../server/src/main.ts';
 import { startBenchSystem } from './demo-system.ts';
 import { machineLine, percentile } from './machine.ts';
@@ -23,7 +23,6 @@ const WARMUP = 200;
 const RENDERS = 7;
 const BATCH = 10_000;
 const REP = 'zhangwei';
-const WEB_DIR = fileURLToPath(new URL('../../sidebar/', import.meta.url));
 const TARGETS = { profileP99Ms: 20, jsGzipKb: 200, firstRenderMs: 1_000 } as const;
 
 const DAY_MS = 86_400_000;
@@ -113,7 +112,7 @@ async function sequentialLatency(pathOf: () => string, cookie: string) {
 
 /** The JS the sidebar page loads up front (entry + preloaded chunks), and the JS-SDK chunk loaded only inside WeCom. */
 async function bundleSize() {
-  const dist = path.join(WEB_DIR, 'dist');
+  const dist = WEB_DIST;
   const html = await readFile(path.join(dist, 'sidebar', 'index.html'), 'utf8');
   const initial = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
   const gz = async (file: string) => gzipSync(await readFile(path.join(dist, file)), { level: 9 }).length;
@@ -154,7 +153,7 @@ async function firstRender(url: string) {
 }
 
 export async function main(): Promise<void> {
-  await buildWebIfStale({ webDir: WEB_DIR });
+  await buildWebIfStale();
   const system = await startBenchSystem();
   try {
     await seed(system);

@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Counter } from 'prom-client';
 import { readProcessConfig, type Config } from './config/index.ts';
 import { ContactPool, contactsAdminModule, registerContactModels } from './contacts/index.ts';
@@ -35,7 +35,6 @@ import type { WecomSimulator } from './wecom-simulator/index.ts';
 const BOT_STOP_TIMEOUT_MS = 3_000;
 
 /** The browser apps (sidebar, console): sources and their build. */
-const WEB_DIR = fileURLToPath(new URL('../../sidebar/', import.meta.url));
 
 export interface System {
   config: Config;
@@ -160,7 +159,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         corp,
         onContactTagged: (event) => sop.engine.onContactTagged(event),
       }),
-      webModule({ distDir: path.join(WEB_DIR, 'dist') }),
+      webModule(),
     ];
     const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules, cookieKeys: [config.sessionSecret] });
     const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
@@ -295,7 +294,7 @@ async function runProcess(): Promise<void> {
 
   let system: System;
   try {
-    await buildWebIfStale({ webDir: WEB_DIR, log: (line) => logger.info(line) });
+    await buildWebIfStale({ log: (line) => logger.info(line) });
     system = await startSystem(config, logger);
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');

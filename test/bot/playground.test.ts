@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { botPlaygroundModule, createDemoWorld, type Bot } from '../../server/src/bot/index.ts';
 import { ContactPool, registerContactModels } from '../../server/src/contacts/index.ts';
@@ -38,7 +37,7 @@ beforeAll(async () => {
     pacing: { ...PACING, jitterMs: 0, quietHours: null },
     clock,
   });
-  server = await serveModules([botPlaygroundModule({ bot, world }), webModule({ distDir: fileURLToPath(new URL('../../sidebar/dist/', import.meta.url)) })]);
+  server = await serveModules([botPlaygroundModule({ bot, world }), webModule()]);
 });
 afterAll(async () => {
   await server?.close();

@@ -2,7 +2,9 @@ import path from 'node:path';
 import send from 'koa-send';
 import type { AppContext, HttpModule } from '../http/index.ts';
 
-export { buildWebIfStale } from './build.ts';
+import { WEB_DIST } from './build.ts';
+
+export { buildWebIfStale, WEB_DIST } from './build.ts';
 
 /** The page apps in the bundle; each is served at `/<name>/`. */
 const PAGES = ['sidebar', 'console', 'bot-playground'] as const;
@@ -12,8 +14,8 @@ const PAGES = ['sidebar', 'console', 'bot-playground'] as const;
  * `/assets/` (cached for a year: a new build has new names). Pages are never cached, so a deploy
  * reaches reps at their next open.
  */
-export function webModule(deps: { distDir: string }): HttpModule {
-  const root = path.resolve(deps.distDir);
+export function webModule(deps: { distDir?: string } = {}): HttpModule {
+  const root = path.resolve(deps.distDir ?? WEB_DIST);
   const page = (name: string) => async (ctx: AppContext) => {
     ctx.set('Cache-Control', 'no-store');
     await sendOr404(ctx, `${name}/index.html`);
