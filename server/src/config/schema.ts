@@ -31,6 +31,18 @@ const port = (fallback: number) =>
 const positiveInt = (fallback: number) =>
   z.preprocess(blankAsUndefined, z.coerce.number().int().positive().default(fallback));
 
+const intInRange = (min: number, max: number, fallback: number) =>
+  z.preprocess(blankAsUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+/** "a, b,c" → ['a', 'b', 'c']; unset or blank → []. */
+const commaList = z.preprocess(
+  blankAsUndefined,
+  z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((item) => item.trim()).filter(Boolean)),
+);
+
 const timeZone = z.preprocess(
   blankAsUndefined,
   z
@@ -96,8 +108,8 @@ export const envSchema = z.object({
   WECHATY_PUPPET_TOKEN: optionalString,
   BOT_CONTACT_INTERVAL_S: positiveInt(30),
   BOT_ROOM_INTERVAL_S: positiveInt(60),
-  BOT_JITTER_S: z.preprocess(blankAsUndefined, z.coerce.number().int().min(0).max(3_600).default(15)),
-  BOT_RATE_PER_MINUTE: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(600).default(20)),
+  BOT_JITTER_S: intInRange(0, 3_600, 15),
+  BOT_RATE_PER_MINUTE: intInRange(1, 600, 20),
   BOT_QUIET_HOURS: z.preprocess(
     blankAsUndefined,
     z
@@ -107,13 +119,7 @@ export const envSchema = z.object({
       .transform((v) => (v === 'off' ? null : { start: v.slice(0, 5), end: v.slice(6) })),
   ),
   BOT_LOGIN_TIMEOUT_S: positiveInt(300),
-  BOT_MANAGED_ROOMS: z.preprocess(
-    blankAsUndefined,
-    z
-      .string()
-      .default('')
-      .transform((list) => list.split(',').map((name) => name.trim()).filter(Boolean)),
-  ),
+  BOT_MANAGED_ROOMS: commaList,
   BOT_TAG_RULES: z.preprocess(
     blankAsUndefined,
     z
@@ -140,19 +146,13 @@ export const envSchema = z.object({
   ),
 
   SOP_TEMPLATES_DIR: z.preprocess(blankAsUndefined, z.string().default('./sop-templates')),
-  SOP_FREQUENCY_CAP_PER_DAY: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(20).default(1)),
+  SOP_FREQUENCY_CAP_PER_DAY: intInRange(1, 20, 1),
   SOP_OPT_OUT_TAG: z.preprocess(blankAsUndefined, z.string().min(1).default('拒收营销')),
 
   ADMIN_TOKEN: z.preprocess(blankAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   SESSION_SECRET: z.preprocess(blankAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
-  SESSION_TTL_HOURS: z.preprocess(blankAsUndefined, z.coerce.number().int().min(1).max(24 * 30).default(12)),
-  ADMIN_USERIDS: z.preprocess(
-    blankAsUndefined,
-    z
-      .string()
-      .default('')
-      .transform((list) => list.split(',').map((id) => id.trim()).filter(Boolean)),
-  ),
+  SESSION_TTL_HOURS: intInRange(1, 24 * 30, 12),
+  ADMIN_USERIDS: commaList,
 });
 
 export type Env = z.infer<typeof envSchema>;
