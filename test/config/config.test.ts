@@ -35,6 +35,21 @@ describe('loadConfig', () => {
     expect(config.sessionSecret.length).toBeGreaterThanOrEqual(32);
   });
 
+  it('reads the bot, sign-in and SOP settings: comma lists, bounded numbers, quiet hours or off', () => {
+    const config = loadConfig({ BOT_MANAGED_ROOMS: ' VIP群 , 福利群,,', ADMIN_USERIDS: 'lina,zhangwei', BOT_RATE_PER_MINUTE: '30', BOT_JITTER_S: '0', BOT_QUIET_HOURS: 'off', SESSION_TTL_HOURS: '24' });
+    expect(config.bot.managedRooms).toEqual(['VIP群', '福利群']);
+    expect(config.adminUserIds).toEqual(['lina', 'zhangwei']);
+    expect(config.bot.pacing).toMatchObject({ ratePerMinute: 30, jitterMs: 0, quietHours: null });
+    expect(config.sessionTtlMs).toBe(24 * 3_600_000);
+    const defaults = loadConfig({});
+    expect(defaults.bot.managedRooms).toEqual([]);
+    expect(defaults.adminUserIds).toEqual([]);
+    expect(defaults.bot.pacing).toMatchObject({ ratePerMinute: 20, jitterMs: 15_000, quietHours: { start: '22:00', end: '08:00' } });
+    expect(problemsOf({ BOT_RATE_PER_MINUTE: '601' }).join('\n')).toMatch(/^BOT_RATE_PER_MINUTE: /);
+    expect(problemsOf({ SESSION_TTL_HOURS: '0' }).join('\n')).toMatch(/^SESSION_TTL_HOURS: /);
+    expect(problemsOf({ BOT_QUIET_HOURS: '22-8' }).join('\n')).toMatch(/^BOT_QUIET_HOURS: must be HH:MM-HH:MM/);
+  });
+
   it('refuses a port that is not a number and names the variable', () => {
     expect(problemsOf({ PORT: 'not-a-port' }).join('\n')).toMatch(/^PORT: /);
     expect(problemsOf({ PORT: '70000' })[0]).toMatch(/PORT: must be between 0 and 65535/);
