@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_SCRIPTS, scriptInput } from '../../server/src/script-library/index.ts';
 import { jsapiSignature, rankScripts, scoreContact, type ScoreFacts } from '../../server/src/sidebar-api/index.ts';
+import { STAGES } from '../../server/src/sop/index.ts';
+import { STAGES as BROWSER_STAGES } from '../../sidebar/src/shared/stages.ts';
 
 describe('JS-SDK signature', () => {
   it('matches the official vector (path/90506)', () => {
@@ -79,5 +81,11 @@ describe('script ranking', () => {
     const ranked = rankScripts(library, { stage: null, tagNames: [], activeSteps: [], recentTexts: [] });
     expect(ranked.map((s) => s.key)).toEqual(library.map((s) => s.key));
     expect(ranked.every((s) => s.fit === 0 && s.reasons.length === 0)).toBe(true);
+  });
+});
+
+describe('browser copy of the lifecycle stages', () => {
+  it('lists exactly the stages the server computes, in its order', () => {
+    expect([...BROWSER_STAGES]).toEqual([...STAGES]);
   });
 });

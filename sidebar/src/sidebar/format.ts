@@ -7,7 +7,7 @@ export function useReasonText() {
   return (reason: Reason) => {
     const key = `sidebar.reason.${reason.code}`;
     if (!te(key)) return reason.text;
-    const value = reason.code === 'stage' && te(`sidebar.stage.${reason.value}`) ? t(`sidebar.stage.${reason.value}`) : reason.value;
+    const value = reason.code === 'stage' && te(`common.stage.${reason.value}`) ? t(`common.stage.${reason.value}`) : reason.value;
     return t(key, { value });
   };
 }

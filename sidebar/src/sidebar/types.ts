@@ -1,6 +1,5 @@
 /** The shapes the sidebar API answers with (server/src/sidebar-api). */
-export type Stage = 'new' | 'first_purchase' | 'repeat' | 'dormant' | 'churn_risk';
-export const STAGES: Stage[] = ['new', 'first_purchase', 'repeat', 'dormant', 'churn_risk'];
+import type { Stage } from '../shared/stages.ts';
 
 export interface Reason {
   code: string;
