@@ -1,5 +1,5 @@
 import { ref } from 'vue';
-import { ApiError } from '../shared/api.ts';
+import { ApiError } from './api.ts';
 
 /** Runs an async action, keeping its busy flag and error message for the template. */
 export function useAction() {
