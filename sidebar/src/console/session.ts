@@ -1,17 +1,12 @@
 import { ref } from 'vue';
-import { api } from '../shared/api.ts';
-
-interface Me {
-  admin: string | null;
-  demoMode: boolean;
-}
+import { api, type AuthMe } from '../shared/api.ts';
 
 /** Who is signed in to the console; in demo mode it signs in as a demo admin by itself. */
 export const admin = ref<string | null>(null);
 export const demoMode = ref(false);
 
 export async function loadSession(): Promise<void> {
-  const me = await api<Me>('/auth/me');
+  const me = await api<AuthMe>('/auth/me');
   demoMode.value = me.demoMode;
   admin.value = me.admin;
   // The demo opens signed in, unless the operator just signed out (to try the sign-in form).

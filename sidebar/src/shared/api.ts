@@ -10,6 +10,14 @@ export class ApiError extends Error {
 }
 
 /** JSON over fetch with the session cookie; throws ApiError on any non-2xx answer. */
+/** GET /auth/me: who is signed in as a rep and as an admin, and whether this is the demo. */
+export interface AuthMe {
+  rep: string | null;
+  admin: string | null;
+  demoMode: boolean;
+  demoReps: string[];
+}
+
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const res = await fetch(path, {
     method: init.method ?? 'GET',

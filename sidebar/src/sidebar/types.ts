@@ -81,8 +81,3 @@ export interface GroupProfile {
   activeSteps: string[];
 }
 
-export interface Me {
-  rep: string | null;
-  demoMode: boolean;
-  demoReps: string[];
-}
