@@ -14,7 +14,7 @@ import { collectPath } from './paths.ts';
 import type { Matcher } from './query.ts';
 import { DocRecord } from './record.ts';
 import { compileFilter } from './query.ts';
-import { isPlainObject, numericValue } from './values.ts';
+import { isPlainObject, numericValue, setField } from './values.ts';
 import { SortedList } from './sorted-list.ts';
 
 export interface IndexEntry {
@@ -153,7 +153,7 @@ export class Index {
 
   duplicateFault(ns: string, vals: unknown[]): MongoServerFault {
     const keyValue: Document = {};
-    this.fields.forEach(([p], i) => (keyValue[p] = vals[i] ?? null));
+    this.fields.forEach(([p], i) => setField(keyValue, p, vals[i] ?? null));
     const shown = this.fields.map(([p], i) => `${p}: ${formatValue(vals[i])}`).join(', ');
     return new MongoServerFault(11000, `E11000 duplicate key error collection: ${ns} index: ${this.name} dup key: { ${shown} }`, {
       keyPattern: this.def.key,

@@ -1,6 +1,6 @@
 /** Dotted-path access on stored documents, with mongod's implicit traversal of arrays. */
 import type { Document } from 'bson';
-import { isPlainObject } from './values.ts';
+import { isPlainObject, ownField, setField } from './values.ts';
 
 /**
  * Every value a dotted path reaches. Arrays met on the way are traversed element-wise (and a numeric
@@ -27,7 +27,7 @@ function walk(v: unknown, segs: string[], i: number, out: unknown[]): void {
     return;
   }
   if (isPlainObject(v)) {
-    if (seg in v) walk(v[seg], segs, i + 1, out);
+    if (Object.hasOwn(v, seg)) walk(v[seg], segs, i + 1, out);
     else out.push(undefined);
     return;
   }
@@ -39,7 +39,7 @@ export function getPath(doc: unknown, path: string): unknown {
   let cur: unknown = doc;
   for (const seg of path.split('.')) {
     if (Array.isArray(cur)) cur = /^\d+$/.test(seg) ? cur[Number(seg)] : undefined;
-    else if (isPlainObject(cur)) cur = cur[seg];
+    else if (isPlainObject(cur)) cur = ownField(cur, seg);
     else return undefined;
     if (cur === undefined) return undefined;
   }
@@ -48,7 +48,7 @@ export function getPath(doc: unknown, path: string): unknown {
 
 /** Value used to sort/compare a path: multiple reached values behave like an array. */
 export function sortPathValue(doc: unknown, path: string): unknown {
-  if (!path.includes('.')) return isPlainObject(doc) ? doc[path] : undefined;
+  if (!path.includes('.')) return isPlainObject(doc) ? ownField(doc, path) : undefined;
   const vals = collectPath(doc, path).filter((v) => v !== undefined);
   if (vals.length === 0) return undefined;
   return vals.length === 1 ? vals[0] : vals.flat();
@@ -69,7 +69,7 @@ export function resolveParent(doc: Document, path: string, create: boolean): { p
     if (Array.isArray(cur)) {
       if (!/^\d+$/.test(seg)) throw new PathError(`Cannot create field '${seg}' in element {${segs.slice(0, i).join('.')}: [...]}`);
       next = cur[Number(seg)];
-    } else next = cur[seg];
+    } else next = ownField(cur, seg);
     if (next === undefined || next === null) {
       if (!create) return undefined;
       if (next === null) throw new PathError(`Cannot create field '${segs[i + 1] ?? ''}' in element {${seg}: null}`);
@@ -77,7 +77,7 @@ export function resolveParent(doc: Document, path: string, create: boolean): { p
       if (Array.isArray(cur)) {
         while (cur.length < Number(seg)) cur.push(null);
         cur[Number(seg)] = next;
-      } else cur[seg] = next;
+      } else setField(cur, seg, next);
     } else if (!isPlainObject(next) && !Array.isArray(next)) {
       if (!create) return undefined;
       throw new PathError(`Cannot create field '${segs[i + 1] ?? ''}' in element {${seg}: ${JSON.stringify(next)}}`);
@@ -95,7 +95,7 @@ export function setPath(doc: Document, path: string, value: unknown): void {
     const idx = Number(loc.key);
     while (loc.parent.length < idx) loc.parent.push(null);
     loc.parent[idx] = value;
-  } else loc.parent[loc.key] = value;
+  } else setField(loc.parent, loc.key, value);
 }
 
 export function unsetPath(doc: Document, path: string): void {

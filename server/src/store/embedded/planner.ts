@@ -166,7 +166,7 @@ function boundedPlan(a: Access, filter: Document | undefined): Plan {
 function exactLookup(ix: Index, combos: unknown[][], filter: Document | undefined): boolean {
   if (!filter || Object.keys(filter).length !== ix.fields.length) return false;
   const plainEq = (cond: unknown): boolean => !isOperators(cond) || (Object.keys(cond).length === 1 && ('$eq' in cond || '$in' in cond));
-  return ix.fields.every(([f]) => f in filter && plainEq(filter[f])) && combos.every((c) => c.every((v) => v !== null && v !== undefined));
+  return ix.fields.every(([f]) => Object.hasOwn(filter, f) && plainEq(filter[f])) && combos.every((c) => c.every((v) => v !== null && v !== undefined));
 }
 
 function* mapEntries(entries: Iterable<IndexEntry>): Generator<DocRecord> {

@@ -13,13 +13,14 @@ import type { Document } from 'bson';
 import { canonicalKey, compareValues, sortKey, typeRank } from './bson-order.ts';
 import { badValue } from './errors.ts';
 import { collectPath, getPath, setPath, sortPathValue } from './paths.ts';
-import { isOfType, isPlainObject, matchesType, numericValue, toView } from './values.ts';
+import { PROTO_ALIAS, isOfType, isPlainObject, matchesType, numericValue, ownField, setField, toView } from './values.ts';
 import { typedRoot } from './record.ts';
 import type { DocRecord } from './record.ts';
 
 // mingo's $type treats every number as double and does not know ObjectId; mongod's rules live in values.ts.
-const typeOperator = ((selector: string, value: unknown) => (o: Document) => {
-  return collectPath(typedRoot(o), selector).some((v) => matchesType(v, value));
+const typeOperator = ((selector: string, value: unknown) => {
+  const typedPath = unaliasPath(selector);
+  return (o: Document) => collectPath(typedRoot(o), typedPath).some((v) => matchesType(v, value));
 }) as unknown as QueryOperator;
 
 /**
@@ -100,15 +101,38 @@ export function makeAggregator(pipeline: Document[], options: Partial<Options> =
 
 export type Matcher = (rec: DocRecord) => boolean;
 
+const aliasPath = (path: string): string => (path.includes('__proto__') ? path.split('.').map((s) => (s === '__proto__' ? PROTO_ALIAS : s)).join('.') : path);
+const unaliasPath = (path: string): string => (path.includes(PROTO_ALIAS) ? path.split('.').map((s) => (s === PROTO_ALIAS ? '__proto__' : s)).join('.') : path);
+
+/**
+ * A filter or pipeline as mingo must see it: values as toView makes them, and every `__proto__`
+ * path segment as PROTO_ALIAS, the name views give such a field. Segments are renamed in field
+ * names everywhere, and in `$field.path` strings only where they are expressions (`$expr`, pipeline
+ * stages other than `$match`): in a filter such a string is a literal value. `$literal` is kept.
+ */
+export function specView(spec: unknown, expression = false): unknown {
+  // `$a.b` names a field path, `$$var.a.b` a path in a variable; either way the leading `$` part is no field name.
+  if (typeof spec === 'string') return expression && spec.startsWith('$') ? `$${aliasPath(spec.slice(1))}` : spec;
+  if (Array.isArray(spec)) return spec.map((x) => specView(x, expression));
+  if (!isPlainObject(spec)) return toView(spec);
+  const out: Document = {};
+  for (const k of Object.keys(spec)) {
+    const v = spec[k];
+    out[k === '__proto__' ? PROTO_ALIAS : aliasPath(k)] =
+      k === '$literal' ? toView(v) : specView(v, k === '$expr' ? true : k === '$match' ? false : expression);
+  }
+  return out;
+}
+
 export function compileFilter(filter: Document | undefined): Matcher {
   if (!filter || Object.keys(filter).length === 0) return () => true;
-  const q = new Query(toView(filter) as Document, { context: MINGO_CONTEXT });
+  const q = new Query(specView(filter) as Document, { context: MINGO_CONTEXT });
   return (rec) => q.test(rec.view);
 }
 
 /** Tests a plain value-holding object (array filters, $pull conditions) with mingo. */
 export function compileValueFilter(filter: Document): (obj: Document) => boolean {
-  const q = new Query(toView(filter) as Document, { context: MINGO_CONTEXT });
+  const q = new Query(specView(filter) as Document, { context: MINGO_CONTEXT });
   return (obj) => q.test(toView(obj) as Document);
 }
 
@@ -148,7 +172,7 @@ function sortBy<T>(items: T[], docOf: (item: T) => Document, spec: SortSpec): T[
 /** Index of the first array element the filter's conditions on that array match (mongod's `$`). */
 export function positionalIndex(arr: unknown[], arrayPath: string, filter: Document): number {
   const sub: Document = {};
-  for (const [k, v] of Object.entries(filter)) if (k === arrayPath || k.startsWith(arrayPath + '.')) sub[k] = v;
+  for (const [k, v] of Object.entries(filter)) if (k === arrayPath || k.startsWith(arrayPath + '.')) setField(sub, k, v);
   if (Object.keys(sub).length) {
     const test = compileValueFilter(sub);
     const i = arr.findIndex((el) => {
@@ -231,38 +255,39 @@ export function compileProjection(proj: unknown, filter: Document = {}): ((doc: 
 
 function copyPath(src: unknown, dst: Document, segs: string[]): void {
   const [head, ...rest] = segs as [string, ...string[]];
-  if (!isPlainObject(src) || !(head in src)) return;
+  if (!isPlainObject(src) || !Object.hasOwn(src, head)) return;
   const v = src[head];
   if (rest.length === 0) {
-    dst[head] = v;
+    setField(dst, head, v);
     return;
   }
+  const have = ownField(dst, head);
   if (Array.isArray(v)) {
-    const arr = (Array.isArray(dst[head]) ? dst[head] : v.map(() => undefined)) as unknown[];
+    const arr = (Array.isArray(have) ? have : v.map(() => undefined)) as unknown[];
     v.forEach((el, i) => {
       if (!isPlainObject(el)) return;
       const sub = (isPlainObject(arr[i]) ? arr[i] : {}) as Document;
       copyPath(el, sub, rest);
       arr[i] = sub;
     });
-    dst[head] = arr.filter((x) => x !== undefined);
+    setField(dst, head, arr.filter((x) => x !== undefined));
   } else if (isPlainObject(v)) {
-    const sub = (isPlainObject(dst[head]) ? dst[head] : {}) as Document;
+    const sub = (isPlainObject(have) ? have : {}) as Document;
     copyPath(v, sub, rest);
-    dst[head] = sub;
+    setField(dst, head, sub);
   }
 }
 
 function removeCopy(dst: Document, segs: string[]): void {
   const [head, ...rest] = segs as [string, ...string[]];
-  if (!(head in dst)) return;
+  if (!Object.hasOwn(dst, head)) return;
   if (rest.length === 0) {
     delete dst[head];
     return;
   }
   const v = dst[head];
-  if (Array.isArray(v)) dst[head] = v.map((el) => (isPlainObject(el) ? removeFrom({ ...el }, rest) : el));
-  else if (isPlainObject(v)) dst[head] = removeFrom({ ...v }, rest);
+  if (Array.isArray(v)) setField(dst, head, v.map((el) => (isPlainObject(el) ? removeFrom({ ...el }, rest) : el)));
+  else if (isPlainObject(v)) setField(dst, head, removeFrom({ ...v }, rest));
 }
 
 function removeFrom(d: Document, segs: string[]): Document {
@@ -277,9 +302,9 @@ function removeFrom(d: Document, segs: string[]): Document {
 function setOwnPath(out: Document, path: string, value: unknown): void {
   let cur: Document = out;
   for (const seg of path.split('.').slice(0, -1)) {
-    const next = cur[seg];
-    if (Array.isArray(next)) cur[seg] = [...next];
-    else if (isPlainObject(next)) cur[seg] = { ...next };
+    const next = ownField(cur, seg);
+    if (Array.isArray(next)) setField(cur, seg, [...next]);
+    else if (isPlainObject(next)) setField(cur, seg, { ...next });
     else break;
     cur = cur[seg] as Document;
   }
@@ -298,6 +323,6 @@ function applyProjectionOp(doc: Document, out: Document, path: string, spec: Doc
     const test = compileValueFilter(spec.$elemMatch as Document);
     const hit = v.find((el) => isPlainObject(el) && test(el));
     if (hit === undefined) delete out[path];
-    else out[path] = [hit];
+    else setField(out, path, [hit]);
   }
 }

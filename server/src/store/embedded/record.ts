@@ -5,7 +5,7 @@
  */
 import type { Document } from 'bson';
 import { decodeStored, readField } from './raw-bson.ts';
-import { toView } from './values.ts';
+import { hasProtoField, toView } from './values.ts';
 
 /** Lets $type see the typed document even when mingo runs over its numeric view. */
 const TYPED = Symbol('typed');
@@ -13,6 +13,7 @@ const TYPED = Symbol('typed');
 export class DocRecord {
   private decoded: Document | undefined;
   private plain: Document | undefined;
+  private aliased = false;
   /** The exact BSON of the document, while known; a changed document drops it. */
   private bytes: Uint8Array | undefined;
 
@@ -39,10 +40,18 @@ export class DocRecord {
     if (this.plain === undefined) {
       const doc = this.doc;
       const view = toView(doc) as Document;
-      if (view !== doc) Object.defineProperty(view, TYPED, { value: doc, enumerable: false });
+      if (view !== doc) {
+        Object.defineProperty(view, TYPED, { value: doc, enumerable: false });
+        this.aliased = hasProtoField(doc);
+      }
       this.plain = view;
     }
     return this.plain;
+  }
+
+  /** Whether the view names a `__proto__` field PROTO_ALIAS, so what mingo builds from it needs fromView. */
+  get viewAliases(): boolean {
+    return this.view !== undefined && this.aliased;
   }
 
   get bson(): Uint8Array | undefined {
@@ -63,6 +72,7 @@ export class DocRecord {
   assume(next: DocRecord): void {
     this.decoded = next.decoded;
     this.plain = next.plain;
+    this.aliased = next.aliased;
     this.bytes = next.bytes;
   }
 }

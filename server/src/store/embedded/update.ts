@@ -4,9 +4,9 @@ import type { Document } from 'bson';
 import { canonicalKey, compareValues } from './bson-order.ts';
 import { MongoServerFault, badValue } from './errors.ts';
 import { PathError, getPath, setPath, unsetPath } from './paths.ts';
-import { compileValueFilter, makeAggregator, positionalIndex, sortDocs } from './query.ts';
+import { compileValueFilter, makeAggregator, positionalIndex, sortDocs, specView } from './query.ts';
 import type { SortSpec } from './query.ts';
-import { cloneDoc, isInt32Range, isLong, isPlainObject, normalize, numericValue, toView } from './values.ts';
+import { cloneDoc, fromView, isInt32Range, isLong, isPlainObject, normalize, numericValue, toView } from './values.ts';
 
 export interface UpdateContext {
   filter: Document;
@@ -47,9 +47,9 @@ function applyPipeline(doc: Document, stages: Document[]): Document {
     const name = Object.keys(s)[0] ?? '';
     if (!PIPELINE_STAGES.has(name)) throw badValue(`${name} is not allowed to be used within an update`);
   }
-  const [result] = makeAggregator(stages).run([cloneDoc(toView(doc) as Document)]);
+  const [result] = makeAggregator(specView(stages, true) as Document[]).run([cloneDoc(toView(doc) as Document)]);
   if (!result) throw badValue('update pipeline produced no document');
-  return normalize(cloneDoc(result)) as Document;
+  return normalize(cloneDoc(fromView(result))) as Document;
 }
 
 function applyOperators(doc: Document, update: Document, ctx: UpdateContext): void {

@@ -20,6 +20,23 @@ export function isPlainObject(v: unknown): v is Document {
 }
 
 /**
+ * A document's own field. Field names are data: `constructor` or `toString` must not resolve to
+ * what every object inherits, and `__proto__` must not resolve to the prototype.
+ */
+export function ownField(obj: object, key: string): unknown {
+  return Object.hasOwn(obj, key) ? (obj as Document)[key] : undefined;
+}
+
+/**
+ * Sets a field as data. Plain assignment of `__proto__` would replace the object's prototype (and
+ * through a walk reach `Object.prototype` itself); mongod simply stores a field of that name.
+ */
+export function setField(obj: Document, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/**
  * Converts a value deserialised with promoteValues:false into the hybrid stored form. Runs over every
  * value of every document read from the wire or from disk, so plain objects and arrays are recognised
  * first and bson values by their `_bsontype` tag rather than a chain of instanceof checks.
@@ -57,17 +74,32 @@ export function normalize(v: unknown): unknown {
   }
 }
 
-/** True when the value contains a numeric wrapper mingo cannot compare as a number. */
-export function hasNumericWrapper(v: unknown): boolean {
+/**
+ * What mingo calls a field named `__proto__`. mingo copies objects by assignment, which turns such a
+ * field into the copy's prototype, and refuses the name in paths; a BSON field name is a C string,
+ * so no stored field can have this name.
+ */
+export const PROTO_ALIAS = '\u0000__proto__';
+
+/** True when the value holds a field named `__proto__` at any depth. */
+export function hasProtoField(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasProtoField);
+  if (!isPlainObject(v)) return false;
+  for (const k of Object.keys(v)) if (k === '__proto__' || hasProtoField(v[k])) return true;
+  return false;
+}
+
+/** True when mingo cannot read the value as it is: a numeric wrapper, or a field named `__proto__`. */
+function needsView(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (hasNumericWrapper(v[i])) return true;
+    for (let i = 0; i < v.length; i++) if (needsView(v[i])) return true;
     return false;
   }
   const proto = Object.getPrototypeOf(v) as unknown;
   if (proto === Object.prototype || proto === null) {
     const o = v as Document;
-    for (const k in o) if (hasNumericWrapper(o[k])) return true;
+    for (const k in o) if (k === '__proto__' || needsView(o[k])) return true;
     return false;
   }
   const tag = (v as { _bsontype?: string })._bsontype;
@@ -85,19 +117,44 @@ export function numericValue(v: unknown): number | undefined {
   return undefined;
 }
 
-/** Plain-number copy for mingo; shares every subtree that has no wrapper. */
+/** Plain-number copy for mingo, `__proto__` fields under PROTO_ALIAS; shares every subtree that needs neither. */
 export function toView(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   const n = numericValue(v);
   if (n !== undefined) return n;
-  if (Array.isArray(v)) return v.some(hasNumericWrapper) ? v.map(toView) : v;
+  if (Array.isArray(v)) return v.some(needsView) ? v.map(toView) : v;
   if (isPlainObject(v)) {
-    if (!hasNumericWrapper(v)) return v;
+    if (!needsView(v)) return v;
     const out: Document = {};
-    for (const k of Object.keys(v)) out[k] = toView(v[k]);
+    for (const k of Object.keys(v)) out[k === '__proto__' ? PROTO_ALIAS : k] = toView(v[k]);
     return out;
   }
   return v;
+}
+
+/** A result mingo built from views, with PROTO_ALIAS fields named `__proto__` again (a copy where any is found). */
+export function fromView(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = fromView(v[i]);
+      if (x !== v[i]) (out ??= v.slice())[i] = x;
+    }
+    return out ?? v;
+  }
+  if (!isPlainObject(v)) return v;
+  let out: Document | undefined;
+  const keys = Object.keys(v);
+  keys.forEach((k, i) => {
+    const x = fromView(v[k]);
+    if (out === undefined && (x !== v[k] || k === PROTO_ALIAS)) {
+      out = {};
+      for (const earlier of keys.slice(0, i)) out[earlier] = v[earlier];
+    }
+    if (out !== undefined) setField(out, k === PROTO_ALIAS ? '__proto__' : k, x);
+  });
+  return out ?? v;
 }
 
 /** Deep copy of plain objects/arrays; BSON leaves are immutable in practice and are shared. */
@@ -105,7 +162,7 @@ export function cloneDoc<T>(v: T): T {
   if (Array.isArray(v)) return v.map(cloneDoc) as T;
   if (isPlainObject(v)) {
     const out: Document = {};
-    for (const k of Object.keys(v)) out[k] = cloneDoc(v[k]);
+    for (const k of Object.keys(v)) setField(out, k, cloneDoc(v[k]));
     return out as T;
   }
   return v;

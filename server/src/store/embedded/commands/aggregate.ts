@@ -1,8 +1,9 @@
 /** aggregate via mingo, with a leading $match served by the planner. */
 import type { Document } from 'bson';
 import { MongoServerFault, badValue } from '../errors.ts';
-import { isKnownStage, makeAggregator } from '../query.ts';
-import { isPlainObject, toView } from '../values.ts';
+import { isKnownStage, makeAggregator, specView } from '../query.ts';
+import type { DocRecord } from '../record.ts';
+import { fromView, isPlainObject } from '../values.ts';
 import type { CommandHandler } from './types.ts';
 import { nsOf, optDoc, optNumber } from './util.ts';
 
@@ -26,19 +27,32 @@ const aggregate: CommandHandler = (cmd, ctx) => {
 
   const coll = ctx.engine.collection(ctx.db, name);
   let stages = (pipeline as Document[]).flatMap(rewriteCount);
+  // Views name `__proto__` fields PROTO_ALIAS; results built from such views (or from a pipeline naming one) are renamed back.
+  const mingoStages = specView(stages, true) as Document[];
+  let aliased = JSON.stringify(stages).includes('__proto__');
+  const viewsOf = (recs: Iterable<DocRecord>): Document[] => {
+    const views: Document[] = [];
+    for (const r of recs) {
+      views.push(r.view);
+      aliased ||= r.viewAliases;
+    }
+    return views;
+  };
   let source: Document[];
   const first = stages[0];
   if (coll && first && isPlainObject(first.$match)) {
-    source = coll.match(first.$match).map((r) => r.view);
+    source = viewsOf(coll.match(first.$match));
+    mingoStages.shift();
     stages = stages.slice(1);
-  } else source = coll ? [...coll.records.values()].map((r) => r.view) : [];
+  } else source = coll ? viewsOf(coll.records.values()) : [];
 
   const resolver = (other: string): Document[] => {
     const c = ctx.engine.collection(ctx.db, other);
-    return c ? [...c.records.values()].map((r) => r.view) : [];
+    return c ? viewsOf(c.records.values()) : [];
   };
-  const agg = makeAggregator(toView(stages) as Document[], { collectionResolver: resolver });
-  const results = stages.length ? (agg.run(source) as Document[]) : source;
+  const agg = makeAggregator(mingoStages, { collectionResolver: resolver });
+  const produced = stages.length ? (agg.run(source) as Document[]) : source;
+  const results = aliased ? produced.map((d) => fromView(d) as Document) : produced;
   const batchSize = optNumber(optDoc(cmd, 'cursor') ?? {}, 'batchSize');
   const { id, batch } = ctx.engine.cursors.start(nsOf(ctx, name), results, batchSize, false);
   return { cursor: { firstBatch: batch, id, ns: nsOf(ctx, name) }, ok: 1 };

@@ -5,7 +5,7 @@ import { MongoServerFault, badValue } from '../errors.ts';
 import { indexDefinitionFrom } from '../indexes.ts';
 import { compileFilter } from '../query.ts';
 import { DocRecord } from '../record.ts';
-import { isPlainObject, numericValue } from '../values.ts';
+import { isPlainObject, numericValue, setField } from '../values.ts';
 import type { CommandContext, CommandHandler } from './types.ts';
 import { collName, nsOf, optDoc } from './util.ts';
 
@@ -21,7 +21,7 @@ const create: CommandHandler = (cmd, ctx) => {
   const name = collName(cmd, 'create');
   if (ctx.engine.collection(ctx.db, name)) throw new MongoServerFault(48, `Collection ${nsOf(ctx, name)} already exists.`);
   const options: Document = {};
-  for (const [k, v] of Object.entries(cmd)) if (k !== 'create' && !ENVELOPE.has(k)) options[k] = v;
+  for (const [k, v] of Object.entries(cmd)) if (k !== 'create' && !ENVELOPE.has(k)) setField(options, k, v);
   if (options.viewOn !== undefined || options.timeseries !== undefined) throw badValue('views and time-series collections are not supported by the embedded server');
   return ctx.engine.write((ops) => {
     ctx.engine.ensureCollection(ctx.db, name, ops, options);

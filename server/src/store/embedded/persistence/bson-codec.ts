@@ -2,6 +2,7 @@
 import { BSON, Double, Int32, Long } from 'bson';
 import type { DeserializeOptions, Document } from 'bson';
 import { arrayOfDocuments, withEmbedded } from '../bson-compose.ts';
+import { setField } from '../values.ts';
 import { FRAME_HEADER_BYTES, sealRecord } from './framing.ts';
 import type { IndexDefinition } from './contract.ts';
 
@@ -69,7 +70,7 @@ export function decodeIndex(value: unknown): IndexDefinition {
   const raw = expectDocument(value, 'index definition');
   const key: Document = {};
   for (const [field, direction] of Object.entries(expectDocument(raw.key, 'index key'))) {
-    key[field] = typeof direction === 'string' ? direction : toNumber(direction, `index key ${field}`);
+    setField(key, field, typeof direction === 'string' ? direction : toNumber(direction, `index key ${field}`));
   }
   const index: IndexDefinition = { ...raw, name: expectString(raw.name, 'index name'), key };
   if (raw.expireAfterSeconds !== undefined) index.expireAfterSeconds = toNumber(raw.expireAfterSeconds, 'expireAfterSeconds');
