@@ -15,6 +15,7 @@ import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWo
 import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Importer, importModule } from './import/index.ts';
+import { createMedia } from './media/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { createSop, type Sop } from './sop/index.ts';
 import { OrderBook, registerOrderModel } from './orders/index.ts';
@@ -79,6 +80,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
     await scripts.init();
     const sessions = new Sessions({ ttlMs: config.sessionTtlMs });
     const adminGuard = requireAdmin(config.adminToken, sessions);
+    const media = await createMedia({ connection: store.connection, client, adminGuard, publicUrl: config.http.publicUrl });
+    const demoReps = simulator ? [...simulator.state.reps.keys()] : null;
     const customerBot = await buildBot(config, { connection: store.connection, pool, contacts: contactModels, scripts, tasks }, logger);
     health.register(customerBot.status.probe());
     const sop = await createSop({
@@ -94,6 +97,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       timeZone: config.timeZone,
       adminGuard,
       guardrails: { frequencyCapPerDay: config.sop.frequencyCapPerDay, optOutTag: config.sop.optOutTag },
+      media: media.cache,
+      testSend: { agentId: Number(corp.agentId), demoReps },
     });
     sop.engine.start();
     cleanup.push(() => sop.engine.stop());
@@ -129,7 +134,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         publicUrl: config.demoMode ? null : config.http.publicUrl,
         adminToken: config.adminToken,
         adminUserIds: config.adminUserIds,
-        demoReps: simulator ? [...simulator.state.reps.keys()] : null,
+        demoReps,
         logger,
       }),
       contactsAdminModule({ models: contactModels, adminGuard, createContactWay: (request) => client.contactWay.add(request) }),
@@ -147,6 +152,8 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
         timeZone: config.timeZone,
       }),
       sop.http,
+      sop.authoring,
+      media.http,
       await createSidebarApi({
         connection: store.connection,
         sessions,
@@ -271,6 +278,8 @@ function announce(system: System, logger: Logger): void {
     `    Sidebar:  ${url}/sidebar/${config.demoMode ? '   (signed in as a demo rep)' : ''}`,
     `    Console:  ${url}/console/`,
     ...(config.demoMode && config.bot.enabled ? [`    Bot:      ${url}/bot-playground/   (chat with the customer bot as a demo customer)`] : []),
+    // Test sends from the journey editor land here in demo mode (there is no real WeCom client to show them).
+    ...(system.simulator ? [`    Test sends (simulated WeCom app messages): ${system.simulator.appMessagesUrl}?userid=<rep>`] : []),
     `    Health:   ${url}/healthz`,
     `    Metrics:  ${url}/metrics`,
     `    Store:    ${system.store.kind === 'embedded' ? `embedded (data in ${config.dataDir})` : 'MongoDB (MONGODB_URI)'}`,

@@ -3,9 +3,10 @@ import type { Connection } from 'mongoose';
 import { ContactPool, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
 import { requireAdmin } from '../../server/src/http/index.ts';
 import { createLogger, createMetrics } from '../../server/src/observability/index.ts';
-import { createSop, parseTemplate, type Sop } from '../../server/src/sop/index.ts';
+import { createMedia, type Media } from '../../server/src/media/index.ts';
+import { createSop, parseTemplate, type Sop, type SopDeps } from '../../server/src/sop/index.ts';
 import { registerRepTasks, type RepTaskModel } from '../../server/src/tasks/index.ts';
-import { createWecomClient, syncFromWecom } from '../../server/src/wecom/index.ts';
+import { createWecomClient, syncFromWecom, type WecomClient } from '../../server/src/wecom/index.ts';
 import type { WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 
 export const TEMPLATES_DIR = path.resolve('sop-templates');
@@ -28,10 +29,15 @@ export interface SopHarness {
   contacts: ContactModels;
   pool: ContactPool;
   tasks: RepTaskModel;
+  client: WecomClient;
+  /** With options.media: the media module (operator images, WeCom media_id cache) on the same clock. */
+  media: Media | null;
 }
 
+export const SOP_ADMIN_TOKEN = 'sop-admin-token-0123456789';
+
 /** The SOP module on a connection, exactly as the server builds it, with the simulator as WeCom. */
-export async function buildSop(connection: Connection, sim: WecomSimulator, clock: TestClock, options: { sync?: boolean } = {}): Promise<SopHarness> {
+export async function buildSop(connection: Connection, sim: WecomSimulator, clock: TestClock, options: { sync?: boolean; media?: boolean; testSend?: SopDeps['testSend'] } = {}): Promise<SopHarness> {
   const logger = createLogger({ level: 'silent' });
   const contacts = registerContactModels(connection);
   await Promise.all(Object.values(contacts).map((m) => m.init()));
@@ -40,6 +46,10 @@ export async function buildSop(connection: Connection, sim: WecomSimulator, cloc
   await tasks.init();
   const client = createWecomClient({ apiBase: sim.apiBase, corpId: sim.corp.corpId, secret: sim.corp.secret, logger });
   if (options.sync !== false) await syncFromWecom(client, pool);
+  const adminGuard = requireAdmin(SOP_ADMIN_TOKEN);
+  const media = options.media
+    ? await createMedia({ connection, client, adminGuard, publicUrl: 'http://scrm.test', now: clock.ms })
+    : null;
   const sop = await createSop({
     connection,
     contacts,
@@ -51,11 +61,13 @@ export async function buildSop(connection: Connection, sim: WecomSimulator, cloc
     metrics: createMetrics(),
     templatesDir: TEMPLATES_DIR,
     timeZone: 'Asia/Shanghai',
-    adminGuard: requireAdmin('sop-admin-token-0123456789'),
+    adminGuard,
     now: clock.now,
     worker: { pollMs: 20, concurrency: 3 },
+    ...(media ? { media: media.cache } : {}),
+    ...(options.testSend ? { testSend: options.testSend } : {}),
   });
-  return { sop, contacts, pool, tasks };
+  return { sop, contacts, pool, tasks, client, media };
 }
 
 /** Creates an enabled plan from inline YAML (validated like a file in sop-templates/). */

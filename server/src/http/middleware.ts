@@ -41,6 +41,8 @@ interface ExposedHttpError {
   expose?: boolean;
   message: string;
   code?: string;
+  /** More fields of the answer, e.g. the located problems of an invalid journey. */
+  extra?: Record<string, unknown>;
 }
 
 function isHttpError(err: unknown): err is ExposedHttpError {
@@ -69,7 +71,7 @@ export function errorResponses() {
         };
       } else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
         ctx.status = err.status;
-        ctx.body = { error: err.code ?? errorCode(err.status), message: err.expose === false ? 'Bad request' : err.message };
+        ctx.body = { error: err.code ?? errorCode(err.status), message: err.expose === false ? 'Bad request' : err.message, ...(err.expose === false ? {} : err.extra) };
       } else {
         ctx.state.log.error({ err }, 'unhandled error');
         ctx.status = isHttpError(err) && err.status >= 500 ? err.status : 500;

@@ -97,7 +97,8 @@ export async function activeSteps(sop: SopModels, targetId: string): Promise<str
   const enrollments = await sop.Enrollment.find({ targetId, status: 'active', currentStep: mongoose.trusted({ $ne: null }) }, { planId: 1, currentStep: 1 }).lean();
   if (enrollments.length === 0) return [];
   const plans = await sop.Plan.find({ _id: mongoose.trusted({ $in: enrollments.map((e) => e.planId) }) }, { templateId: 1 }).lean();
-  const templateOf = new Map(plans.map((p) => [String(p._id), p.templateId]));
+  // A plan written inline started from no template, so no script can name its steps.
+  const templateOf = new Map(plans.flatMap((p) => (p.templateId ? [[String(p._id), p.templateId] as const] : [])));
   return enrollments.flatMap((e) => (templateOf.has(String(e.planId)) ? [`${templateOf.get(String(e.planId))}/${e.currentStep}`] : []));
 }
 

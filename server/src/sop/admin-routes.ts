@@ -2,22 +2,17 @@ import mongoose, { type HydratedDocument } from 'mongoose';
 import { z } from 'zod';
 import { type AppContext, type Guard, type HttpModule } from '../http/index.ts';
 import type { SopEngine } from './engine.ts';
-import { planSettings, type Plan, type SopModels } from './models.ts';
+import type { Plan, SopModels } from './models.ts';
 import { STAGES } from './conditions.ts';
 import { dryRun } from './dry-run.ts';
-import { nextCronRun } from './time.ts';
+import { parseJourney } from './journeys.ts';
+import { mountJourneyRoutes } from './journey-routes.ts';
+import { TemplateLibrary } from './library.ts';
+import { mountLibraryRoutes } from './library-routes.ts';
+import { objectId, planView, timeZone, type PlanLookup } from './plan-view.ts';
 import type { StepRunner } from './steps.ts';
-import { catchUpSchema, quietHoursSchema, type SopTemplate, type TemplateError } from './templates/index.ts';
+import { catchUpSchema, quietHoursSchema, type SopJourney, type SopTemplate, type TemplateError } from './templates/index.ts';
 
-const objectId = z.string().regex(/^[0-9a-f]{24}$/i, 'must be a plan id (24 hex characters)');
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as Asia/Shanghai');
 const audience = z
   .object({
     tags: z.array(z.string().min(1)).max(50).default([]),
@@ -30,14 +25,18 @@ const audience = z
 const createPlan = z
   .object({
     name: z.string().trim().min(1).max(60),
-    templateId: z.string().min(1),
+    /** Start from a template of the library... */
+    templateId: z.string().min(1).optional(),
+    /** ...or from a journey written inline (validated by parseJourney, to name each problem's step). */
+    journey: z.unknown().optional(),
     audience: audience.default({ tags: [], channels: [], reps: [], groups: [], stages: [] }),
     timeZone: timeZone.optional(),
     quietHours: quietHoursSchema.nullable().optional(),
     catchUp: catchUpSchema.nullable().optional(),
     enabled: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((b) => (b.templateId === undefined) !== (b.journey === undefined), { path: ['templateId'], message: 'give exactly one of templateId or journey' });
 const updatePlan = z
   .object({
     name: z.string().trim().min(1).max(60),
@@ -64,41 +63,24 @@ export interface SopAdminDeps {
   now: () => Date;
 }
 
-/** The operator API: templates, plans, audience preview, dry run, and what each plan's jobs did. */
+/** The operator API: templates, plans and their journeys, audience preview, dry run, and what each plan's jobs did. */
 export function sopAdminModule(deps: SopAdminDeps): HttpModule {
   const { Plan, Job } = deps.models;
+  const library = new TemplateLibrary(deps.models, deps.templates);
 
-  const planOr404 = async (ctx: AppContext): Promise<HydratedDocument<Plan>> => {
-    const plan = await Plan.findById(objectId.parse(ctx.params.id));
-    if (!plan) ctx.throw(404, `no plan ${ctx.params.id}`);
+  const planOr404: PlanLookup = async (ctx, id = ctx.params.id) => {
+    const plan = await Plan.findById(objectId.parse(id));
+    if (!plan) return ctx.throw(404, `no plan ${id}`);
     return plan;
   };
-  const view = (plan: HydratedDocument<Plan>) => ({
-    id: String(plan._id),
-    name: plan.name,
-    templateId: plan.templateId,
-    templateName: plan.template.name,
-    trigger: plan.template.trigger,
-    target: plan.template.target,
-    audience: plan.audience,
-    timeZone: plan.timeZone,
-    ...planSettings(plan),
-    enabled: plan.enabled,
-    builtIn: plan.builtIn,
-    nextRun: plan.enabled ? nextRun(plan, deps.now()) : null,
-    createdAt: plan.createdAt,
-    updatedAt: plan.updatedAt,
-  });
+  const view = (plan: HydratedDocument<Plan>) => planView(plan, deps.now());
 
   return {
     name: 'sop-admin',
     mount(router) {
       const admin = deps.adminGuard;
-
-      router.get('/api/admin/sop/templates', admin, (ctx) => {
-        const { templates, errors } = deps.templates();
-        ctx.body = { templates, errors: errors.map((e) => ({ ...e, text: e.toString() })) };
-      });
+      mountLibraryRoutes(router, { admin, library, planOr404 });
+      mountJourneyRoutes(router, { admin, versions: deps.engine.versions, planOr404, view, now: deps.now });
 
       router.get('/api/admin/sop/plans', admin, async (ctx) => {
         const plans = await Plan.find().sort({ createdAt: 1 });
@@ -114,14 +96,19 @@ export function sopAdminModule(deps: SopAdminDeps): HttpModule {
       });
 
       router.post('/api/admin/sop/plans', admin, async (ctx) => {
-        const body = createPlan.parse(ctx.request.body);
-        const template = deps.templates().templates.find((t) => t.id === body.templateId);
-        if (!template) ctx.throw(400, `templateId: no template "${body.templateId}" (GET /api/admin/sop/templates lists them)`);
-        const plan = await Plan.create({ ...body, template, timeZone: body.timeZone ?? deps.timeZone });
+        const { journey: inline, templateId, ...body } = createPlan.parse(ctx.request.body);
+        let journey: SopJourney;
+        if (templateId !== undefined) {
+          const template = await library.find(templateId);
+          if (!template) return ctx.throw(400, `templateId: no template "${templateId}" (GET /api/admin/sop/templates lists them)`);
+          const { source: _source, createdAt: _createdAt, ...fromLibrary } = template;
+          journey = fromLibrary;
+        } else journey = parseJourney(inline);
+        const plan = await Plan.create({ ...body, templateId: templateId ?? null, template: journey, version: 1, timeZone: body.timeZone ?? deps.timeZone });
+        await deps.engine.versions.record(plan);
         ctx.status = 201;
         ctx.body = { plan: view(plan) };
       });
-
       router.get('/api/admin/sop/plans/:id', admin, async (ctx) => {
         const plan = await planOr404(ctx);
         ctx.body = { plan: { ...view(plan), template: plan.template } };
@@ -186,11 +173,5 @@ async function listJobs(models: SopModels, filter: Record<string, unknown>, limi
   const jobs = await models.Job.find(filter, { __v: 0, leaseOwner: 0 }).sort({ dueAt: -1 }).limit(limit).lean();
   const sends = await models.Send.find({ key: mongoose.trusted({ $in: jobs.map((j) => j.key) }) }, { _id: 0, key: 1, state: 1, msgid: 1, delivery: 1, deliveredAt: 1 }).lean();
   const byKey = new Map(sends.map((s) => [s.key, s]));
-  return jobs.map((job) => ({ ...job, send: byKey.get(job.key) ?? null }));
-}
-
-/** The next calendar slot of a schedule plan; event-triggered plans run when their event happens. */
-function nextRun(plan: HydratedDocument<Plan>, now: Date): Date | null {
-  const trigger = plan.template.trigger;
-  return trigger.type === 'schedule' ? nextCronRun(trigger.cron, plan.timeZone, now) : null;
+  return jobs.map((job) => ({ ...job, version: job.version ?? 1, send: byKey.get(job.key) ?? null }));
 }

@@ -7,9 +7,10 @@ import type { ContactAdded } from '../wecom/index.ts';
 import { conditionHolds, stagesOf, tagIdsByName } from './conditions.ts';
 import { planSettings, type Enrollment, type Plan, type SopJob } from './models.ts';
 import { StepRunner, type StepDeps } from './steps.ts';
-import { applyDelay, cronMatcher } from './time.ts';
+import { applyDelay, scheduleSlots } from './time.ts';
 import { trackMassSends } from './tracking.ts';
 import type { SopStep } from './templates/schema.ts';
+import { JourneyVersions } from './versions.ts';
 
 export interface EngineOptions extends StepDeps {
   metrics: Metrics;
@@ -31,7 +32,7 @@ const BULK = 1_000;
 /** The keyed insert-if-absent of a step's job: one job per (plan, step, target, occurrence). */
 function jobUpsert(
   plan: HydratedDocument<Plan>,
-  enrollment: { _id: Types.ObjectId; targetId: string; occurrence: string },
+  enrollment: { _id: Types.ObjectId; targetId: string; occurrence: string; version?: number | null },
   step: SopStep,
   from: Date,
 ) {
@@ -44,6 +45,7 @@ function jobUpsert(
         enrollmentId: enrollment._id,
         stepId: step.id,
         targetId: enrollment.targetId,
+        version: enrollment.version ?? 1,
         dueAt,
         runAt: dueAt,
         status: 'pending',
@@ -63,6 +65,8 @@ export class SopEngine {
   readonly worker: QueueWorker<SopJob>;
   /** Executes steps; the operator API renders dry runs with it too, sharing its rep-name cache. */
   readonly runner: StepRunner;
+  /** The journeys of every version; the operator API replaces journeys through it. */
+  readonly versions: JourneyVersions;
   private readonly now: () => Date;
   private readonly log: Logger;
   private readonly outcomes: Counter<'plan' | 'step' | 'outcome'>;
@@ -73,6 +77,7 @@ export class SopEngine {
     this.now = opts.now ?? (() => new Date());
     this.log = opts.logger.child({ module: 'sop' });
     this.runner = new StepRunner(opts);
+    this.versions = new JourneyVersions(opts.models);
     this.outcomes = new Counter({
       name: 'sop_jobs_total',
       help: 'SOP step jobs finished, by plan, step and outcome (sent, capped, opted_out, failed...)',
@@ -225,6 +230,7 @@ export class SopEngine {
                 status: 'active',
                 enrolledAt: e.at,
                 currentStep: first.id,
+                version: plan.version,
                 context: e.context ?? {},
               },
             },
@@ -235,7 +241,7 @@ export class SopEngine {
       );
       created += written.upsertedCount;
       const byKey = new Map(chunk.map((e) => [e.key, e]));
-      const enrollments = await Enrollment.find({ key: mongoose.trusted({ $in: chunk.map((e) => e.key) }) }, { _id: 1, key: 1, targetId: 1, occurrence: 1 }).lean();
+      const enrollments = await Enrollment.find({ key: mongoose.trusted({ $in: chunk.map((e) => e.key) }) }, { _id: 1, key: 1, targetId: 1, occurrence: 1, version: 1 }).lean();
       await Job.bulkWrite(
         enrollments.map((enrollment) => ({ updateOne: jobUpsert(plan, enrollment, first, byKey.get(enrollment.key)!.at) })),
         { ordered: false },
@@ -261,30 +267,32 @@ export class SopEngine {
     const now = this.now();
     if (!plan.enabled) return finish('plan_disabled');
     if (enrollment.status !== 'active') return finish('exited');
-    const template = plan.template;
-    const exitWhen = template.exitWhen;
+    // An enrolment runs on the version it started on (or was moved to), whatever was edited since.
+    const journey = await this.versions.journeyOf(plan, enrollment.version ?? 1);
+    if (!journey) throw new PermanentFailure(`version ${enrollment.version} of the plan was never recorded`);
+    const exitWhen = journey.exitWhen;
     if (exitWhen && enrollment.targetKind === 'contact' &&
       (await conditionHolds(this.opts.contacts, exitWhen, { externalUserId: enrollment.targetId, since: enrollment.enrolledAt, now }))) {
       await Enrollment.updateOne({ _id: enrollment._id }, { $set: { status: 'exited' } });
       return finish('exited', { reason: 'exit condition' });
     }
-    const index = template.steps.findIndex((s) => s.id === job.stepId);
-    const step = template.steps[index];
-    if (!step) throw new PermanentFailure(`step ${job.stepId} is not in the plan`);
+    const index = journey.steps.findIndex((s) => s.id === job.stepId);
+    const step = journey.steps[index];
+    if (!step) throw new PermanentFailure(`step ${job.stepId} is not in version ${enrollment.version} of the plan`);
 
     const lateHours = (now.getTime() - job.dueAt.getTime()) / 3_600_000;
-    const { catchUp } = planSettings(plan);
+    const { catchUp } = planSettings(plan, journey);
     const result =
       catchUp.policy === 'skip' && lateHours > catchUp.maxLatenessHours
         ? ({ outcome: 'skipped_late', detail: { lateHours: Math.round(lateHours * 10) / 10 } } as const)
-        : await this.runner.run({ plan, enrollment, job, step, now });
+        : await this.runner.run({ plan, journey, enrollment, job, step, now });
 
     if ('wait' in result) throw new DeferWork(result.wait, result.reason);
     await finish(result.outcome, result.detail ?? {});
 
     const next = 'goto' in result && result.goto !== undefined
-      ? result.goto === null ? undefined : template.steps.find((s) => s.id === result.goto)
-      : template.steps[index + 1];
+      ? result.goto === null ? undefined : journey.steps.find((s) => s.id === result.goto)
+      : journey.steps[index + 1];
     if (next) await this.scheduleStep(plan, enrollment, next, job.dueAt > now ? job.dueAt : now);
     else await Enrollment.updateOne({ _id: enrollment._id }, { $set: { status: 'completed', currentStep: null } });
   }
@@ -338,13 +346,11 @@ export class SopEngine {
   private async runSchedule(plan: HydratedDocument<Plan>, now: Date): Promise<void> {
     const trigger = plan.template.trigger;
     if (trigger.type !== 'schedule') return;
-    const cron = cronMatcher(trigger.cron, plan.timeZone);
     const lookback = (this.opts.scheduleLookbackHours ?? 24 * 7) * 3_600_000;
     const through = Math.floor(now.getTime() / MINUTE) * MINUTE;
-    const from = Math.max(plan.scheduledThrough?.getTime() ?? plan.updatedAt.getTime(), through - lookback);
-    for (let minute = Math.floor(from / MINUTE) * MINUTE + MINUTE; minute <= through; minute += MINUTE) {
-      const slot = new Date(minute);
-      if (!cron.match(slot)) continue;
+    const from = Math.floor(Math.max(plan.scheduledThrough?.getTime() ?? plan.updatedAt.getTime(), through - lookback) / MINUTE) * MINUTE;
+    // Slots after the last minute enrolled, so a one-off runs at its minute once, also across restarts.
+    for (const slot of scheduleSlots(trigger, plan.timeZone, new Date(from), new Date(through))) {
       const targets = await this.audienceTargets(plan);
       await this.enrolMany(plan, targets.map((target) => ({ target, occurrence: `at:${slot.toISOString()}`, at: slot })));
       this.log.info({ plan: plan.name, occurrence: slot.toISOString() }, 'scheduled SOP occurrence enrolled');

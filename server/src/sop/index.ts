@@ -5,6 +5,8 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { WecomClient } from '../wecom/index.ts';
 import { sopAdminModule } from './admin-routes.ts';
+import type { MediaIds } from './attachments.ts';
+import { sopAuthoringModule } from './authoring-routes.ts';
 import { SopEngine } from './engine.ts';
 import { registerSopModels, type SopModels } from './models.ts';
 import type { BotChannel, Guardrails } from './steps.ts';
@@ -32,6 +34,10 @@ export interface SopDeps {
   guardrails?: Partial<Guardrails>;
   now?: () => Date;
   worker?: { concurrency?: number; pollMs?: number; leaseMs?: number };
+  /** WeCom media_ids for images and mini-program covers (the media module's cache). */
+  media?: MediaIds | null;
+  /** Test sends: the app they come from, and in demo mode the reps (the first is the default recipient). */
+  testSend?: { agentId: number; demoReps: string[] | null };
 }
 
 export interface Sop {
@@ -40,6 +46,8 @@ export interface Sop {
   templates: SopTemplate[];
   templateErrors: TemplateError[];
   http: HttpModule;
+  /** Content preview and test send for the journey editor. */
+  authoring: HttpModule;
 }
 
 const DEFAULT_GUARDRAILS: Guardrails = { frequencyCapPerDay: 1, optOutTag: '拒收营销' };
@@ -61,6 +69,17 @@ export async function createSop(deps: SopDeps): Promise<Sop> {
     models,
     templates,
     templateErrors: errors,
+    authoring: sopAuthoringModule({
+      runner: engine.runner,
+      contacts: deps.contacts,
+      client: deps.client,
+      media: deps.media ?? null,
+      agentId: deps.testSend?.agentId ?? null,
+      demoReps: deps.testSend?.demoReps ?? null,
+      adminGuard: deps.adminGuard,
+      timeZone: deps.timeZone,
+      now: deps.now ?? (() => new Date()),
+    }),
     http: sopAdminModule({
       models,
       engine,

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 import { withWorkFields, type WorkFields } from '../queue/index.ts';
-import type { SopTemplate } from './templates/schema.ts';
+import type { SopJourney } from './templates/schema.ts';
 
 /** Who a plan reaches: contacts matching every given criterion (an empty list = no restriction). */
 const audienceSchema = new Schema(
@@ -19,13 +19,20 @@ const audienceSchema = new Schema(
   { _id: false },
 );
 
-/** A plan: a template put to work on an audience, in a time zone, switched on or off. */
+/** A plan: a journey put to work on an audience, in a time zone, switched on or off. */
 const planSchema = new Schema(
   {
     name: { type: String, required: true },
-    templateId: { type: String, required: true },
-    /** The template as it was when the plan was made, so editing a file never changes running journeys. */
+    /** The template the plan started from; null for a journey written inline. */
+    templateId: { type: String, default: null },
+    /**
+     * The plan's current journey (stored as `template`, the name it had when it could only be a copy
+     * of a template file): editing a file never changes running journeys, and editing the journey
+     * makes a new version (sop_plan_versions keeps every version).
+     */
     template: { type: Schema.Types.Mixed, required: true },
+    /** The current journey's version; a plan made before versions existed is at 1. */
+    version: { type: Number, default: 1 },
     audience: { type: audienceSchema, default: () => ({}) },
     timeZone: { type: String, required: true },
     /** Overrides of the template's quiet hours and catch-up policy for this plan (null = the template's). */
@@ -56,6 +63,10 @@ const enrollmentSchema = new Schema(
     status: { type: String, enum: ['active', 'completed', 'exited'], default: 'active' },
     enrolledAt: { type: Date, required: true },
     currentStep: { type: String, default: null },
+    /** The plan version whose journey this enrolment follows (a legacy enrolment without it started on 1). */
+    version: { type: Number, default: 1 },
+    /** Why an exited enrolment stopped before its journey's end, for the execution view. */
+    exitReason: { type: String, default: null },
     /** Facts from the trigger a step may need (the 20-second welcome code, the channel state). */
     context: { type: Schema.Types.Mixed, default: {} },
   },
@@ -87,6 +98,8 @@ export interface SopJob extends WorkFields {
   enrollmentId: Types.ObjectId;
   stepId: string;
   targetId: string;
+  /** The plan version whose journey the step belongs to (absent on jobs from before versions: 1). */
+  version?: number;
   /** When the step was meant to run; runAt moves (quiet hours, retries), dueAt does not. */
   dueAt: Date;
   outcome?: JobOutcome | null;
@@ -101,6 +114,7 @@ const jobSchema = withWorkFields(
       enrollmentId: { type: Schema.Types.ObjectId, required: true },
       stepId: { type: String, required: true },
       targetId: { type: String, required: true },
+      version: { type: Number, default: 1 },
       dueAt: { type: Date, required: true },
       outcome: { type: String, default: null },
       detail: { type: Schema.Types.Mixed, default: null },
@@ -142,15 +156,37 @@ sendSchema.index({ targetId: 1, day: 1 });
 sendSchema.index({ delivery: 1, checkedAt: 1 });
 sendSchema.index({ capSlot: 1 }, { unique: true, partialFilterExpression: { capSlot: { $type: 'string' } } });
 
-export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template' | 'quietHours' | 'catchUp'> & {
-  template: SopTemplate;
-  quietHours: SopTemplate['quietHours'] | null;
-  catchUp: SopTemplate['catchUp'] | null;
-};
+/** Every journey a plan has had, immutable once written: enrolments finish on the version they started. */
+const planVersionSchema = new Schema(
+  {
+    planId: { type: Schema.Types.ObjectId, required: true },
+    version: { type: Number, required: true },
+    journey: { type: Schema.Types.Mixed, required: true },
+  },
+  { timestamps: { createdAt: true, updatedAt: false } },
+);
+planVersionSchema.index({ planId: 1, version: 1 }, { unique: true });
 
-/** The guardrail settings in force for a plan: its own overrides, else its template's. */
-export function planSettings(plan: Pick<Plan, 'template' | 'quietHours' | 'catchUp'>) {
-  return { quietHours: plan.quietHours ?? plan.template.quietHours, catchUp: plan.catchUp ?? plan.template.catchUp };
+/** Journeys operators saved as templates; listed with the built-in YAML library. */
+const userTemplateSchema = new Schema(
+  {
+    templateId: { type: String, required: true, unique: true },
+    journey: { type: Schema.Types.Mixed, required: true },
+  },
+  { timestamps: true },
+);
+
+export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template' | 'quietHours' | 'catchUp'> & {
+  template: SopJourney;
+  quietHours: SopJourney['quietHours'] | null;
+  catchUp: SopJourney['catchUp'] | null;
+};
+export type PlanVersion = Omit<InferSchemaType<typeof planVersionSchema>, 'journey'> & { journey: SopJourney; createdAt: Date };
+export type UserTemplate = Omit<InferSchemaType<typeof userTemplateSchema>, 'journey'> & { journey: SopJourney };
+
+/** The guardrail settings in force for a plan: its own overrides, else those of the journey being run. */
+export function planSettings(plan: Pick<Plan, 'template' | 'quietHours' | 'catchUp'>, journey: Pick<SopJourney, 'quietHours' | 'catchUp'> = plan.template) {
+  return { quietHours: plan.quietHours ?? journey.quietHours, catchUp: plan.catchUp ?? journey.catchUp };
 }
 export type Enrollment = InferSchemaType<typeof enrollmentSchema>;
 export type SendRecord = InferSchemaType<typeof sendSchema>;
@@ -160,6 +196,8 @@ export interface SopModels {
   Enrollment: Model<Enrollment>;
   Job: Model<SopJob>;
   Send: Model<SendRecord>;
+  PlanVersion: Model<PlanVersion>;
+  UserTemplate: Model<UserTemplate>;
 }
 
 export function registerSopModels(connection: Connection): SopModels {
@@ -168,5 +206,7 @@ export function registerSopModels(connection: Connection): SopModels {
     Enrollment: connection.model('SopEnrollment', enrollmentSchema, 'sop_enrollments'),
     Job: connection.model<SopJob>('SopJob', jobSchema, 'sop_jobs'),
     Send: connection.model('SopSend', sendSchema, 'sop_sends'),
+    PlanVersion: connection.model<PlanVersion>('SopPlanVersion', planVersionSchema, 'sop_plan_versions'),
+    UserTemplate: connection.model<UserTemplate>('SopUserTemplate', userTemplateSchema, 'sop_user_templates'),
   };
 }

@@ -2,12 +2,14 @@ import type { HydratedDocument } from 'mongoose';
 import { botRoomOf, type ContactModels, type ContactPool } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
-import { RepNames, WecomApiError, type Attachment, type WecomClient } from '../wecom/index.ts';
+import { MediaSourceError } from '../media/index.ts';
+import { RepNames, WecomApiError, type WecomClient } from '../wecom/index.ts';
+import { toWecomAttachments, type MediaIds } from './attachments.ts';
 import { conditionHolds, tagIdsByName } from './conditions.ts';
 import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
 import { localDay, quietUntil } from './time.ts';
 import { renderContent } from './templates/content.ts';
-import type { SopContent, SopStep } from './templates/schema.ts';
+import type { SopContent, SopJourney, SopStep } from './templates/schema.ts';
 
 /** A channel that delivers through the customer bot (personal WeChat); the bot module provides it. */
 export interface BotChannel {
@@ -40,10 +42,14 @@ export interface StepDeps {
   bot: BotChannel | null;
   guardrails: Guardrails;
   logger: Logger;
+  /** WeCom media_ids for images and mini-program covers; without it images go by pic_url and mini-programs are skipped. */
+  media?: MediaIds | null;
 }
 
 export interface StepRun {
   plan: HydratedDocument<Plan>;
+  /** The journey of the enrolment's version (the plan's may have been edited since it started). */
+  journey: SopJourney;
   enrollment: HydratedDocument<Enrollment>;
   job: HydratedDocument<SopJob>;
   step: SopStep;
@@ -111,7 +117,8 @@ export class StepRunner {
   async render(run: RenderTarget, content: SopContent) {
     const vars = await this.variables(run);
     const rendered = renderContent(content.text, vars);
-    return { ...rendered, attachments: toWecomAttachments(content) };
+    // WeCom's form (uploaded media_ids) is built only when sending: a dry run or preview must not upload.
+    return { ...rendered, attachments: content.attachments };
   }
 
   private async variables({ plan, enrollment, now }: RenderTarget) {
@@ -134,22 +141,22 @@ export class StepRunner {
     if (!code) return { outcome: 'no_welcome_code' };
     const message = await this.render(run, content);
     return this.recordedSend(run, { channel: 'welcome', marketing: false, text: message.text }, async () => {
+      const attachments = await toWecomAttachments(content.attachments, this.deps.media ?? null);
       await this.deps.client.welcome.send({
         welcome_code: code,
         text: { content: message.text },
-        ...(message.attachments.length ? { attachments: message.attachments } : {}),
+        ...(attachments.items.length ? { attachments: attachments.items } : {}),
       });
-      return {};
+      return { skipped: attachments.skipped };
     });
   }
 
   /** Marketing and bot sends: opt-out, quiet hours and the frequency cap apply. */
   private async guardedSend(run: StepRun, content: SopContent, channel: 'mass_send' | 'bot'): Promise<StepResult> {
-    const { plan, enrollment, now } = run;
-    const template = plan.template;
+    const { plan, journey, enrollment, now } = run;
     const isGroup = enrollment.targetKind === 'group';
     if (!isGroup && (await this.optedOut(enrollment.targetId))) return { outcome: 'opted_out' };
-    const quietEnd = quietUntil(now, planSettings(plan).quietHours, plan.timeZone);
+    const quietEnd = quietUntil(now, planSettings(plan, journey).quietHours, plan.timeZone);
     if (quietEnd) return { wait: quietEnd, reason: 'quiet hours' };
     if (channel === 'bot' && !this.deps.bot?.available()) return { outcome: 'bot_unavailable' };
     // A room only the bot knows has no WeCom chat id: a WeCom mass send to it cannot exist.
@@ -158,22 +165,23 @@ export class StepRunner {
     }
 
     const message = await this.render(run, content);
-    const marketing = template.marketing && !isGroup;
+    const marketing = journey.marketing && !isGroup;
     return this.recordedSend(run, { channel, marketing, text: message.text }, async () => {
       if (channel === 'bot') {
         const bot = this.deps.bot!;
         await (isGroup ? bot.sendToRoom(enrollment.targetId, message.text, run.job.key) : bot.sendToContact(enrollment.targetId, message.text, run.job.key));
         return {};
       }
+      const attachments = await toWecomAttachments(content.attachments, this.deps.media ?? null);
       const sent = await this.deps.client.massSend.addTemplate({
         chat_type: isGroup ? 'group' : 'single',
         ...(isGroup ? { chat_id_list: [enrollment.targetId] } : { external_userid: [enrollment.targetId] }),
         ...(enrollment.userId ? { sender: enrollment.userId } : {}),
         text: { content: message.text },
-        ...(message.attachments.length ? { attachments: message.attachments } : {}),
+        ...(attachments.items.length ? { attachments: attachments.items } : {}),
       });
       if (sent.fail_list.includes(enrollment.targetId)) throw new RefusedByWecom('WeCom refused the recipient (fail_list)');
-      return { msgid: sent.msgid, awaitsConfirmation: true };
+      return { msgid: sent.msgid, awaitsConfirmation: true, skipped: attachments.skipped };
     });
   }
 
@@ -232,12 +240,12 @@ export class StepRunner {
   private async deliver(run: StepRun, deliver: () => Promise<Delivered>): Promise<StepResult> {
     const { Send } = this.deps.models;
     try {
-      const { msgid, awaitsConfirmation } = await deliver();
+      const { msgid, awaitsConfirmation, skipped } = await deliver();
       await Send.updateOne(
         { key: run.job.key },
         { $set: { state: 'sent', msgid: msgid ?? null, ...(awaitsConfirmation ? { delivery: 'pending' } : {}) } },
       );
-      return { outcome: 'sent', detail: msgid ? { msgid } : {} };
+      return { outcome: 'sent', detail: { ...(msgid ? { msgid } : {}), ...(skipped?.length ? { skippedAttachments: skipped } : {}) } };
     } catch (err) {
       const known = knownRefusal(err);
       if (!known) throw err; // retryable: the ledger stays 'sending' and the retry resumes from it
@@ -291,30 +299,20 @@ class RefusedByWecom extends Error {}
 interface Delivered {
   msgid?: string;
   awaitsConfirmation?: boolean;
+  /** Attachments that could not go out (a mini-program without a cover), with why. */
+  skipped?: string[];
 }
 
 /** Refusals that retrying cannot change become the job's outcome instead of a retry storm. */
 function knownRefusal(err: unknown): JobOutcome | null {
   if (err instanceof RefusedByWecom) return 'failed';
   if (err instanceof UnreachableTarget) return 'no_relation';
+  // An image URL that answers 404 or is no image stays so; a timeout may not.
+  if (err instanceof MediaSourceError) return err.retryable ? null : 'failed';
   if (!(err instanceof WecomApiError)) return null;
   if (err.errcode === 41050) return 'code_expired';
   if (err.errcode === 41051) return 'chat_started';
   // -1 leaves it unknown whether WeCom acted: the job retries, and the resume looks for the task first.
   if (err.errcode === -1) return null;
   return err.retryable ? null : 'failed';
-}
-
-function toWecomAttachments(content: SopContent): Attachment[] {
-  return content.attachments.flatMap((a): Attachment[] => {
-    switch (a.type) {
-      case 'link':
-        return [{ msgtype: 'link', link: { title: a.title, url: a.url, ...(a.picUrl ? { picurl: a.picUrl } : {}), ...(a.desc ? { desc: a.desc } : {}) } }];
-      case 'image':
-        return [{ msgtype: 'image', image: { pic_url: a.url } }];
-      case 'miniprogram':
-        // WeCom wants an uploaded pic_media_id for mini-program cards; media upload is not built yet.
-        return [];
-    }
-  });
 }

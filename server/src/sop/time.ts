@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { createTask, type ScheduledTask } from 'node-cron';
 import { DateTime } from 'luxon';
-import type { SopDelay } from './templates/schema.ts';
+import type { SopDelay, SopTrigger } from './templates/schema.ts';
 
 /** When a step with this delay falls due after `from`, in the plan's time zone (stored and returned in UTC). */
 export function applyDelay(from: Date, delay: SopDelay | undefined, timeZone: string): Date {
@@ -58,4 +58,23 @@ export function cronMatcher(expression: string, timeZone: string): Pick<Schedule
 /** The first slot of a cron schedule after `from` (node-cron only knows this for a running task). */
 export function nextCronRun(expression: string, timeZone: string, from: Date): Date {
   return CronExpressionParser.parse(expression, { tz: timeZone, currentDate: from }).next().toDate();
+}
+
+export type ScheduleTrigger = Extract<SopTrigger, { type: 'schedule' }>;
+
+/**
+ * The slots of a schedule in (after, until], oldest first, at most `limit`: a cron's calendar slots
+ * or a one-off's single minute, in the plan's time zone. The engine enrols these and the console
+ * shows them, so what the operator reads is what runs.
+ */
+export function scheduleSlots(trigger: ScheduleTrigger, timeZone: string, after: Date, until: Date | null, limit = Infinity): Date[] {
+  if (trigger.at !== undefined) {
+    const once = DateTime.fromISO(trigger.at, { zone: timeZone }).toJSDate();
+    return once > after && (until === null || once <= until) && limit > 0 ? [once] : [];
+  }
+  if (trigger.cron === undefined) return [];
+  const slots = CronExpressionParser.parse(trigger.cron, { tz: timeZone, currentDate: after, ...(until ? { endDate: until } : {}) });
+  const out: Date[] = [];
+  while (out.length < limit && slots.hasNext()) out.push(slots.next().toDate());
+  return out;
 }

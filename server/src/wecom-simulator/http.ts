@@ -7,6 +7,7 @@ import type { CallLog, SimCall } from './call-log.ts';
 import { SimError, defaultErrmsg } from './errors.ts';
 import type { FaultPlan } from './faults.ts';
 import { routes } from './routes/index.ts';
+import type { SimUpload } from './routes/route.ts';
 import type { SimState } from './state.ts';
 
 export const API_PREFIX = '/cgi-bin';
@@ -34,8 +35,12 @@ const OAUTH_AUTHORIZE_PATH = '/connect/oauth2/authorize';
 async function handle(deps: Deps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sim');
   if (url.pathname === OAUTH_AUTHORIZE_PATH) return authorize(deps.state, url, res);
+  if (url.pathname === APP_MESSAGES_PATH) return appMessages(deps.state, url, res);
   const api = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
-  const body = parseJson(await readBody(req));
+  const raw = await readBody(req);
+  const multipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+  const upload = multipart ? await readUpload(raw, req.headers['content-type']!) : undefined;
+  const body = multipart ? { valid: true, value: upload ? describeUpload(upload) : {} } : parseJson(raw.toString('utf8'));
   const call = deps.calls.record({
     api,
     method: req.method ?? 'GET',
@@ -57,7 +62,7 @@ async function handle(deps: Deps, req: http.IncomingMessage, res: http.ServerRes
   let answer: Answer;
   if (fault?.errcode !== undefined) answer = errorAnswer(fault.errcode, fault.errmsg);
   else if (!body.valid) answer = errorAnswer(47001, 'data format error');
-  else answer = answerFor(deps.state, api, call);
+  else answer = answerFor(deps.state, api, call, upload);
   call.errcode = answer.errcode;
   deps.logger.debug({ api, errcode: answer.errcode }, 'wecom simulator call');
   res.writeHead(answer.status ?? 200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer.body));
@@ -86,12 +91,12 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-function answerFor(state: SimState, api: string, call: SimCall): Answer {
+function answerFor(state: SimState, api: string, call: SimCall, upload: SimUpload | undefined): Answer {
   const route = routes.get(api);
   if (!route) return { status: 404, errcode: 404, body: { errcode: 404, errmsg: `no such api ${api}` } };
   try {
     if (route.auth) state.checkToken(call.query.access_token);
-    const fields = route.handle({ query: call.query, body: call.body, state });
+    const fields = route.handle({ query: call.query, body: call.body, state, ...(upload ? { upload } : {}) });
     return { errcode: 0, body: { errcode: 0, errmsg: 'ok', ...fields } };
   } catch (err) {
     if (err instanceof SimError) return errorAnswer(err.errcode, err.message);
@@ -114,10 +119,45 @@ function parseJson(raw: string): { valid: boolean; value: unknown } {
   }
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
+/** Above WeCom's largest synchronous upload (20 MB files), so the size rules answer, not the socket. */
+const MAX_BODY_BYTES = 24 * 1024 * 1024;
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error(`simulator: request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The `media` part of a multipart body, parsed by undici as fetch's own Response would. */
+async function readUpload(raw: Buffer, contentType: string): Promise<SimUpload | undefined> {
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return undefined;
+  }
+  const media = form.get('media');
+  if (!media || typeof media === 'string') return undefined;
+  return { filename: media.name, contentType: media.type, bytes: Buffer.from(await media.arrayBuffer()) };
+}
+
+/** The call log keeps what was uploaded, not the bytes. */
+function describeUpload(upload: SimUpload) {
+  return { media: { filename: upload.filename, contentType: upload.contentType, size: upload.bytes.length } };
+}
+
+/** Read-only: the app messages a member received, newest last (`?userid=`; all members without it). */
+export const APP_MESSAGES_PATH = '/sim/app-messages';
+
+function appMessages(state: SimState, url: URL, res: http.ServerResponse): void {
+  const userid = url.searchParams.get('userid');
+  const messages = userid === null ? state.allAppMessages() : state.appMessagesOf(userid);
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify({ messages }));
 }
 
 export async function listen(server: http.Server, port: number): Promise<number> {

@@ -128,3 +128,27 @@ export interface SimWelcomeCode {
   /** The customer already wrote first, so WeCom refuses the welcome (41051). */
   chatStarted: boolean;
 }
+
+/** Temporary media from media/upload; WeCom forgets it 3 days after createdAt. */
+export interface SimMedia {
+  mediaId: string;
+  type: 'image' | 'voice' | 'video' | 'file';
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Unix seconds, as media/upload answers it. */
+  createdAt: number;
+}
+
+/** An app message (message/send) as one member received it. */
+export interface SimAppMessage {
+  msgid: string;
+  userid: string;
+  agentid: number;
+  msgtype: 'text' | 'image' | 'news';
+  text?: { content: string };
+  image?: { media_id: string };
+  news?: { articles: Array<{ title: string; description?: string; url: string; picurl?: string }> };
+  /** Unix seconds. */
+  sendTime: number;
+}

@@ -14,8 +14,8 @@ import {
 } from './callbacks/sender.ts';
 import { seedDemoCorp } from './demo-seed.ts';
 import { FaultPlan, type Fault } from './faults.ts';
-import { API_PREFIX, createSimServer, listen } from './http.ts';
-import type { SimCorp } from './model.ts';
+import { API_PREFIX, APP_MESSAGES_PATH, createSimServer, listen } from './http.ts';
+import type { SimAppMessage, SimCorp } from './model.ts';
 import { scanChannelQr, type ChannelScan, type ChannelScanResult } from './scenarios.ts';
 import { SimState } from './state.ts';
 
@@ -43,6 +43,10 @@ export interface WecomSimulator {
   /** Every access token issued so far answers 42001 from now on. */
   expireTokens(): void;
   calls(api?: string): SimCall[];
+  /** The app messages (message/send) a member received, oldest first; also GET /sim/app-messages?userid=. */
+  appMessages(userid: string): SimAppMessage[];
+  /** GET it for the same list over HTTP (read-only JSON; the demo console can poll it). */
+  appMessagesUrl: string;
   resetCalls(): void;
   sendCallback(url: string, event: CallbackEvent, options?: SendOptions): Promise<CallbackDelivery>;
   /** The signed envelope and query WeCom would send, for load generators. */
@@ -84,6 +88,8 @@ export async function startWecomSimulator(options: SimulatorOptions = {}): Promi
     clearFaults: () => faults.clear(),
     expireTokens: () => state.expireTokens(),
     calls: (api) => calls.list(api),
+    appMessages: (userid) => state.appMessagesOf(userid),
+    appMessagesUrl: `http://127.0.0.1:${port}${APP_MESSAGES_PATH}`,
     resetCalls: () => calls.reset(),
     sendCallback: (url, event, sendOptions) => sendCallback(corp, url, event, state.nowSeconds(), sendOptions),
     signCallback: (event, sendOptions) => signCallback(corp, event, state.nowSeconds(), sendOptions),

@@ -6,7 +6,9 @@ import type {
   SimCorp,
   SimFollow,
   SimGroupChat,
+  SimAppMessage,
   SimMassTask,
+  SimMedia,
   SimRep,
   SimTag,
   SimTagGroup,
@@ -16,6 +18,7 @@ import type {
 const TOKEN_LIFETIME_S = 7200;
 const WELCOME_CODE_VALIDITY_MS = 20_000;
 const OAUTH_CODE_VALIDITY_MS = 5 * 60_000;
+const MEDIA_LIFETIME_S = 3 * 24 * 3600;
 
 export interface NewContact {
   externalUserid?: string;
@@ -51,6 +54,8 @@ export class SimState {
   private readonly tokens = new Map<string, { expiresAt: number }>();
   private readonly welcomeCodes = new Map<string, SimWelcomeCode>();
   private readonly oauthCodes = new Map<string, { userid: string; expiresAt: number }>();
+  private readonly media = new Map<string, SimMedia>();
+  private readonly appMessages: SimAppMessage[] = [];
   private seq = 0;
 
   constructor(
@@ -295,6 +300,36 @@ export class SimState {
     const task = this.massTasks.get(msgid);
     if (!task) throw new SimError(40058, 'invalid msgid');
     return task;
+  }
+
+  // --- temporary media and app messages ------------------------------------------------------
+
+  addMedia(media: Omit<SimMedia, 'mediaId' | 'createdAt'>): SimMedia {
+    const created: SimMedia = { ...media, mediaId: this.newId('3m'), createdAt: this.nowSeconds() };
+    this.media.set(created.mediaId, created);
+    return created;
+  }
+
+  /** 40007 for an unknown media_id, one of another type, or one past its 3 days. */
+  requireMedia(mediaId: string, type?: SimMedia['type']): SimMedia {
+    const media = this.media.get(mediaId);
+    if (!media || (type && media.type !== type) || this.nowSeconds() >= media.createdAt + MEDIA_LIFETIME_S) throw new SimError(40007);
+    return media;
+  }
+
+  deliverAppMessage(message: Omit<SimAppMessage, 'sendTime'>): SimAppMessage {
+    const delivered = { ...message, sendTime: this.nowSeconds() };
+    this.appMessages.push(delivered);
+    return delivered;
+  }
+
+  /** What this member received from the app, oldest first. */
+  appMessagesOf(userid: string): SimAppMessage[] {
+    return this.appMessages.filter((m) => m.userid === userid);
+  }
+
+  allAppMessages(): SimAppMessage[] {
+    return [...this.appMessages];
   }
 
   /** The rep confirmed the mass send in their WeCom client: their deliveries go out. */

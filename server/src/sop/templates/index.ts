@@ -1,4 +1,7 @@
 export * from './schema.ts';
 export { TemplateError } from './errors.ts';
 export { TEMPLATE_VARIABLES, renderContent } from './content.ts';
-export { loadTemplates, parseTemplate } from './loader.ts';
+export { checkYaml, loadTemplates, parseTemplate } from './loader.ts';
+export { formatPath, type FieldPath } from './errors.ts';
+export { problemsFromIssues, templateErrorMap, type Problem } from './issues.ts';
+export { scheduleProblems, sopJourneySchema, sopTemplateSchema } from './rules.ts';

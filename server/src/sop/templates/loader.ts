@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
+import type { z } from 'zod';
 import { TemplateError, formatPath } from './errors.ts';
 import type { FieldPath } from './errors.ts';
 import { problemsFromIssues, templateErrorMap } from './issues.ts';
@@ -35,9 +36,11 @@ function positionOf(doc: Document, lineCounter: LineCounter, path: FieldPath): P
   return { line, column: col };
 }
 
-interface Checked {
-  template: SopTemplate | null;
+interface Checked<T> {
+  template: T | null;
   errors: TemplateError[];
+  /** The document as data (null when it is not even YAML): lets a caller name the step a problem is in. */
+  data: unknown;
   /** Locates further problems found by checks across files. */
   errorAt(problem: Problem): TemplateError;
 }
@@ -46,7 +49,11 @@ function byPosition(a: TemplateError, b: TemplateError): number {
   return (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0);
 }
 
-function check(text: string, file: string): Checked {
+/**
+ * Every problem in one YAML text against `schema` (a template file, or a journey whose id may be
+ * absent), each located at its line; `template` is null unless there are none.
+ */
+export function checkYaml<T>(text: string, file: string, schema: z.ZodType<T>): Checked<T> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   const errorAt = ({ path, message }: Problem) => {
@@ -60,14 +67,16 @@ function check(text: string, file: string): Checked {
       const at = e.linePos?.[0];
       return new TemplateError({ file, line: at?.line ?? null, column: at?.col ?? null, path: '', message: `YAML syntax: ${message}` });
     });
-    return { template: null, errors, errorAt };
+    return { template: null, errors, data: null, errorAt };
   }
-  const result = sopTemplateSchema.safeParse(doc.toJS(), { error: templateErrorMap });
-  if (result.success) return { template: result.data, errors: [], errorAt };
-  return { template: null, errors: problemsFromIssues(result.error.issues).map(errorAt).sort(byPosition), errorAt };
+  const data: unknown = doc.toJS();
+  const result = schema.safeParse(data, { error: templateErrorMap });
+  if (result.success) return { template: result.data, errors: [], data, errorAt };
+  return { template: null, errors: problemsFromIssues(result.error.issues).map(errorAt).sort(byPosition), data, errorAt };
 }
 
-/** Every problem in one template text, in file order; `template` is null unless there are none. */
+const check = (text: string, file: string) => checkYaml(text, file, sopTemplateSchema);
+
 /** One template text; throws the first problem. */
 export function parseTemplate(text: string, file: string): SopTemplate {
   const { template, errors } = check(text, file);

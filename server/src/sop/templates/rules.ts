@@ -1,6 +1,8 @@
+import { DateTime } from 'luxon';
 import { validateDetailed } from 'node-cron';
-import { templateSchema } from './schema.ts';
-import type { SopStep, SopTemplate } from './schema.ts';
+import type { z } from 'zod';
+import { journeySchema, templateSchema } from './schema.ts';
+import type { SopJourney, SopStep, SopTrigger } from './schema.ts';
 import { variablesIn } from './content.ts';
 import type { Problem } from './issues.ts';
 
@@ -31,7 +33,7 @@ const GROUP_STEP_TYPES: ReadonlySet<SopStep['type']> = new Set(['mass_send', 'bo
 const CONTACT_ONLY_VARIABLES = new Set(['name', 'company']);
 const GROUP_ONLY_VARIABLES = new Set(['group']);
 
-function* stepProblems(t: SopTemplate): Generator<Problem> {
+function* stepProblems(t: SopJourney): Generator<Problem> {
   const indexOf = new Map<string, number>();
   for (const [i, step] of t.steps.entries()) {
     const first = indexOf.get(step.id);
@@ -70,7 +72,7 @@ function* stepProblems(t: SopTemplate): Generator<Problem> {
 }
 
 /** A step after a branch that no branch names can never run: almost always a wrong id. */
-function* unreachableSteps(t: SopTemplate, indexOf: ReadonlyMap<string, number>): Generator<Problem> {
+function* unreachableSteps(t: SopJourney, indexOf: ReadonlyMap<string, number>): Generator<Problem> {
   const reached = new Set<number>([0]);
   for (const [i, step] of t.steps.entries()) {
     if (!reached.has(i)) {
@@ -87,9 +89,21 @@ function* unreachableSteps(t: SopTemplate, indexOf: ReadonlyMap<string, number>)
   }
 }
 
-function* templateProblems(t: SopTemplate): Generator<Problem> {
+/** A schedule runs on a cron or once at a local date-time, never both: paths are relative to the trigger. */
+export function* scheduleProblems(trigger: Extract<SopTrigger, { type: 'schedule' }>): Generator<Problem> {
+  if ((trigger.cron === undefined) === (trigger.at === undefined)) {
+    yield { path: ['cron'], message: 'a schedule needs exactly one of cron (repeating) or at (once, YYYY-MM-DDTHH:mm)' };
+  }
+  if (trigger.cron !== undefined) for (const message of cronProblems(trigger.cron)) yield { path: ['cron'], message };
+  // The format is the schema's; a date that does not exist (2026-02-30) is only seen here.
+  if (trigger.at !== undefined && !DateTime.fromISO(trigger.at, { zone: 'UTC' }).isValid) {
+    yield { path: ['at'], message: `"${trigger.at}" is not a date in the calendar` };
+  }
+}
+
+function* templateProblems(t: SopJourney): Generator<Problem> {
   if (t.trigger.type === 'schedule') {
-    for (const message of cronProblems(t.trigger.cron)) yield { path: ['trigger', 'cron'], message };
+    for (const { path, message } of scheduleProblems(t.trigger)) yield { path: ['trigger', ...path], message };
   }
   if (t.target === 'group') {
     if (t.trigger.type !== 'schedule') yield { path: ['trigger', 'type'], message: `a group journey needs trigger schedule (${t.trigger.type} is about one contact)` };
@@ -98,7 +112,11 @@ function* templateProblems(t: SopTemplate): Generator<Problem> {
   yield* stepProblems(t);
 }
 
-/** The template format with the checks that span fields: the schema alone cannot see them. */
-export const sopTemplateSchema = templateSchema.superRefine((t, ctx) => {
+function addRuleIssues(t: SopJourney, ctx: z.RefinementCtx): void {
   for (const { path, message } of templateProblems(t)) ctx.addIssue({ code: 'custom', path: [...path], message });
-});
+}
+
+/** The template format with the checks that span fields: the schema alone cannot see them. */
+export const sopTemplateSchema = templateSchema.superRefine(addRuleIssues);
+/** The same for a journey written in the console, whose id is optional. */
+export const sopJourneySchema = journeySchema.superRefine(addRuleIssues);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lowercase letters, digits, - or _ (at most 64)');
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:mm');
+const localDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d$/, 'must be a local date and time YYYY-MM-DDTHH:mm');
 
 export const attachmentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('link'), title: z.string().min(1), url: z.url(), picUrl: z.url().optional(), desc: z.string().optional() }).strict(),
@@ -103,8 +104,11 @@ export const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('contact_tagged'), tag: z.string().min(1) }).strict(),
   z.object({ type: z.literal('contact_silent'), days: z.number().int().min(1).max(365) }).strict(),
   z.object({ type: z.literal('order_placed') }).strict(),
-  /** A calendar schedule (cron, 5 fields, in the plan's time zone) over the plan's audience. */
-  z.object({ type: z.literal('schedule'), cron: z.string().min(9) }).strict(),
+  /**
+   * A calendar schedule over the plan's audience, in the plan's time zone: repeating (`cron`, 5
+   * fields) or once (`at`, a local date-time such as a one-off group push). Exactly one: rules.ts.
+   */
+  z.object({ type: z.literal('schedule'), cron: z.string().min(9).optional(), at: localDateTime.optional() }).strict(),
 ]);
 
 /** No customer messages in this local window (it may wrap midnight); a plan can override its template's. */
@@ -132,7 +136,11 @@ export const templateSchema = z
   })
   .strict();
 
+/** A journey a plan carries or an operator writes inline: a template whose id is optional. */
+export const journeySchema = templateSchema.partial({ id: true });
+
 export type SopTemplate = z.infer<typeof templateSchema>;
+export type SopJourney = z.infer<typeof journeySchema>;
 export type SopStep = z.infer<typeof stepSchema>;
 export type SopTrigger = z.infer<typeof triggerSchema>;
 export type SopCondition = z.infer<typeof conditionSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SimError } from '../errors.ts';
+import { checkAttachmentMedia } from './attachments.ts';
 import { checkLimit, page } from './paging.ts';
 import { renderFollowInfo, renderFollowUser, renderProfile } from './render.ts';
 import { route, type Route } from './route.ts';
@@ -68,6 +69,7 @@ export const externalContactRoutes: Record<string, Route> = {
   '/externalcontact/send_welcome_msg': route(({ body, state }) => {
     const request = WelcomeBody.parse(body);
     if (!request.text && !request.attachments?.length) throw new SimError(40058, 'text or attachments required');
+    checkAttachmentMedia(state, request.attachments ?? []);
     state.useWelcomeCode(request.welcome_code);
     return {};
   }),

@@ -3,6 +3,8 @@ import { externalContactRoutes } from './external-contact.ts';
 import { groupChatRoutes } from './group-chat.ts';
 import { identityRoutes } from './identity.ts';
 import { massSendRoutes } from './mass-send.ts';
+import { mediaRoutes } from './media.ts';
+import { messageRoutes } from './message.ts';
 import type { Route } from './route.ts';
 import { tagRoutes } from './tags.ts';
 
@@ -15,5 +17,7 @@ export const routes: ReadonlyMap<string, Route> = new Map(
     ...groupChatRoutes,
     ...contactWayRoutes,
     ...massSendRoutes,
+    ...mediaRoutes,
+    ...messageRoutes,
   }),
 );

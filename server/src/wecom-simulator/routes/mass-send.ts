@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SimError } from '../errors.ts';
 import type { SimMassDelivery, SimMassTask } from '../model.ts';
 import type { SimState } from '../state.ts';
+import { checkAttachmentMedia } from './attachments.ts';
 import { checkLimit, page } from './paging.ts';
 import { route, type Route } from './route.ts';
 
@@ -31,6 +32,7 @@ export const massSendRoutes: Record<string, Route> = {
     const request = AddBody.parse(body);
     if (!request.text && !request.attachments.length) throw new SimError(40058, 'text or attachments required');
     if (request.sender !== undefined) state.requireRep(request.sender);
+    checkAttachmentMedia(state, request.attachments);
     const { deliveries, failed } =
       request.chat_type === 'single'
         ? singleDeliveries(state, request.external_userid, request.sender)

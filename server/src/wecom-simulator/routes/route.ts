@@ -1,8 +1,17 @@
 import type { SimState } from '../state.ts';
 
+/** The `media` part of a multipart/form-data request (media/upload). */
+export interface SimUpload {
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
 export interface SimRequest {
   query: Record<string, string>;
   body: unknown;
+  /** Present for a multipart request carrying a `media` file. */
+  upload?: SimUpload;
   state: SimState;
 }
 

@@ -6,6 +6,8 @@ import { externalContactApi } from './api/external-contact.ts';
 import { groupChatApi } from './api/group-chat.ts';
 import { jsapiApi } from './api/jsapi.ts';
 import { massSendApi } from './api/mass-send.ts';
+import { mediaApi } from './api/media.ts';
+import { messageApi } from './api/message.ts';
 import { tagsApi } from './api/tags.ts';
 import { userApi } from './api/user.ts';
 import { welcomeApi } from './api/welcome.ts';
@@ -88,5 +90,7 @@ export function createWecomClient(options: WecomClientOptions) {
     user: userApi(call),
     jsapi: jsapiApi(call, clock),
     auth: authApi(call),
+    media: mediaApi(call),
+    message: messageApi(call),
   };
 }

@@ -17,7 +17,10 @@ export type Query = Record<string, string | number | undefined>;
 
 export interface CallInput {
   query?: Query;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as multipart/form-data instead of `body` (media/upload); fetch writes the boundary. */
+  form?: FormData;
 }
 
 /** Performs one authenticated API call with the client's token, throttling and retry policy. */

@@ -76,6 +76,26 @@ export function errcodeHint(errcode: number, errmsg: string): string | undefined
       return 'the welcome code is invalid, already used or past its 20 s validity';
     case 41051:
       return 'the customer and the rep have already started chatting, so no welcome message can be sent';
+    case 40004:
+      return 'WeCom refused the media file type (images must be JPG or PNG)';
+    case 40005:
+      return 'invalid media type parameter: use image, voice, video or file';
+    case 40006:
+      return 'the file size is not accepted (5 bytes to 20 MB for a file)';
+    case 40007:
+      return 'unknown or expired media_id (temporary media lives 3 days): upload it again';
+    case 40008:
+      return 'this message type is not supported by the API';
+    case 40009:
+      return 'the image size is not accepted (5 bytes to 10 MB)';
+    case 44001:
+      return 'the uploaded media file is empty (send it in the multipart field "media")';
+    case 40056:
+      return 'the agentid is wrong: check WECOM_AGENT_ID (the app whose secret is WECOM_SECRET)';
+    case 81013:
+      return 'every recipient is unknown or outside the app\'s visible range (应用可见范围) in the admin console';
+    case 82001:
+      return 'no permission to send to these members: add them to the app\'s visible range (应用可见范围)';
     case 45009:
       return 'WeCom frequency limit reached for this API; calls are being spaced out';
     case 45033:

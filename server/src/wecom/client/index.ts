@@ -51,3 +51,5 @@ export type {
 export type { AddContactWayRequest, ContactWay } from './api/contact-way.ts';
 export type { Member } from './api/user.ts';
 export type { OAuthIdentity } from './api/auth.ts';
+export { TEMPORARY_MEDIA_LIFETIME_MS, type MediaType, type MediaUpload, type UploadedMedia } from './api/media.ts';
+export type { AppMessage, AppMessageBody, AppMessageResult, NewsArticle } from './api/message.ts';

@@ -135,12 +135,7 @@ async function send<T>(
   let text: string;
   let status: number;
   try {
-    const response = await deps.fetch(url, {
-      method: endpoint.method,
-      headers: input.body === undefined ? undefined : { 'content-type': 'application/json' },
-      body: input.body === undefined ? undefined : JSON.stringify(input.body),
-      signal: AbortSignal.timeout(deps.timeoutMs),
-    });
+    const response = await deps.fetch(url, { method: endpoint.method, ...requestBody(input), signal: AbortSignal.timeout(deps.timeoutMs) });
     status = response.status;
     text = await response.text();
   } catch (err) {
@@ -167,6 +162,12 @@ async function send<T>(
   const parsed = endpoint.response.safeParse(json);
   if (!parsed.success) return { ok: false, error: new WecomResponseError(api, z.prettifyError(parsed.error)) };
   return { ok: true, data: parsed.data };
+}
+
+function requestBody(input: CallInput): { headers?: Record<string, string>; body?: string | FormData } {
+  if (input.form) return { body: input.form };
+  if (input.body === undefined) return {};
+  return { headers: { 'content-type': 'application/json' }, body: JSON.stringify(input.body) };
 }
 
 function buildUrl(apiBase: string, path: string, query: Record<string, string | number | undefined>): string {
