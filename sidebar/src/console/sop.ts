@@ -1,10 +1,7 @@
+import type { Journey, Trigger } from '../shared/journey.ts';
+
 /** The shapes of the SOP operator API (`/api/admin/sop/...`) the console reads. */
-export interface Trigger {
-  type: 'contact_added' | 'contact_tagged' | 'contact_silent' | 'order_placed' | 'schedule';
-  cron?: string;
-  days?: number;
-  tag?: string;
-}
+export type { Trigger };
 
 export interface TemplateStep {
   id: string;
@@ -21,6 +18,9 @@ export interface Template {
   trigger: Trigger;
   steps: TemplateStep[];
   quietHours: { start: string; end: string };
+  /** Built-in YAML file, or saved by an operator (contract-13). */
+  source?: 'builtin' | 'user';
+  createdAt?: string;
 }
 
 export interface Audience {
@@ -45,6 +45,10 @@ export interface PlanView {
   nextRun: string | null;
   jobs?: Record<string, number>;
   template?: Template;
+  /** Contract-13: the plan's own journey, its version, and the next runs of a schedule. */
+  version?: number;
+  journey?: Journey;
+  nextRuns?: string[];
 }
 
 /** Fills {{variables}} with sample values, the way the engine does per customer. */

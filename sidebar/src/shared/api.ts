@@ -4,6 +4,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The whole error body, for answers with more than a message (e.g. `problems`). */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -18,18 +20,20 @@ export interface AuthMe {
   demoReps: string[];
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function api<T>(path: string, init: { method?: string; body?: unknown; raw?: Blob } = {}): Promise<T> {
+  // `raw` sends bytes as they are (an image upload), typed by the blob's own content type.
+  const type = init.raw ? init.raw.type : init.body === undefined ? null : 'application/json';
   const res = await fetch(path, {
     method: init.method ?? 'GET',
     credentials: 'same-origin',
-    headers: init.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    headers: type ? { accept: 'application/json', 'content-type': type } : { accept: 'application/json' },
+    body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
   });
   const text = await res.text();
-  const data: unknown = text ? JSON.parse(text) : null;
+  const data = parseJson(text);
   if (!res.ok) {
-    const { error, message } = (data ?? {}) as { error?: string; message?: string };
-    throw new ApiError(res.status, error ?? 'http_error', message ?? res.statusText);
+    const body = (data ?? {}) as { error?: string; message?: string } & Record<string, unknown>;
+    throw new ApiError(res.status, body.error ?? 'http_error', body.message ?? res.statusText, body);
   }
   return data as T;
 }
@@ -38,4 +42,14 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 export function actionKey(): string {
   // getRandomValues, unlike randomUUID, also works on plain-http pages (a demo opened by LAN address).
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A body that is not JSON (a proxy's HTML error page) must still end up as an ApiError. */
+function parseJson(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 200) };
+  }
 }
