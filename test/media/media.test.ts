@@ -28,12 +28,13 @@ beforeAll(async () => {
   store = await openTestStore();
   sim = await startWecomSimulator({ now: clock.now });
   const client = createWecomClient({ apiBase: sim.apiBase, corpId: sim.corp.corpId, secret: sim.corp.secret, logger: createLogger({ level: 'silent' }) });
-  media = await createMedia({ connection: store.connection, client, adminGuard: requireAdmin(TOKEN), publicUrl: PUBLIC_URL, now: clock.now });
+  media = await createMedia({ connection: store.connection, client, adminGuard: requireAdmin(TOKEN), publicUrl: PUBLIC_URL, now: clock.now, allowInternalHosts: true });
   served = await serveModules([media.http]);
   origin = http.createServer((req, res) => {
     if (req.url === '/pic.png') return void res.writeHead(200, { 'content-type': 'image/png' }).end(PNG_1PX);
     if (req.url === '/page.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not an image</html>');
     if (req.url === '/huge.png') return void res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.concat([PNG_1PX, Buffer.alloc(64 * 1024)]));
+    if (req.url === '/anim.gif') return void res.writeHead(200, { 'content-type': 'image/gif' }).end(GIF_1PX);
     if (req.url === '/slow.png') return; // never answers
     res.writeHead(404).end();
   });
@@ -71,21 +72,23 @@ describe('POST /api/admin/media and GET /media/:id', () => {
     expect(again.status).toBe(304);
   });
 
-  it('accepts JPEG and GIF by their bytes', async () => {
+  it('accepts JPEG by its bytes, and refuses GIF, which WeCom does not send', async () => {
     expect((await upload(JPEG_HEAD, 'image/jpeg')).status).toBe(201);
-    expect((await upload(GIF_1PX, 'image/gif')).status).toBe(201);
+    const gif = await upload(GIF_1PX, 'image/gif');
+    expect(gif.status).toBe(415);
+    expect(((await gif.json()) as { message: string }).message).toMatch(/WeCom sends only PNG and JPEG/);
   });
 
   it('answers 415 for other content types, 400 for bytes that are not the declared image or none, 413 over 2 MB', async () => {
     const svg = await upload('<svg/>', 'image/svg+xml');
     expect(svg.status).toBe(415);
-    expect(((await svg.json()) as { message: string }).message).toMatch(/image\/png, image\/jpeg, image\/gif/);
+    expect(((await svg.json()) as { message: string }).message).toMatch(/image\/png or image\/jpeg/);
     expect((await upload(PNG_1PX, null)).status).toBe(415);
     const lie = await upload(GIF_1PX, 'image/png');
     expect(lie.status).toBe(400);
-    expect(((await lie.json()) as { message: string }).message).toMatch(/a image\/gif image, not image\/png/);
+    expect(((await lie.json()) as { message: string }).message).toMatch(/a GIF image: WeCom sends only PNG and JPEG images/);
     const text = await upload('plain text, not a picture', 'image/jpeg');
-    expect(((await text.json()) as { message: string }).message).toMatch(/not a PNG, JPEG or GIF/);
+    expect(((await text.json()) as { message: string }).message).toMatch(/not a PNG or JPEG image/);
     expect((await upload(new Uint8Array(0), 'image/png')).status).toBe(400);
     const big = await upload(Buffer.concat([PNG_1PX, Buffer.alloc(2 * 1024 * 1024)]), 'image/png');
     expect(big.status).toBe(413);
@@ -144,6 +147,7 @@ describe('WeCom media_id cache', () => {
       publicUrl: PUBLIC_URL,
       fetchTimeoutMs: 200,
       maxBytes: 16 * 1024,
+      allowInternalHosts: true,
     });
     const slow = await cache.mediaIdFor(`${originBase}/slow.png`).catch((err: unknown) => err);
     expect(slow).toMatchObject({ retryable: true, message: expect.stringMatching(/no answer within 200 ms/) });
@@ -151,8 +155,29 @@ describe('WeCom media_id cache', () => {
     expect(huge).toMatchObject({ retryable: false, message: expect.stringMatching(/larger than 16384 bytes/) });
   });
 
-  it('passes WeCom refusals through (a GIF is not an image WeCom documents)', async () => {
-    const gif = ((await (await upload(GIF_1PX, 'image/gif')).json()) as { id: string }).id;
-    await expect(media.cache.mediaIdFor(gif)).rejects.toMatchObject({ errcode: 40004 });
+  it('refuses a GIF from a URL before WeCom would', async () => {
+    expect(await media.cache.mediaIdFor(`${originBase}/anim.gif`).catch((err: unknown) => err)).toMatchObject({ retryable: false, message: expect.stringMatching(/GIF image: WeCom sends only PNG and JPEG/) });
+  });
+
+  it('never fetches an image URL on loopback, a private network or link-local, also not through a redirect', async () => {
+    const cache = new WecomMediaCache({ models: media.models, upload: () => expect.fail('nothing should be uploaded'), publicUrl: PUBLIC_URL });
+    const refused = (url: string) => cache.mediaIdFor(url).catch((err: unknown) => err);
+    expect(await refused(`${originBase}/pic.png`)).toMatchObject({ retryable: false, message: expect.stringMatching(/127\.0\.0\.1 is an internal address/) });
+    for (const url of ['http://localhost/a.png', 'http://10.1.2.3/a.png', 'http://192.168.1.1/a.png', 'http://169.254.169.254/latest', 'http://[::1]/a.png', 'http://[::ffff:127.0.0.1]/a.png']) {
+      expect(await refused(url), url).toMatchObject({ message: expect.stringMatching(/internal address/) });
+    }
+    // A public host that redirects inward: each hop is checked, so the loopback one is never asked.
+    const asked: string[] = [];
+    const redirecting = new WecomMediaCache({
+      models: media.models,
+      upload: () => expect.fail('nothing should be uploaded'),
+      publicUrl: PUBLIC_URL,
+      fetch: async (input) => {
+        asked.push(String(input));
+        return new Response(null, { status: 302, headers: { location: 'http://127.0.0.1:27017/' } });
+      },
+    });
+    expect(await redirecting.mediaIdFor('http://93.184.216.34/a.png').catch((err: unknown) => err)).toMatchObject({ message: expect.stringMatching(/127\.0\.0\.1 is an internal address/) });
+    expect(asked).toEqual(['http://93.184.216.34/a.png']);
   });
 });

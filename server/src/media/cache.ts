@@ -16,6 +16,8 @@ export interface WecomMediaCacheDeps {
   fetchTimeoutMs?: number;
   /** For http(s) sources; WeCom takes images up to 10 MB. */
   maxBytes?: number;
+  /** Lets http(s) sources on loopback or private networks be fetched (tests only). */
+  allowInternalHosts?: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export class WecomMediaCache {
       fetch: deps.fetch ?? globalThis.fetch,
       timeoutMs: deps.fetchTimeoutMs ?? 10_000,
       maxBytes: deps.maxBytes ?? 10 * 1024 * 1024,
+      allowInternalHosts: deps.allowInternalHosts ?? false,
     };
   }
 

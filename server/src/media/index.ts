@@ -20,6 +20,8 @@ export interface MediaDeps {
   maxUploadBytes?: number;
   now?: () => number;
   fetch?: typeof fetch;
+  /** Lets image URLs on loopback or private networks be fetched (tests only). */
+  allowInternalHosts?: boolean;
 }
 
 export interface Media {
@@ -38,6 +40,7 @@ export async function createMedia(deps: MediaDeps): Promise<Media> {
     publicUrl: deps.publicUrl,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.allowInternalHosts ? { allowInternalHosts: true } : {}),
   });
   const http = mediaModule({ models, adminGuard: deps.adminGuard, publicUrl: deps.publicUrl, ...(deps.maxUploadBytes ? { maxBytes: deps.maxUploadBytes } : {}) });
   return { models, cache, http };

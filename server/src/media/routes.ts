@@ -2,7 +2,7 @@ import getRawBody from 'raw-body';
 import { z } from 'zod';
 import type { Guard, HttpModule } from '../http/index.ts';
 import type { MediaModels } from './models.ts';
-import { IMAGE_TYPES, sniffImage } from './sniff.ts';
+import { IMAGE_TYPES, notSendable, sniffImage } from './sniff.ts';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 const mediaId = z.string().regex(/^[0-9a-f]{24}$/i, 'must be a media id (24 hex characters)');
@@ -29,7 +29,7 @@ export function mediaModule(deps: MediaRoutesDeps): HttpModule {
     mount(router) {
       router.post('/api/admin/media', deps.adminGuard, async (ctx) => {
         const declared = ctx.is([...IMAGE_TYPES]);
-        if (!declared) return ctx.throw(415, `media: send the image as the body with Content-Type ${IMAGE_TYPES.join(', ')}`);
+        if (!declared) return ctx.throw(415, `media: send the image as the body with Content-Type ${IMAGE_TYPES.join(' or ')} (WeCom sends only PNG and JPEG images)`);
         let bytes: Buffer;
         try {
           bytes = await getRawBody(ctx.req, { limit: maxBytes, length: ctx.get('content-length') || undefined });
@@ -39,9 +39,8 @@ export function mediaModule(deps: MediaRoutesDeps): HttpModule {
         }
         if (bytes.length === 0) return ctx.throw(400, 'media: the body is empty (send the image bytes)');
         const actual = sniffImage(bytes);
-        if (!actual || actual !== declared) {
-          return ctx.throw(400, `media: the bytes are ${actual ? `a ${actual} image` : 'not a PNG, JPEG or GIF image'}, not ${declared} as declared`);
-        }
+        if (actual === null || actual === 'image/gif') return ctx.throw(400, `media: the bytes are ${notSendable(actual)}`);
+        if (actual !== declared) return ctx.throw(400, `media: the bytes are a ${actual} image, not ${declared} as declared`);
         const saved = await deps.models.OperatorMedia.create({ contentType: actual, size: bytes.length, bytes });
         const id = String(saved._id);
         ctx.status = 201;

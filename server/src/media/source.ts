@@ -1,5 +1,6 @@
 import type { MediaModels } from './models.ts';
-import { EXTENSIONS, sniffImage, type ImageType } from './sniff.ts';
+import { internalHostReason } from './public-host.ts';
+import { EXTENSIONS, notSendable, sniffImage, type ImageType } from './sniff.ts';
 
 /** An image source that could not be read. Retryable when it may work later (timeout, 5xx, network). */
 export class MediaSourceError extends Error {
@@ -24,7 +25,11 @@ export interface SourceDeps {
   fetch: typeof fetch;
   timeoutMs: number;
   maxBytes: number;
+  /** Tests fetch from their own loopback servers; a running server never does. */
+  allowInternalHosts: boolean;
 }
+
+const MAX_REDIRECTS = 3;
 
 const OWN_ID = /^[0-9a-f]{24}$/i;
 
@@ -65,20 +70,37 @@ export async function readImage(key: string, deps: SourceDeps): Promise<ImageByt
 
 function image(bytes: Buffer, name: string, source: string): ImageBytes {
   const contentType = sniffImage(bytes);
-  if (!contentType) throw new MediaSourceError(`${source} is not a PNG, JPEG or GIF image`, false);
+  if (contentType === null || contentType === 'image/gif') throw new MediaSourceError(`${source} is ${notSendable(contentType)}`, false);
   const base = name.replace(/\.[a-z0-9]+$/i, '').replace(/[^\w.-]/g, '_').slice(0, 60) || 'image';
   return { bytes, contentType, filename: `${base}.${EXTENSIONS[contentType]}` };
 }
 
 /** GET with a deadline and a byte cap checked while reading, so a huge or endless body costs at most maxBytes. */
-async function download(url: string, deps: SourceDeps): Promise<Buffer> {
-  let response: Response;
-  try {
-    response = await deps.fetch(url, { signal: AbortSignal.timeout(deps.timeoutMs), redirect: 'follow' });
-  } catch (err) {
-    const timedOut = err instanceof Error && err.name === 'TimeoutError';
-    throw new MediaSourceError(`${url}: ${timedOut ? `no answer within ${deps.timeoutMs} ms` : 'could not be fetched'}`, true);
+/** Redirects are followed by hand so that every hop's host is checked, not only the first. */
+async function fetchPublic(url: string, deps: SourceDeps): Promise<Response> {
+  const signal = AbortSignal.timeout(deps.timeoutMs);
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const refused = deps.allowInternalHosts ? null : await internalHostReason(current);
+    if (refused) throw new MediaSourceError(`${url}: ${refused}`, false);
+    let response: Response;
+    try {
+      response = await deps.fetch(current, { signal, redirect: 'manual' });
+    } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      throw new MediaSourceError(`${url}: ${timedOut ? `no answer within ${deps.timeoutMs} ms` : 'could not be fetched'}`, true);
+    }
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !location) return response;
+    await response.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new MediaSourceError(`${url}: more than ${MAX_REDIRECTS} redirects`, false);
+    current = new URL(location, current);
+    if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new MediaSourceError(`${url}: redirects to a non-http(s) address`, false);
   }
+}
+
+async function download(url: string, deps: SourceDeps): Promise<Buffer> {
+  const response = await fetchPublic(url, deps);
   if (!response.ok) {
     await response.body?.cancel();
     throw new MediaSourceError(`${url}: HTTP ${response.status}`, response.status >= 500 || response.status === 429);

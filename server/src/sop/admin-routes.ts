@@ -80,7 +80,7 @@ export function sopAdminModule(deps: SopAdminDeps): HttpModule {
     mount(router) {
       const admin = deps.adminGuard;
       mountLibraryRoutes(router, { admin, library, planOr404 });
-      mountJourneyRoutes(router, { admin, versions: deps.engine.versions, planOr404, view, now: deps.now });
+      mountJourneyRoutes(router, { admin, versions: deps.engine.versions, planOr404, view, timeZone: deps.timeZone, now: deps.now });
 
       router.get('/api/admin/sop/plans', admin, async (ctx) => {
         const plans = await Plan.find().sort({ createdAt: 1 });

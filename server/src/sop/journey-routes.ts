@@ -27,6 +27,8 @@ export interface JourneyRouteDeps {
   versions: JourneyVersions;
   planOr404: PlanLookup;
   view: (plan: HydratedDocument<Plan>) => unknown;
+  /** The server's default zone (TZ_DEFAULT), for a schedule previewed before its plan has one. */
+  timeZone: string;
   now: () => Date;
 }
 
@@ -57,6 +59,6 @@ export function mountJourneyRoutes(router: AppRouter, deps: JourneyRouteDeps): v
   router.post('/api/admin/sop/schedule/preview', admin, (ctx) => {
     const body = schedulePreview.parse(ctx.request.body);
     const trigger = scheduleTrigger(body);
-    ctx.body = { runs: nextRuns({ trigger }, body.timeZone ?? 'Asia/Shanghai', deps.now()) };
+    ctx.body = { runs: nextRuns({ trigger }, body.timeZone ?? deps.timeZone, deps.now()) };
   });
 }

@@ -1,5 +1,4 @@
 import { CronExpressionParser } from 'cron-parser';
-import { createTask, type ScheduledTask } from 'node-cron';
 import { DateTime } from 'luxon';
 import type { SopDelay, SopTrigger } from './templates/schema.ts';
 
@@ -38,21 +37,6 @@ export function quietUntil(at: Date, quiet: { start: string; end: string }, time
 /** The calendar day of `at` in the time zone: the unit of the per-contact frequency cap. */
 export function localDay(at: Date, timeZone: string): string {
   return DateTime.fromJSDate(at, { zone: timeZone }).toISODate() ?? at.toISOString().slice(0, 10);
-}
-
-/**
- * node-cron keeps every task it creates in a global registry, so one matcher per (expression,
- * time zone) is made and reused rather than one per tick.
- */
-const cronTasks = new Map<string, ScheduledTask>();
-export function cronMatcher(expression: string, timeZone: string): Pick<ScheduledTask, 'match'> {
-  const key = `${timeZone}\u0000${expression}`;
-  let task = cronTasks.get(key);
-  if (!task) {
-    task = createTask(expression, () => undefined, { timezone: timeZone });
-    cronTasks.set(key, task);
-  }
-  return task;
 }
 
 /** The first slot of a cron schedule after `from` (node-cron only knows this for a running task). */

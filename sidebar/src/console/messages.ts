@@ -103,9 +103,9 @@ const zh = {
       upload: '上传图片',
       uploading: '上传中…',
       remove: '移除',
-      imageHint: 'PNG / JPG / GIF，不超过 2 MB',
+      imageHint: 'PNG / JPG，不超过 2 MB（企业微信不发送 GIF）',
       tooBig: '图片不能超过 2 MB',
-      wrongType: '只支持 PNG、JPG、GIF 图片',
+      wrongType: '只支持 PNG、JPG 图片（企业微信不发送 GIF）',
     },
     testSend: { button: '测试发送', sending: '发送中…', sentTo: '已发送到 {userId}', hint: '发到你自己的企业微信（演示模式下发给演示员工）' },
     journey: {
@@ -438,9 +438,9 @@ const en: Shape = {
       upload: 'Upload image',
       uploading: 'Uploading…',
       remove: 'Remove',
-      imageHint: 'PNG / JPG / GIF, at most 2 MB',
+      imageHint: 'PNG / JPG, at most 2 MB (WeCom does not send GIF)',
       tooBig: 'Images must be at most 2 MB',
-      wrongType: 'Only PNG, JPG and GIF images',
+      wrongType: 'Only PNG and JPG images (WeCom does not send GIF)',
     },
     testSend: { button: 'Test send', sending: 'Sending…', sentTo: 'Sent to {userId}', hint: 'Sends to your own WeCom (a demo rep in demo mode)' },
     journey: {

@@ -1,7 +1,8 @@
 import { api } from './api.ts';
 
 /** What POST /api/admin/media accepts (contract-13): the image bytes as the raw body. */
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif'] as const;
+/** WeCom sends PNG and JPEG images only. */
+export const IMAGE_TYPES = ['image/png', 'image/jpeg'] as const;
 export const IMAGE_MAX_BYTES = 2 * 1024 * 1024;
 
 export interface Media { id: string; url: string; contentType: string; size: number }
