@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import type { Guard, HttpModule } from '../http/index.ts';
+import { listContacts } from './contact-list.ts';
 import type { ContactModels } from './models.ts';
 
 const channelState = z.string().min(1).max(30, 'WeCom limits a channel state to 30 characters');
@@ -14,7 +15,7 @@ const contactWayBody = z.object({ userIds: z.array(z.string().min(1).max(64)).mi
 /** WeCom add_contact_way (联系我), as the composition root hands it in: contacts does not depend on the WeCom client. */
 export type CreateContactWay = (request: { type: 1 | 2; scene: 2; state: string; user: string[]; skip_verify: boolean }) => Promise<{ config_id: string; qr_code?: string | undefined }>;
 
-/** Channels (联系我 `state`s) and their auto-tags, for operators. */
+/** Channels (联系我 `state`s) and their auto-tags, the corp tags and the customer list, for operators. */
 export function contactsAdminModule(deps: { models: ContactModels; adminGuard: Guard; createContactWay?: CreateContactWay }): HttpModule {
   const { Channel, Tag } = deps.models;
   return {
@@ -25,6 +26,7 @@ export function contactsAdminModule(deps: { models: ContactModels; adminGuard: G
       router.get('/api/admin/tags', admin, async (ctx) => {
         ctx.body = { tags: await Tag.find({}, { _id: 0, tagId: 1, name: 1, groupName: 1 }).sort({ groupName: 1, order: 1, name: 1 }).lean() };
       });
+      router.get('/api/admin/contacts', admin, listContacts(deps.models));
       router.get('/api/admin/channels', admin, async (ctx) => {
         ctx.body = { channels: await Channel.find({}, { _id: 0, __v: 0 }).sort({ state: 1 }).lean() };
       });
