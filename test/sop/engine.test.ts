@@ -72,6 +72,50 @@ describe('welcome inside WeCom’s 20-second window', () => {
   });
 });
 
+const welcomeJourney = (id: string, text: string, channels: string[] = []) => `
+id: ${id}
+name: ${id}
+marketing: false
+trigger: { type: contact_added, channels: [${channels.join(', ')}] }
+steps:
+  - id: hello
+    type: send_welcome
+    content: { text: "${text}" }
+  - id: follow
+    type: rep_task
+    title: 跟进 ${id}
+`;
+
+describe('one welcome per add event (WeCom accepts its code once)', () => {
+  async function addThrough(name: string, state: string) {
+    const scan = sim.scanChannelQr({ customer: { name }, userid: 'lina', state });
+    await h.pool.upsertFromWecom({ externalUserId: scan.contact.externalUserid, name, type: 1, follows: [{ userId: 'lina', addedAt: clock.now(), state, tagIds: [] }] }, clock.now());
+    await h.sop.engine.onContactAdded({ externalUserId: scan.contact.externalUserid, userId: 'lina', state, welcomeCode: scan.welcomeCode!, at: clock.now() });
+    await drain();
+    return scan.contact.externalUserid;
+  }
+
+  it("an operator's welcome journey replaces the built-in 新客欢迎 instead of racing it for the code", async () => {
+    expect(await h.sop.models.Plan.exists({ builtIn: true, enabled: true })).toBeTruthy();
+    await planFromYaml(h.sop, welcomeJourney('expo-welcome', '{{name}}您好，欢迎来到展会'));
+    const id = await addThrough('展会客户', 'expo');
+    const sends = sim.calls('/externalcontact/send_welcome_msg');
+    expect(sends.map((c) => (c.body as { text: { content: string } }).text.content)).toEqual(['展会客户您好，欢迎来到展会']);
+    const builtIn = await h.sop.models.Plan.findOne({ builtIn: true }).lean();
+    expect(await h.sop.models.Enrollment.countDocuments({ targetId: id, planId: builtIn!._id })).toBe(0);
+  });
+
+  it('a plan naming the channel welcomes; an any-channel plan still runs its other steps without the code', async () => {
+    const general = await planFromYaml(h.sop, welcomeJourney('general-welcome', '通用欢迎'));
+    const channel = await planFromYaml(h.sop, welcomeJourney('expo-only', '展会专属欢迎', ['expo']));
+    const id = await addThrough('渠道客户', 'expo');
+    expect(sim.calls('/externalcontact/send_welcome_msg').map((c) => (c.body as { text: { content: string } }).text.content)).toEqual(['展会专属欢迎']);
+    const outcomes = async (planId: unknown) => (await h.sop.models.Job.find({ targetId: id, planId }).sort({ dueAt: 1 }).lean()).map((j) => [j.stepId, j.outcome]);
+    expect(await outcomes(channel._id)).toEqual([['hello', 'sent'], ['follow', 'task_created']]);
+    expect(await outcomes(general._id)).toEqual([['hello', 'no_welcome_code'], ['follow', 'task_created']]);
+  });
+});
+
 const JOURNEY = `
 id: journey-test
 name: 测试旅程

@@ -9,6 +9,7 @@ import { planSettings, type Enrollment, type Plan, type SopJob } from './models.
 import { StepRunner, type StepDeps } from './steps.ts';
 import { applyDelay, scheduleSlots } from './time.ts';
 import { trackMassSends } from './tracking.ts';
+import { resolveWelcome } from './welcome-choice.ts';
 import type { SopStep } from './templates/schema.ts';
 import { JourneyVersions } from './versions.ts';
 
@@ -147,14 +148,17 @@ export class SopEngine {
 
   /** add_external_contact: enrol into matching contact_added plans; the welcome runs at once (WeCom allows 20 s). */
   async onContactAdded(event: ContactAdded): Promise<void> {
-    const plans = await this.enabledPlans('contact_added');
-    for (const plan of plans) {
+    const matching: Array<HydratedDocument<Plan>> = [];
+    for (const plan of await this.enabledPlans('contact_added')) {
       const trigger = plan.template.trigger;
       if (trigger.type !== 'contact_added') continue;
       if (trigger.channels.length > 0 && !trigger.channels.includes(event.state ?? '')) continue;
-      if (!(await this.inAudience(plan, event.externalUserId, event.userId, trigger.tags))) continue;
+      if (await this.inAudience(plan, event.externalUserId, event.userId, trigger.tags)) matching.push(plan);
+    }
+    const { enrol, welcomer } = resolveWelcome(matching);
+    for (const plan of enrol) {
       await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: event.userId }, `added:${event.at.toISOString()}`, {
-        welcomeCode: event.welcomeCode,
+        ...(plan === welcomer ? { welcomeCode: event.welcomeCode } : {}),
         state: event.state,
       });
     }
