@@ -50,7 +50,12 @@ export interface System {
   stop(): Promise<void>;
 }
 
-export async function startSystem(config: Config, logger: Logger): Promise<System> {
+export interface SystemOptions {
+  /** The SOP engine's clock (enrolment, due jobs, schedules): a test moves it forward past a journey's waits. */
+  now?: () => Date;
+}
+
+export async function startSystem(config: Config, logger: Logger, options: SystemOptions = {}): Promise<System> {
   await mkdir(config.dataDir, { recursive: true });
   const metrics = createMetrics();
   const health = new Health();
@@ -97,6 +102,7 @@ export async function startSystem(config: Config, logger: Logger): Promise<Syste
       timeZone: config.timeZone,
       adminGuard,
       guardrails: { frequencyCapPerDay: config.sop.frequencyCapPerDay, optOutTag: config.sop.optOutTag },
+      ...(options.now ? { now: options.now } : {}),
       media: media.cache,
       testSend: { agentId: Number(corp.agentId), demoReps },
     });

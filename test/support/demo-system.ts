@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../server/src/config/index.ts';
-import { startSystem, type System } from '../../server/src/main.ts';
+import { startSystem, type System, type SystemOptions } from '../../server/src/main.ts';
 import { createLogger } from '../../server/src/observability/index.ts';
 
 export interface DemoSystem {
@@ -14,10 +14,10 @@ export interface DemoSystem {
 }
 
 /** The whole server in demo mode on loopback, as `npm start` runs it, with its data in a temp dir; demo data in place. */
-export async function startDemoSystem(tag: string): Promise<DemoSystem> {
+export async function startDemoSystem(tag: string, options: SystemOptions = {}): Promise<DemoSystem> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `scrm-${tag}-`));
   const start = async () => {
-    const started = await startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }));
+    const started = await startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }), options);
     await started.ready;
     return started;
   };
