@@ -227,27 +227,6 @@ describe('every command survives the names', () => {
     expect(await c.countDocuments({ constructor: 6 })).toBe(1);
     expect(await c.countDocuments({})).toBe(2);
   });
-
-  it('queries on such fields answer as mongod does', async () => {
-    const c = await fresh([{ _id: 1, n: 1 }, doc('{"_id": 2, "__proto__": {"role": "admin"}, "constructor": {"prototype": 1}}')]);
-    const count = (json: string): Promise<number> => c.countDocuments(doc(json));
-    expect(await count('{"__proto__": "admin"}')).toBe(0);
-    expect(await count('{"__proto__": {"$exists": true}}')).toBe(1);
-    expect(await count('{"__proto__.role": "admin"}')).toBe(1);
-    expect(await count('{"__proto__": {"role": "admin"}}')).toBe(1);
-    expect(await count('{"constructor.prototype": 1}')).toBe(1);
-    expect(await count('{"constructor": {"$exists": false}}')).toBe(1);
-    expect(await count('{"$expr": {"$eq": ["$__proto__.role", "admin"]}}')).toBe(1);
-    expect(await count('{"note": "$__proto__.role"}')).toBe(0);
-    expect((await c.deleteMany(doc('{"__proto__": "admin"}'))).deletedCount).toBe(0);
-    expect(await c.distinct('__proto__.role')).toEqual(['admin']);
-    const projected = await c.find(doc('{"_id": 2}'), { projection: doc('{"__proto__.role": 1, "_id": 0}') }).toArray();
-    expect(JSON.stringify(projected)).toBe('[{"__proto__":{"role":"admin"}}]');
-    const agg = await c.aggregate([{ $match: { _id: 2 } }, { $addFields: { r: '$__proto__.role' } }, { $project: { constructor: 0 } }]).toArray();
-    expect(JSON.stringify(agg)).toBe('[{"_id":2,"__proto__":{"role":"admin"},"r":"admin"}]');
-    const grouped = await c.aggregate([doc('{"$group": {"_id": "$__proto__.role", "n": {"$sum": 1}}}'), { $sort: { _id: 1 } }]).toArray();
-    expect(grouped).toEqual([{ _id: null, n: 1 }, { _id: 'admin', n: 1 }]);
-  });
 });
 
 describe.runIf(targetKind === 'embedded')('the journal replays the names as fields', () => {
