@@ -110,7 +110,7 @@ describe('one welcome per add event (WeCom accepts its code once)', () => {
     const channel = await planFromYaml(h.sop, welcomeJourney('expo-only', '展会专属欢迎', ['expo']));
     const id = await addThrough('渠道客户', 'expo');
     expect(sim.calls('/externalcontact/send_welcome_msg').map((c) => (c.body as { text: { content: string } }).text.content)).toEqual(['展会专属欢迎']);
-    const outcomes = async (planId: unknown) => (await h.sop.models.Job.find({ targetId: id, planId }).sort({ dueAt: 1 }).lean()).map((j) => [j.stepId, j.outcome]);
+    const outcomes = async (planId: mongoose.Types.ObjectId) => (await h.sop.models.Job.find({ targetId: id, planId }).sort({ dueAt: 1 }).lean()).map((j) => [j.stepId, j.outcome]);
     expect(await outcomes(channel._id)).toEqual([['hello', 'sent'], ['follow', 'task_created']]);
     expect(await outcomes(general._id)).toEqual([['hello', 'no_welcome_code'], ['follow', 'task_created']]);
   });

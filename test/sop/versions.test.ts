@@ -1,50 +1,26 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
-import { openTestStore } from '../support/db.ts';
-import { startAdminApi, type AdminApi } from './api-harness.ts';
-import { TestClock, buildSop, type SopHarness } from './harness.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DAY, MONDAY_10, useSopApi } from './api-harness.ts';
+import { buildSop } from './harness.ts';
 
-// Monday 2026-11-23 10:00 in Asia/Shanghai.
-const MONDAY_10 = '2026-11-23T02:00:00Z';
-const DAY = 86_400_000;
-
-let store: Awaited<ReturnType<typeof openTestStore>>;
-let sim: WecomSimulator;
-let clock: TestClock;
-let h: SopHarness;
-let api: AdminApi;
-
-beforeAll(async () => {
-  store = await openTestStore();
-  clock = new TestClock(new Date(MONDAY_10).getTime());
-  sim = await startWecomSimulator({ seed: 'demo', now: clock.ms });
-  h = await buildSop(store.connection, sim, clock);
-  api = await startAdminApi(h);
-});
-afterAll(async () => {
-  await h?.sop.engine.stop();
-  await api?.close();
-  await sim?.close();
-  await store?.dispose();
-});
+const f = useSopApi();
 beforeEach(async () => {
-  clock.set(MONDAY_10);
-  sim.resetCalls();
-  sim.state.massTasks.clear();
-  const { Plan, Job, Enrollment, Send, PlanVersion } = h.sop.models;
+  f.clock.set(MONDAY_10);
+  f.sim.resetCalls();
+  f.sim.state.massTasks.clear();
+  const { Plan, Job, Enrollment, Send, PlanVersion } = f.h.sop.models;
   await Promise.all([Plan.deleteMany({ builtIn: false }), Job.deleteMany({}), Enrollment.deleteMany({}), Send.deleteMany({}), PlanVersion.deleteMany({})]);
 });
 
 type PlanView = { id: string; version: number };
-const drain = () => h.sop.engine.worker.drain();
+const drain = () => f.h.sop.engine.worker.drain();
 /** Mass-send tasks WeCom created, as [recipient, text]. */
-const massSends = () => [...sim.state.massTasks.values()].map((t) => [t.deliveries[0]?.externalUserid, t.text?.content]);
+const massSends = () => [...f.sim.state.massTasks.values()].map((t) => [t.deliveries[0]?.externalUserid, t.text?.content]);
 
 /** Fires the contact_tagged trigger for a demo customer carrying A类-高意向; returns their external id. */
 async function tag(name: string): Promise<string> {
-  const contact = (await h.contacts.Contact.findOne({ name }).lean())!;
-  const relation = (await h.contacts.FollowRelation.findOne({ externalUserId: contact.externalUserId }).lean())!;
-  await h.sop.engine.onContactTagged({ externalUserId: contact.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: clock.now() });
+  const contact = (await f.h.contacts.Contact.findOne({ name }).lean())!;
+  const relation = (await f.h.contacts.FollowRelation.findOne({ externalUserId: contact.externalUserId }).lean())!;
+  await f.h.sop.engine.onContactTagged({ externalUserId: contact.externalUserId, userId: relation.userId, tagIds: relation.tagIds, at: f.clock.now() });
   return contact.externalUserId;
 }
 
@@ -53,22 +29,22 @@ const journey = (...steps: unknown[]) => ({ name: '三日培育', trigger: { typ
 
 describe('editing an enabled plan makes a new version', () => {
   it('gives new enrolments the new text, keeps enrolled contacts on their version, and runs no step twice', async () => {
-    const plan = (await api.call<{ plan: PlanView }>('POST', '/plans', { name: '培育', enabled: true, journey: journey(daily('day1', '第一天'), daily('day2', '第二天：旧文案')) })).body.plan;
+    const plan = (await f.api.call<{ plan: PlanView }>('POST', '/plans', { name: '培育', enabled: true, journey: journey(daily('day1', '第一天'), daily('day2', '第二天：旧文案')) })).body.plan;
     const chen = await tag('陈静');
-    clock.advance(DAY); // Tuesday 10:00
+    f.clock.advance(DAY); // Tuesday 10:00
     await drain();
     expect(massSends()).toEqual([[chen, '第一天']]);
 
-    const edited = await api.call<{ plan: PlanView & { journey: { steps: Array<{ content: { text: string } }> } } }>('PUT', `/plans/${plan.id}/journey`, {
+    const edited = await f.api.call<{ plan: PlanView & { journey: { steps: Array<{ content: { text: string } }> } } }>('PUT', `/plans/${plan.id}/journey`, {
       journey: journey(daily('day1', '第一天'), daily('day2', '第二天：新文案')),
     });
     expect(edited.status).toBe(200);
     expect(edited.body.plan.version).toBe(2);
     const sun = await tag('孙丽');
 
-    clock.advance(DAY); // Wednesday: 陈静's day 2 (version 1), 孙丽's day 1 (version 2)
+    f.clock.advance(DAY); // Wednesday: 陈静's day 2 (version 1), 孙丽's day 1 (version 2)
     await drain();
-    clock.advance(DAY); // Thursday: 孙丽's day 2
+    f.clock.advance(DAY); // Thursday: 孙丽's day 2
     await drain();
     await drain();
     expect(massSends()).toEqual([
@@ -78,19 +54,19 @@ describe('editing an enabled plan makes a new version', () => {
       [sun, '第二天：新文案'],
     ]);
 
-    const jobs = (await api.call<{ jobs: Array<{ stepId: string; targetId: string; version: number; outcome: string }> }>('GET', `/plans/${plan.id}/jobs`)).body.jobs;
+    const jobs = (await f.api.call<{ jobs: Array<{ stepId: string; targetId: string; version: number; outcome: string }> }>('GET', `/plans/${plan.id}/jobs`)).body.jobs;
     expect(jobs.map((j) => `${j.targetId === chen ? 'chen' : 'sun'}:${j.stepId}:v${j.version}:${j.outcome}`).sort()).toEqual([
       'chen:day1:v1:sent',
       'chen:day2:v1:sent',
       'sun:day1:v2:sent',
       'sun:day2:v2:sent',
     ]);
-    expect(await h.sop.models.Send.countDocuments({ channel: 'mass_send' })).toBe(4);
-    expect(await h.sop.models.Enrollment.find({ planId: plan.id }, { _id: 0, targetId: 1, version: 1, status: 1 }).sort({ targetId: 1 }).lean()).toEqual(
+    expect(await f.h.sop.models.Send.countDocuments({ channel: 'mass_send' })).toBe(4);
+    expect(await f.h.sop.models.Enrollment.find({ planId: plan.id }, { _id: 0, targetId: 1, version: 1, status: 1 }).sort({ targetId: 1 }).lean()).toEqual(
       expect.arrayContaining([{ targetId: chen, version: 1, status: 'completed' }, { targetId: sun, version: 2, status: 'completed' }]),
     );
 
-    const versions = (await api.call<{ versions: Array<{ version: number; steps: Array<{ content: { text: string } }> }> }>('GET', `/plans/${plan.id}/versions`)).body.versions;
+    const versions = (await f.api.call<{ versions: Array<{ version: number; steps: Array<{ content: { text: string } }> }> }>('GET', `/plans/${plan.id}/versions`)).body.versions;
     expect(versions.map((v) => [v.version, v.steps[1]!.content.text])).toEqual([
       [2, '第二天：新文案'],
       [1, '第二天：旧文案'],
@@ -98,34 +74,34 @@ describe('editing an enabled plan makes a new version', () => {
   });
 
   it("moves active enrolments to the new version at the step with the same id, and exits those whose step is gone", async () => {
-    const plan = (await api.call<{ plan: PlanView }>('POST', '/plans', {
+    const plan = (await f.api.call<{ plan: PlanView }>('POST', '/plans', {
       name: '培育',
       enabled: true,
       journey: journey(daily('day1', '第一天'), daily('day2', '第二天：旧文案'), daily('day3', '第三天')),
     })).body.plan;
     const chen = await tag('陈静');
-    clock.advance(DAY); // Tuesday: 陈静 gets day 1 and waits at day2; 孙丽 enrols, waiting at day1
+    f.clock.advance(DAY); // Tuesday: 陈静 gets day 1 and waits at day2; 孙丽 enrols, waiting at day1
     await drain();
     const sun = await tag('孙丽');
 
-    const moved = await api.call<{ plan: PlanView }>('PUT', `/plans/${plan.id}/journey`, {
+    const moved = await f.api.call<{ plan: PlanView }>('PUT', `/plans/${plan.id}/journey`, {
       journey: journey(daily('day2', '第二天：新文案'), daily('day3', '第三天')),
       migrate: 'move',
     });
     expect(moved.body.plan.version).toBe(2);
-    expect(await h.sop.models.Enrollment.findOne({ targetId: chen }).lean()).toMatchObject({ version: 2, status: 'active', currentStep: 'day2' });
-    expect(await h.sop.models.Enrollment.findOne({ targetId: sun }).lean()).toMatchObject({ status: 'exited', exitReason: expect.stringContaining('"day1"') });
+    expect(await f.h.sop.models.Enrollment.findOne({ targetId: chen }).lean()).toMatchObject({ version: 2, status: 'active', currentStep: 'day2' });
+    expect(await f.h.sop.models.Enrollment.findOne({ targetId: sun }).lean()).toMatchObject({ status: 'exited', exitReason: expect.stringContaining('"day1"') });
 
-    clock.advance(DAY);
+    f.clock.advance(DAY);
     await drain();
-    clock.advance(DAY);
+    f.clock.advance(DAY);
     await drain();
     expect(massSends()).toEqual([
       [chen, '第一天'],
       [chen, '第二天：新文案'],
       [chen, '第三天'],
     ]);
-    const sunJobs = (await api.call<{ jobs: Array<{ stepId: string; outcome: string; detail: { reason?: string } }> }>('GET', `/contacts/${sun}/jobs`)).body.jobs;
+    const sunJobs = (await f.api.call<{ jobs: Array<{ stepId: string; outcome: string; detail: { reason?: string } }> }>('GET', `/contacts/${sun}/jobs`)).body.jobs;
     expect(sunJobs).toEqual([expect.objectContaining({ stepId: 'day1', outcome: 'exited', detail: { reason: expect.stringContaining('no step "day1"') } })]);
   });
 });
@@ -133,25 +109,25 @@ describe('editing an enabled plan makes a new version', () => {
 describe('a one-off schedule', () => {
   it('enrols once at its minute, however often it is ticked, also after a restart', async () => {
     const push = { name: '双十二群推', target: 'group', trigger: { type: 'schedule', at: '2026-11-25T20:00' }, steps: [{ id: 'push', type: 'mass_send', content: { text: '双十二预告' } }] };
-    const plan = (await api.call<{ plan: PlanView & { nextRuns: string[] } }>('POST', '/plans', { name: '双十二群推', enabled: true, journey: push, timeZone: 'Asia/Shanghai' })).body.plan;
+    const plan = (await f.api.call<{ plan: PlanView & { nextRuns: string[] } }>('POST', '/plans', { name: '双十二群推', enabled: true, journey: push, timeZone: 'Asia/Shanghai' })).body.plan;
     expect(plan.nextRuns).toEqual(['2026-11-25T12:00:00.000Z']); // 20:00 in Shanghai
 
-    clock.set('2026-11-25T11:59:00Z');
-    await h.sop.engine.tick();
-    expect(await h.sop.models.Job.countDocuments()).toBe(0);
-    clock.set('2026-11-25T12:03:00Z'); // a few minutes late: caught up
-    await h.sop.engine.tick();
-    await h.sop.engine.tick();
-    expect(await h.sop.models.Job.countDocuments({ stepId: 'push' })).toBe(2); // the demo corp's two groups
+    f.clock.set('2026-11-25T11:59:00Z');
+    await f.h.sop.engine.tick();
+    expect(await f.h.sop.models.Job.countDocuments()).toBe(0);
+    f.clock.set('2026-11-25T12:03:00Z'); // a few minutes late: caught up
+    await f.h.sop.engine.tick();
+    await f.h.sop.engine.tick();
+    expect(await f.h.sop.models.Job.countDocuments({ stepId: 'push' })).toBe(2); // the demo corp's two groups
     await drain();
 
     // A restarted instance (a fresh engine on the same store) does not run it again.
-    const restarted = await buildSop(store.connection, sim, clock, { sync: false });
-    clock.advance(DAY);
+    const restarted = await buildSop(f.connection, f.sim, f.clock, { sync: false });
+    f.clock.advance(DAY);
     await restarted.sop.engine.tick();
-    await h.sop.engine.tick();
-    expect(await h.sop.models.Job.countDocuments({ stepId: 'push' })).toBe(2);
+    await f.h.sop.engine.tick();
+    expect(await f.h.sop.models.Job.countDocuments({ stepId: 'push' })).toBe(2);
     expect(massSends().filter(([, text]) => text === '双十二预告')).toHaveLength(2);
-    expect((await api.call<{ plan: { nextRuns: string[]; nextRun: string | null } }>('GET', `/plans/${plan.id}`)).body.plan).toMatchObject({ nextRuns: [], nextRun: null });
+    expect((await f.api.call<{ plan: { nextRuns: string[]; nextRun: string | null } }>('GET', `/plans/${plan.id}`)).body.plan).toMatchObject({ nextRuns: [], nextRun: null });
   });
 });
