@@ -53,15 +53,20 @@ beforeAll(async () => {
   demo = await startDemoSystem('journey-e2e', { now: sopNow });
   system = demo.system;
   browser = await launchChromium();
-  // An operator in China: the console shows times in the browser's zone.
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN', timezoneId: ZONE });
+  // An operator in China writes the journey.
+  page = await openPage(ZONE);
+}, 60_000);
+
+async function openPage(timezoneId: string): Promise<Page> {
+  const opened = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN', timezoneId });
   // The editor asks with window.confirm only when deleting a branch or leaving unsaved work: neither should happen here.
-  page.on('dialog', (dialog) => {
+  opened.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-  page.on('pageerror', (err) => browserErrors.push(err.message));
-}, 60_000);
+  opened.on('pageerror', (err) => browserErrors.push(err.message));
+  return opened;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -144,10 +149,16 @@ describe('a journey written on the console editor runs for a customer added thro
     expect(await box.inputValue()).toBe(WELCOME_TEXT);
     expect(await text(sidePanel().locator('[data-counter]'))).toBe(`${WELCOME_TEXT.length} / 4000 字`);
 
-    // The live preview, for a real demo customer, rendered by the engine's renderer.
+    // The live preview, for a real demo customer found by name, rendered by the engine's renderer.
     const sunli = await system.store.connection.db!.collection<{ externalUserId: string; name: string }>('contacts').findOne({ name: '孙丽' });
     const sunliRelation = await system.store.connection.db!.collection<{ remark?: string }>('follow_relations').findOne({ externalUserId: sunli!.externalUserId });
-    await sidePanel().locator('[data-field="preview-for"]').fill(sunli!.externalUserId);
+    const previewFor = sidePanel().locator('[data-field="preview-for"]');
+    await previewFor.fill('孙丽');
+    const option = sidePanel().locator(`[data-contact-options] [data-contact-option="${sunli!.externalUserId}"]`);
+    expect(await text(option)).toContain('孙丽');
+    await option.click();
+    expect(await previewFor.inputValue()).toContain('孙丽');
+    expect(await previewFor.getAttribute('data-chosen')).toBe(sunli!.externalUserId);
     const sunliName = sunliRelation?.remark || sunli!.name;
     await textUntil(sidePanel().locator('[data-preview]'), (s) => s === `${sunliName}${WELCOME_TAIL}`, 'the preview rendered for 孙丽');
 
@@ -188,6 +199,10 @@ describe('a journey written on the console editor runs for a customer added thro
     expect(await system.sop.models.Plan.countDocuments({ name: JOURNEY_NAME })).toBe(0);
 
     await sidePanel().locator('[data-field="text"]').fill(NO_TEXT);
+    // Fixing the field takes its mark away, and with it the last one, the banner.
+    await page.locator(`[data-step="${noId}"] [data-step-error]`).waitFor({ state: 'detached', timeout: 5_000 });
+    await page.locator('[data-save-error]').waitFor({ state: 'detached', timeout: 5_000 });
+    expect(await sidePanel().locator('[data-error="text"]').count()).toBe(0);
     await page.click(`[data-step="${welcomeId}"]`);
     await textUntil(sidePanel().locator('[data-preview]'), (s) => s === `${sunliName}${WELCOME_TAIL}`, 'the preview shown again for the welcome');
     await mkdir('test-results', { recursive: true });
@@ -261,24 +276,45 @@ describe('a journey written on the console editor runs for a customer added thro
     expect(jobs.every((j) => j.status === 'done' && j.version === 1 && j.attempts === 1)).toBe(true);
   }, 90_000);
 
-  it('shows each step’s outcome and version on the plan page', async () => {
+  it('shows each step’s name, outcome and version on the plan page, in words and in the plan’s time zone', async () => {
     expect(externalUserId, 'the customer was enrolled by the previous test').not.toBe('');
+    // Opened from an office abroad: the times must still be the plan's (Shanghai), not the browser's.
+    await page.close();
+    page = await openPage('America/New_York');
     await page.goto(`${system.url}/console/#/sop/${planId}`);
-    await page.reload();
-    const row = (stepId: string) => page.locator('[data-table=jobs] tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${stepId}$`) }) });
+    const plan = await system.sop.models.Plan.findById(planId).lean();
+    expect(plan!.timeZone).toBe(ZONE);
+    const nameOf = (stepId: string) => plan!.template.steps.find((s) => s.id === stepId)?.name ?? '';
+    const jobs = await system.sop.models.Job.find({ planId, targetId: externalUserId }).lean();
+    const row = (stepId: string) => page.locator(`[data-table=jobs] [data-job-row][data-job-step="${stepId}"]`);
     await row(taskId).waitFor({ timeout: 20_000 });
-    const expected: Array<[string, string]> = [[welcomeId, 'sent'], [branchId, 'branched'], [noId, 'sent'], [taskId, 'task_created']];
-    for (const [stepId, outcome] of expected) {
+    expect(await text(page.locator('[data-table=jobs] [data-jobs-zone]'))).toBe(`计划时间（${ZONE}）`);
+    const expected: Array<[string, string, string]> = [
+      [welcomeId, 'sent', '已发送'],
+      // The customer never replied: the row says which lane the branch took.
+      [branchId, 'branched', '条件不成立，走「否」'],
+      [noId, 'sent', '已发送'],
+      [taskId, 'task_created', '已建跟进任务'],
+    ];
+    for (const [stepId, outcome, words] of expected) {
       const cells = row(stepId).locator('td');
-      expect(await cells.count(), `one row for ${stepId}`).toBe(9);
-      expect(await text(cells.nth(0))).toBe(stepId);
+      expect(await row(stepId).count(), `one row for ${stepId}`).toBe(1);
+      expect(await cells.count()).toBe(9);
+      expect(nameOf(stepId), `the editor named ${stepId}`).not.toBe('');
+      expect(await text(cells.nth(0))).toBe(nameOf(stepId));
+      expect(await cells.nth(0).getAttribute('title')).toBe(stepId);
       expect(await text(row(stepId).locator('[data-job-version]'))).toBe('v1');
       expect(await text(cells.nth(2))).toBe(externalUserId);
-      expect(await text(cells.nth(3))).toBe('done');
-      expect(await text(cells.nth(4)), `outcome of ${stepId}`).toBe(outcome);
+      expect(await text(cells.nth(3))).toBe('已完成');
+      expect(await cells.nth(3).getAttribute('title')).toBe('done');
+      expect(await row(stepId).getAttribute('data-job-outcome')).toBe(outcome);
+      expect(await text(cells.nth(4)), `outcome of ${stepId}`).toBe(words);
+      expect(await cells.nth(4).getAttribute('title')).toBe(outcome);
+      const dueAt = jobs.find((j) => j.stepId === stepId)!.dueAt;
+      expect(await text(cells.nth(6))).toBe(DateTime.fromJSDate(dueAt, { zone: ZONE }).toFormat('yyyy-MM-dd HH:mm'));
     }
     expect(await row(yesId).count()).toBe(0);
-    expect(await page.locator('[data-table=jobs] tbody tr').count()).toBe(expected.length);
+    expect(await page.locator('[data-table=jobs] [data-job-row]').count()).toBe(expected.length);
     // The mass send waits for the rep to confirm it in WeCom: the page says so.
     expect(await text(row(noId).locator('td').nth(8))).not.toBe('—');
     await page.screenshot({ path: path.join('test-results', 'journey-plan.png'), fullPage: true });

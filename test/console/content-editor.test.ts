@@ -5,7 +5,7 @@ import { defineComponent, h, ref } from 'vue';
 import ContentEditor from '../../sidebar/src/shared/ContentEditor.vue';
 import SchedulePicker from '../../sidebar/src/shared/SchedulePicker.vue';
 import type { Content, ScheduleTrigger, Target } from '../../sidebar/src/shared/journey.ts';
-import { previewTarget } from '../../sidebar/src/shared/preview.ts';
+import { previewLabel, previewTarget } from '../../sidebar/src/shared/preview.ts';
 import { mockFetch } from './fetch-mock.ts';
 import { consoleI18n } from './i18n.ts';
 
@@ -13,6 +13,7 @@ afterEach(() => {
   vi.unstubAllGlobals();
   vi.useRealTimers();
   previewTarget.value = '';
+  previewLabel.value = '';
 });
 
 function editor(target: Target, text = '') {
@@ -45,10 +46,35 @@ describe('content editor', () => {
     expect(wrapper.find('[data-action="add-attachment"]').attributes('disabled')).toBeDefined();
   });
 
-  it('previews for the customer the operator picks, with the engine renderer', async () => {
-    const calls = mockFetch((call) => (call.path === '/api/admin/sop/preview' ? { body: { text: '张先生您好', missing: ['company'] } } : undefined));
+  it('previews for the customer the operator finds by name, with the engine renderer', async () => {
+    const zhang = { externalUserId: 'wm_zhang', name: '张伟', corpName: '星河科技', reps: [{ userId: 'liuyang', status: 'active', remark: '张先生' }] };
+    const li = { externalUserId: 'wm_li', name: '张丽', reps: [] };
+    const calls = mockFetch((call) => {
+      if (call.path === '/api/admin/sop/preview') return { body: { text: '张先生您好', missing: ['company'] } };
+      if (call.path.startsWith('/api/admin/contacts?')) return { body: { total: 2, items: [zhang, li], nextCursor: null } };
+      return undefined;
+    });
     const { wrapper } = editor('contact', '{{name}}您好');
-    await wrapper.find('[data-field="preview-for"]').setValue('wm_zhang');
+    const box = wrapper.find('[data-field="preview-for"]');
+    await box.trigger('focus');
+    await box.setValue('张');
+    await new Promise((r) => setTimeout(r, 300));
+    await flushPromises();
+    expect(calls.filter((c) => c.path.startsWith('/api/admin/contacts?')).at(-1)?.path).toBe('/api/admin/contacts?q=%E5%BC%A0&limit=8');
+    const options = wrapper.findAll('[data-contact-option]');
+    expect(options.map((o) => o.attributes('data-contact-option'))).toEqual(['wm_zhang', 'wm_li']);
+    // The rep's remark is how the operator knows them; the company tells two 张 apart.
+    expect(options[0]!.text()).toContain('张先生（张伟）');
+    expect(options[0]!.text()).toContain('星河科技');
+    expect(options[1]!.text()).toContain('未填公司');
+    // Nothing is previewed until one is chosen: typing a name is not an id.
+    expect(calls.some((c) => c.path === '/api/admin/sop/preview')).toBe(false);
+    await box.trigger('keydown', { key: 'ArrowDown' });
+    await box.trigger('keydown', { key: 'ArrowUp' });
+    await box.trigger('keydown', { key: 'Enter' });
+    expect(wrapper.find('[data-contact-options]').exists()).toBe(false);
+    expect((box.element as HTMLInputElement).value).toBe('张先生（张伟）');
+    expect(previewTarget.value).toBe('wm_zhang');
     await new Promise((r) => setTimeout(r, 450));
     await flushPromises();
     expect(calls.at(-1)?.body).toEqual({ content: { text: '{{name}}您好', attachments: [] }, target: 'contact', externalUserId: 'wm_zhang' });

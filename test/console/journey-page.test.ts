@@ -131,3 +131,102 @@ describe('journey editor page', () => {
     expect(page.find('[data-unsaved]').exists()).toBe(false);
   });
 });
+
+describe('journey editor page, editing in place', () => {
+  const plan = {
+    id: 'p4',
+    name: '培育',
+    enabled: false,
+    timeZone: 'Asia/Shanghai',
+    version: 1,
+    journey: {
+      name: '培育',
+      target: 'contact',
+      trigger: { type: 'order_placed' },
+      steps: [
+        { id: 'a', name: '第一天', type: 'mass_send', content: { text: '', attachments: [] } },
+        { id: 'b', name: '回访', type: 'rep_task', title: '', dueInDays: 1 },
+      ],
+    },
+  };
+  const answers = (call: { method: string; path: string }) => {
+    const known = base(call);
+    if (known) return known;
+    if (call.path === '/api/admin/sop/plans/p4') return { body: { plan } };
+    if (call.path.startsWith('/api/admin/sop/plans/p4/jobs')) return { body: { jobs: [] } };
+    if (call.path === '/api/admin/sop/plans/p4/audience') return { body: { count: 0, sample: [] } };
+    if (call.path === '/api/admin/sop/plans/p4/journey') {
+      return {
+        status: 400,
+        body: {
+          error: 'invalid_journey',
+          message: 'x',
+          problems: [
+            { path: 'steps[0].content.text', stepId: 'a', message: 'Too small: expected string to have >=1 characters' },
+            { path: 'steps[1].title', stepId: 'b', message: 'Too small: expected string to have >=1 characters' },
+          ],
+        },
+      };
+    }
+    return undefined;
+  };
+
+  it('takes a problem off the page when its field is fixed, and the banner with the last one', async () => {
+    mockFetch(answers);
+    const page = mountPage({ planId: 'p4', templateId: null });
+    await flushPromises();
+    await page.find('[data-action="save-journey"]').trigger('click');
+    await flushPromises();
+    expect(page.find('[data-save-error]').text()).toBe('还有 2 处需要修改，已在对应步骤上标出');
+    expect(page.find('[data-panel="a"] [data-error="text"]').text()).toBe('不能为空');
+
+    await page.find('[data-field="text"]').setValue('您好');
+    expect(page.find('[data-step="a"] [data-step-error]').exists()).toBe(false);
+    expect(page.find('[data-panel="a"] [data-error="text"]').exists()).toBe(false);
+    expect(page.find('[data-step="b"] [data-step-error]').text()).toBe('不能为空');
+    expect(page.find('[data-save-error]').text()).toBe('还有 1 处需要修改，已在对应步骤上标出');
+
+    // Another field of the same step does not count as fixing it.
+    await page.find('[data-step="b"]').trigger('click');
+    await page.find('[data-field="task-detail"]').setValue('打个电话');
+    expect(page.find('[data-step="b"] [data-step-error]').exists()).toBe(true);
+    await page.find('[data-field="task-title"]').setValue('电话回访');
+    expect(page.find('[data-step-error]').exists()).toBe(false);
+    expect(page.find('[data-save-error]').exists()).toBe(false);
+  });
+
+  it('inserts a step after any step, in the main flow and in a lane', async () => {
+    const calls = mockFetch((call) => (call.path === '/api/admin/sop/plans/p4/journey' ? { body: { plan: { ...plan, version: 2 } } } : answers(call)));
+    const page = mountPage({ planId: 'p4', templateId: null });
+    await flushPromises();
+    // Only between steps: after the last one the lane's own 添加步骤 does it.
+    expect(page.findAll('[data-action="insert-step"]').map((b) => b.attributes('data-after'))).toEqual(['a']);
+    await page.find('[data-action="insert-step"][data-after="a"]').trigger('click');
+    // A welcome can only be first, so it is not offered between steps.
+    expect(page.findAll('[data-insert-menu="a"] [data-add-type]').map((b) => b.attributes('data-add-type'))).not.toContain('send_welcome');
+    await page.find('[data-insert-menu="a"] [data-add-type="branch"]').trigger('click');
+    expect(page.find('[data-insert-menu="a"]').exists()).toBe(false);
+    expect(page.find('[data-panel]').attributes('data-panel')).toBe('branch-1');
+    expect(page.findAll('[data-lane="main"] > [data-step]').map((s) => s.attributes('data-step'))).toEqual(['a', 'branch-1', 'b']);
+
+    // In the 是 lane: two steps added at the end, then a third put between them.
+    await page.find('[data-action="add-step"][data-lane="branch-1:yes"]').trigger('click');
+    await page.find('[data-add-menu="branch-1:yes"] [data-add-type="mass_send"]').trigger('click');
+    await page.find('[data-action="add-step"][data-lane="branch-1:yes"]').trigger('click');
+    await page.find('[data-add-menu="branch-1:yes"] [data-add-type="tag"]').trigger('click');
+    // One menu at a time: opening the insert menu shuts the lane's own.
+    await page.find('[data-action="add-step"][data-lane="branch-1:yes"]').trigger('click');
+    await page.find('[data-lane="branch-1:yes"] [data-action="insert-step"][data-after="send-1"]').trigger('click');
+    expect(page.findAll('.add-menu')).toHaveLength(1);
+    expect(page.find('[data-add-menu="branch-1:yes"]').exists()).toBe(false);
+    await page.find('[data-insert-menu="send-1"] [data-add-type="rep_task"]').trigger('click');
+    expect(page.findAll('[data-lane="branch-1:yes"] > [data-step]').map((s) => s.attributes('data-step'))).toEqual(['send-1', 'task-1', 'tag-1']);
+
+    await page.find('[data-action="save-journey"]').trigger('click');
+    await flushPromises();
+    const put = calls.find((c) => c.method === 'PUT')?.body as { journey: Journey };
+    // The 否 lane is empty, so the 是 lane simply runs on into 回访: no hidden jump is needed.
+    expect(put.journey.steps.map((s) => s.id)).toEqual(['a', 'branch-1', 'send-1', 'task-1', 'tag-1', 'b']);
+    expect(put.journey.steps[1]).toMatchObject({ then: 'send-1', else: 'b' });
+  });
+});

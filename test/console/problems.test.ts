@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { explainProblem, fieldProblems, mapProblems } from '../../sidebar/src/console/pages/journeys/problems.ts';
+import type { Journey } from '../../sidebar/src/shared/journey.ts';
+import { countProblems, explainProblem, fieldProblems, mapProblems, pruneProblems, valueAt } from '../../sidebar/src/console/pages/journeys/problems.ts';
 import { translator } from './i18n.ts';
 
 describe('server problems → the place on the page', () => {
@@ -34,5 +35,47 @@ describe('server problems → the place on the page', () => {
     expect(explainProblem('send_welcome must be the first step: because', t)).toContain('欢迎语必须是第一步');
     expect(explainProblem('Too small: expected string to have >=1 characters', t)).toBe('不能为空');
     expect(explainProblem('something new', t)).toBe('something new');
+  });
+
+  it('drops a problem once the field it points at changes, and only that one', () => {
+    const sentJourney: Journey = {
+      name: 'x',
+      target: 'contact',
+      trigger: { type: 'schedule', cron: '99 10 * * *' },
+      steps: [
+        { id: 'a', type: 'mass_send', content: { text: '', attachments: [{ type: 'link', title: 't', url: 'bad' }] } },
+        { id: 'b', type: 'rep_task', title: '', dueInDays: 1 },
+      ],
+    };
+    const problems = mapProblems(
+      [
+        { path: 'steps[0].content.text', stepId: 'a', message: 'Too small: expected string to have >=1 characters' },
+        { path: 'steps[0].content.attachments[0].url', stepId: 'a', message: 'Invalid URL' },
+        { path: 'steps[1].title', stepId: 'b', message: 'Too small' },
+        { path: 'trigger.cron', stepId: null, message: 'minute field "99" is invalid' },
+        { path: 'name', stepId: null, message: 'Too small' },
+      ],
+      { steps: sentJourney.steps, owners: new Map() },
+    );
+    expect(valueAt(sentJourney.steps[0], 'content.attachments[0].url')).toBe('bad');
+    expect(pruneProblems(problems, sentJourney, structuredClone(sentJourney))).toEqual(problems);
+
+    const fixed = structuredClone(sentJourney);
+    const first = fixed.steps[0]!;
+    if (first.type === 'mass_send') first.content.text = '您好';
+    fixed.trigger = { type: 'schedule', cron: '0 10 * * *' };
+    let left = pruneProblems(problems, sentJourney, fixed);
+    expect(left.steps.a?.map((p) => p.field)).toEqual(['content.attachments[0].url']);
+    expect(left.steps.b).toHaveLength(1);
+    expect(left.trigger).toEqual([]);
+    expect(left.journey).toHaveLength(1);
+    expect(countProblems(left)).toBe(3);
+
+    // A deleted step takes its problems with it.
+    fixed.steps = fixed.steps.slice(0, 1);
+    fixed.name = 'y';
+    if (first.type === 'mass_send') first.content.attachments = [];
+    left = pruneProblems(left, sentJourney, fixed);
+    expect(countProblems(left)).toBe(0);
   });
 });

@@ -4,6 +4,8 @@ import { cleanContent, type Content, type Target } from './journey.ts';
 
 /** Who the content is previewed for; one choice for every editor on the page, so it is picked once. */
 export const previewTarget = ref('');
+/** How the picker shows the customer previewed for (their name), kept with the id so every step's editor shows it. */
+export const previewLabel = ref('');
 
 export interface Preview { text: string; missing: string[] }
 

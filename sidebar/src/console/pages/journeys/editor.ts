@@ -9,7 +9,10 @@ export interface FlowEditor {
   /** The step's problems in the operator's words. */
   problemsOf: (id: string) => string[];
   select: (id: string) => void;
-  add: (lane: LaneRef, type: StepType) => void;
+  /** Adds a step to the lane at `index` (its end when left out), and selects it. */
+  add: (lane: LaneRef, type: StepType, index?: number) => void;
+  /** The one add-step menu open in the whole flow (`end:<lane>` or `after:<stepId>`): opening one closes the others. */
+  openMenu: Ref<string | null>;
   move: (id: string, delta: -1 | 1) => void;
   remove: (id: string) => void;
 }

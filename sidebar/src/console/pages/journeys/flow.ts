@@ -23,7 +23,8 @@ export type Side = 'yes' | 'no';
 /** Where a node sits: the main flow (branchId null) or one lane of a branch. */
 export interface LaneRef { branchId: string | null; side?: Side }
 
-const isJump = (s: Step): boolean => s.type === 'branch' && s.then === s.else;
+/** A hidden jump (then === else): only there so a lane skips the other one; the operator never drew it. */
+export const isJump = (s: Step): boolean => s.type === 'branch' && s.then === s.else;
 
 export function toFlow(steps: readonly Step[]): { root: Lane; lossy: boolean } {
   const END = steps.length;

@@ -1,4 +1,4 @@
-import type { JourneyProblem } from '../../../shared/journey.ts';
+import type { Journey, JourneyProblem } from '../../../shared/journey.ts';
 import type { Translate } from '../../../shared/schedule.ts';
 
 /**
@@ -30,6 +30,41 @@ export function mapProblems(problems: readonly JourneyProblem[], sent: { steps: 
   }
   return out;
 }
+
+/** What a problem's path points at inside a step, the trigger or the journey: `content.attachments[0].url`; '' = the whole thing. */
+export function valueAt(root: unknown, path: string): unknown {
+  let here = root;
+  for (const key of path.split(/[.[\]]+/).filter(Boolean)) {
+    if (here === null || typeof here !== 'object') return undefined;
+    here = (here as Record<string, unknown>)[key];
+  }
+  return here;
+}
+
+/**
+ * The problems still standing: one goes as soon as the value it points at differs from what was
+ * saved, so the operator sees a mark disappear when they fix the field (the server judges again on
+ * the next save). A step that is gone takes its problems with it.
+ */
+export function pruneProblems(problems: MappedProblems, sent: Journey, now: Journey): MappedProblems {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const stepIn = (journey: Journey, id: string) => journey.steps.find((s) => s.id === id);
+  const steps: MappedProblems['steps'] = {};
+  for (const [id, list] of Object.entries(problems.steps)) {
+    const before = stepIn(sent, id);
+    const after = stepIn(now, id);
+    const kept = after ? list.filter((p) => same(valueAt(before, p.field), valueAt(after, p.field))) : [];
+    if (kept.length) steps[id] = kept;
+  }
+  return {
+    steps,
+    trigger: problems.trigger.filter((p) => same(valueAt(sent.trigger, p.field), valueAt(now.trigger, p.field))),
+    journey: problems.journey.filter((p) => same(valueAt(sent, p.field), valueAt(now, p.field))),
+  };
+}
+
+export const countProblems = (problems: MappedProblems): number =>
+  Object.values(problems.steps).flat().length + problems.trigger.length + problems.journey.length;
 
 /** Problems for one field (and the fields under it); '' = all of them. */
 export function fieldProblems(list: readonly PlacedProblem[] | undefined, field: string): PlacedProblem[] {
