@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Counter } from 'prom-client';
 import { readProcessConfig, type Config } from './config/index.ts';
-import { ContactPool, contactsAdminModule, registerContactModels } from './contacts/index.ts';
+import { ContactPool, contactsAdminModule, registerContactModels, type ContactModels } from './contacts/index.ts';
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { analyticsModule, Analytics } from './analytics/index.ts';
 import { authModule } from './auth/index.ts';
@@ -16,11 +16,14 @@ import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Importer, importModule } from './import/index.ts';
 import { createMedia } from './media/index.ts';
+import { createMassSends } from './mass-sends/index.ts';
+import { audienceSource, createCustomers } from './customers/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
-import { createSop, type Sop } from './sop/index.ts';
+import { createSop, stagesOf, type Sop } from './sop/index.ts';
 import { OrderBook, registerOrderModel } from './orders/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule } from './script-library/index.ts';
+import { createTagLibrary } from './tag-library/index.ts';
 import { registerRepTasks } from './tasks/index.ts';
 import { buildWebIfStale, webModule } from './web/index.ts';
 import {
@@ -105,7 +108,23 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       ...(options.now ? { now: options.now } : {}),
       media: media.cache,
       testSend: { agentId: Number(corp.agentId), demoReps },
+      // `customers` is built next, before the engine starts asking.
+      segmentHas: (segmentId, externalUserId) => customers.has({ segmentId }, externalUserId),
+      segmentAudience: (segmentId) => customers.audience({ segmentId }),
     });
+    const customers = await createCustomers({
+      connection: store.connection,
+      contacts: contactModels,
+      orders: orderModel,
+      pool,
+      sop: sop.models,
+      adminGuard,
+      timeZone: config.timeZone,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    customers.start();
+    cleanup.push(async () => customers.stop());
     sop.engine.start();
     cleanup.push(() => sop.engine.stop());
     health.register(sop.engine.probe);
@@ -129,6 +148,35 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     wecom.worker.start();
     cleanup.push(() => wecom.worker.stop());
 
+    const tagLibrary = await createTagLibrary({
+      connection: store.connection,
+      contacts: contactModels,
+      pool,
+      client,
+      adminGuard,
+      logger,
+      resolveAudience: (target) => customers.audience(audienceSource(target)),
+    });
+    tagLibrary.bulk.start();
+    cleanup.push(() => tagLibrary.bulk.stop());
+
+    const massSends = await createMassSends({
+      connection: store.connection,
+      contacts: contactModels,
+      sends: sop.models.Send,
+      tasks,
+      client,
+      adminGuard,
+      logger,
+      timeZone: config.timeZone,
+      guardrails: { frequencyCapPerDay: config.sop.frequencyCapPerDay, optOutTag: config.sop.optOutTag },
+      media: media.cache,
+      ...(options.now ? { now: options.now } : {}),
+      resolveAudience: (target) => customers.audience(audienceSource(target)),
+    });
+    massSends.start();
+    cleanup.push(() => massSends.stop());
+
     const analytics = new Analytics({ contacts: contactModels, orders: orderModel, sop: sop.models, tasks, scripts, timeZone: config.timeZone });
 
     const modules: HttpModule[] = [
@@ -143,7 +191,20 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
         demoReps,
         logger,
       }),
-      contactsAdminModule({ models: contactModels, adminGuard, createContactWay: (request) => client.contactWay.add(request) }),
+      contactsAdminModule({
+        models: contactModels,
+        adminGuard,
+        createContactWay: (request) => client.contactWay.add(request),
+        lists: {
+          now: () => new Date(),
+          describe: (ids) => describeCustomers(contactModels, orders, ids, new Date()),
+          winBack: (input) => sop.actions.winBack(input),
+          plansPushingTo: (chatIds) => sop.actions.plansPushingTo(chatIds),
+        },
+      }),
+      customers.http,
+      tagLibrary.http,
+      massSends.http,
       scriptsAdminModule({ library: scripts, adminGuard }),
       botAdminModule({ status: customerBot.status, handoffs: customerBot.bot?.handoffs ?? null, adminGuard }),
       ...(customerBot.bot && customerBot.world ? [botPlaygroundModule({ bot: customerBot.bot, world: customerBot.world })] : []),
@@ -200,6 +261,12 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
 }
 
 /** Real WeCom from configuration, or in demo mode a simulator standing in for it (the caller closes it). */
+/** Stage and value of some customers, for the churn list: the stage rule lives in sop, the totals in orders. */
+async function describeCustomers(contacts: ContactModels, orders: OrderBook, ids: string[], now: Date) {
+  const [stages, totals] = await Promise.all([stagesOf(contacts, ids, now), orders.totalsOf(ids)]);
+  return new Map(ids.map((id) => [id, { stage: stages.get(id) ?? 'new', orders: totals.get(id)?.orders ?? 0, spentFen: totals.get(id)?.spentFen ?? 0 }]));
+}
+
 export async function connectWecom(config: Config, logger: Logger, onCall?: CallObserver) {
   const simulator = config.wecom ? null : await startDemoWecom(logger);
   const corp = config.wecom ?? {

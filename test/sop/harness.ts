@@ -37,7 +37,12 @@ export interface SopHarness {
 export const SOP_ADMIN_TOKEN = 'sop-admin-token-0123456789';
 
 /** The SOP module on a connection, exactly as the server builds it, with the simulator as WeCom. */
-export async function buildSop(connection: Connection, sim: WecomSimulator, clock: TestClock, options: { sync?: boolean; media?: boolean; testSend?: SopDeps['testSend'] } = {}): Promise<SopHarness> {
+export async function buildSop(
+  connection: Connection,
+  sim: WecomSimulator,
+  clock: TestClock,
+  options: { sync?: boolean; media?: boolean; testSend?: SopDeps['testSend']; segments?: { has: NonNullable<SopDeps['segmentHas']>; audience: NonNullable<SopDeps['segmentAudience']> } } = {},
+): Promise<SopHarness> {
   const logger = createLogger({ level: 'silent' });
   const contacts = registerContactModels(connection);
   await Promise.all(Object.values(contacts).map((m) => m.init()));
@@ -66,6 +71,7 @@ export async function buildSop(connection: Connection, sim: WecomSimulator, cloc
     worker: { pollMs: 20, concurrency: 3 },
     ...(media ? { media: media.cache } : {}),
     ...(options.testSend ? { testSend: options.testSend } : {}),
+    ...(options.segments ? { segmentHas: options.segments.has, segmentAudience: options.segments.audience } : {}),
   });
   return { sop, contacts, pool, tasks, client, media };
 }

@@ -129,6 +129,18 @@ describe('tags', () => {
     expect(all.map((g) => g.group_name)).toEqual(['客户等级']);
     expect(sim.state.requireFollow(customer, 'zhangsan').tagIds).not.toContain(enterprise.id);
   });
+
+  it('refuses a rename onto a sibling tag or another group with 40071, and changes nothing', async () => {
+    const added = await api('/externalcontact/add_corp_tag', { body: { group_name: '来源', tag: [{ name: '展会' }, { name: '抖音' }] } });
+    const group = added.tag_group as { group_id: string; tag: Array<{ id: string; name: string }> };
+    expect((await api('/externalcontact/edit_corp_tag', { body: { id: group.tag[1]!.id, name: '展会' } })).errcode).toBe(40071);
+    expect((await api('/externalcontact/edit_corp_tag', { body: { id: group.group_id, name: '客户等级' } })).errcode).toBe(40071);
+    expect(sim.state.findTag(group.tag[1]!.id)?.tag.name).toBe('抖音');
+    expect(sim.state.tagGroups.find((g) => g.groupId === group.group_id)?.groupName).toBe('来源');
+    // Renaming to its own name is no clash.
+    expect((await api('/externalcontact/edit_corp_tag', { body: { id: group.tag[0]!.id, name: '展会', order: 2 } })).errcode).toBe(0);
+    await api('/externalcontact/del_corp_tag', { body: { group_id: [group.group_id] } });
+  });
 });
 
 describe('welcome codes', () => {

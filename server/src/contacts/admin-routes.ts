@@ -1,8 +1,9 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import type { Guard, HttpModule } from '../http/index.ts';
-import { listContacts } from './contact-list.ts';
+import { listTagsWithCounts } from './tag-list.ts';
 import type { ContactModels } from './models.ts';
+import { mountOperatorLists, type OperatorListDeps } from './operator-lists.ts';
 
 const channelState = z.string().min(1).max(30, 'WeCom limits a channel state to 30 characters');
 const channelBody = z.object({
@@ -15,18 +16,24 @@ const contactWayBody = z.object({ userIds: z.array(z.string().min(1).max(64)).mi
 /** WeCom add_contact_way (联系我), as the composition root hands it in: contacts does not depend on the WeCom client. */
 export type CreateContactWay = (request: { type: 1 | 2; scene: 2; state: string; user: string[]; skip_verify: boolean }) => Promise<{ config_id: string; qr_code?: string | undefined }>;
 
-/** Channels (联系我 `state`s) and their auto-tags, the corp tags and the customer list, for operators. */
-export function contactsAdminModule(deps: { models: ContactModels; adminGuard: Guard; createContactWay?: CreateContactWay }): HttpModule {
+/** Channels (联系我 `state`s) and their auto-tags, the corp tags, for operators (the customer list is in customers/). */
+export function contactsAdminModule(deps: {
+  models: ContactModels;
+  adminGuard: Guard;
+  createContactWay?: CreateContactWay;
+  /** The churn-alert and customer-group lists; absent where the SOP and order modules are not wired (tests of channels alone). */
+  lists?: Omit<OperatorListDeps, 'models' | 'adminGuard'>;
+}): HttpModule {
   const { Channel, Tag } = deps.models;
   return {
     name: 'contacts-admin',
     mount(router) {
       const admin = deps.adminGuard;
-      // The corp tags, for pickers (channel auto-tags, SOP audiences).
+      if (deps.lists) mountOperatorLists(router, { ...deps.lists, models: deps.models, adminGuard: admin });
+      // The corp tags, for pickers (channel auto-tags, SOP audiences) and the tag library (with customer counts).
       router.get('/api/admin/tags', admin, async (ctx) => {
-        ctx.body = { tags: await Tag.find({}, { _id: 0, tagId: 1, name: 1, groupName: 1 }).sort({ groupName: 1, order: 1, name: 1 }).lean() };
+        ctx.body = { tags: await listTagsWithCounts(deps.models) };
       });
-      router.get('/api/admin/contacts', admin, listContacts(deps.models));
       router.get('/api/admin/channels', admin, async (ctx) => {
         ctx.body = { channels: await Channel.find({}, { _id: 0, __v: 0 }).sort({ state: 1 }).lean() };
       });

@@ -35,6 +35,8 @@ contactSchema.index({ lastActivityAt: 1 });
 contactSchema.index({ unionId: 1 }, { partialFilterExpression: { unionId: { $type: 'string' } } });
 contactSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
 contactSchema.index({ botContactId: 1 }, { partialFilterExpression: { botContactId: { $type: 'string' } } });
+// The customer index re-reads only contacts whose updatedAt moved.
+contactSchema.index({ updatedAt: 1 });
 
 /** A rep ↔ contact relation (WeCom's follow_user), with its channel and its WeCom tags. */
 const followRelationSchema = new Schema(
@@ -69,7 +71,9 @@ const tagSchema = new Schema(
     name: { type: String, required: true },
     groupId: { type: String, required: true },
     groupName: { type: String, required: true },
+    /** WeCom's order of the tag within its group, and of the group among groups (larger first, as WeCom shows them). */
     order: { type: Number, default: 0 },
+    groupOrder: { type: Number, default: 0 },
     origin: { type: String, enum: ['wecom', 'local'], default: 'wecom' },
   },
   { timestamps: true },
@@ -124,6 +128,8 @@ const customerGroupSchema = new Schema(
 customerGroupSchema.index({ owner: 1 });
 customerGroupSchema.index({ 'members.userId': 1 });
 customerGroupSchema.index({ botRoomId: 1 }, { partialFilterExpression: { botRoomId: { $type: 'string' } } });
+// The customer index re-reads only groups whose updatedAt moved.
+customerGroupSchema.index({ updatedAt: 1 });
 
 /** A 联系我 channel: contacts arriving with its `state` get its tags automatically. */
 const channelSchema = new Schema(
@@ -147,6 +153,8 @@ const churnAlertSchema = new Schema(
     at: { type: Date, required: true },
     key: { type: String, required: true, unique: true },
     status: { type: String, enum: ['open', 'acknowledged'], default: 'open' },
+    /** The plan an operator enrolled the customer in to win them back, and when. */
+    wonBack: { type: new Schema({ planId: { type: Schema.Types.ObjectId, required: true }, at: { type: Date, required: true } }, { _id: false }), default: null },
   },
   { timestamps: true },
 );

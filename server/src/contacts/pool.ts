@@ -63,6 +63,9 @@ export type TimelineInput = {
   data?: Record<string, unknown>;
 };
 
+/** A corp tag as the mirror stores it; groupOrder is optional for callers that only know the tag. */
+export type TagRow = Pick<Tag, 'tagId' | 'name' | 'groupId' | 'groupName' | 'order'> & { groupOrder?: number };
+
 /** A room only the bot knows is the customer group `bot:<room id>`: WeCom chat ids never look like that. */
 export const botChatId = (roomId: string): string => `bot:${roomId}`;
 
@@ -195,6 +198,15 @@ export class ContactPool {
     return { added, removed };
   }
 
+  /** Adds and removes tags on a relation (after WeCom's mark_tag took them), recording the change on the timeline. */
+  async changeFollowTags(input: { externalUserId: string; userId: string; add: string[]; remove: string[]; at: Date; key: string }): Promise<{ added: string[]; removed: string[] }> {
+    const relation = await this.models.FollowRelation.findOne({ externalUserId: input.externalUserId, userId: input.userId }, { tagIds: 1 }).lean();
+    const tagIds = new Set(relation?.tagIds ?? []);
+    input.remove.forEach((id) => tagIds.delete(id));
+    input.add.forEach((id) => tagIds.add(id));
+    return this.setFollowTags({ externalUserId: input.externalUserId, userId: input.userId, tagIds: [...tagIds], at: input.at, key: input.key });
+  }
+
   async addTags(input: { externalUserId: string; userId: string; tagIds: string[] }): Promise<void> {
     await this.models.FollowRelation.updateOne(
       { externalUserId: input.externalUserId, userId: input.userId },
@@ -210,7 +222,7 @@ export class ContactPool {
     }
   }
 
-  async upsertTags(tags: Array<Pick<Tag, 'tagId' | 'name' | 'groupId' | 'groupName' | 'order'>>): Promise<void> {
+  async upsertTags(tags: TagRow[]): Promise<void> {
     if (tags.length === 0) return;
     await this.models.Tag.bulkWrite(
       tags.map((tag) => ({
@@ -220,20 +232,21 @@ export class ContactPool {
   }
 
   /** Replaces the mirror of WeCom's corp tags with `tags` (a full list, e.g. after a shuffle or a sync). */
-  async replaceWecomTags(tags: Array<Pick<Tag, 'tagId' | 'name' | 'groupId' | 'groupName' | 'order'>>): Promise<void> {
+  async replaceWecomTags(tags: TagRow[]): Promise<void> {
     await this.upsertTags(tags);
-    await this.models.Tag.deleteMany({
-      origin: 'wecom',
-      tagId: mongoose.trusted({ $nin: tags.map((t) => t.tagId) }),
-    });
+    const gone = await this.models.Tag.distinct('tagId', { origin: 'wecom', tagId: mongoose.trusted({ $nin: tags.map((t) => t.tagId) }) });
+    await this.removeTags(gone);
   }
 
+  /** Forgets deleted tags: from the library and from every relation carrying them (WeCom drops them from customers too). */
   async removeTags(tagIds: string[]): Promise<void> {
+    if (tagIds.length === 0) return;
     await this.models.Tag.deleteMany({ tagId: mongoose.trusted({ $in: tagIds }) });
+    await this.models.FollowRelation.updateMany({ tagIds: mongoose.trusted({ $in: tagIds }) }, { $pull: { tagIds: mongoose.trusted({ $in: tagIds }) } });
   }
 
   async removeTagGroup(groupId: string): Promise<void> {
-    await this.models.Tag.deleteMany({ groupId });
+    await this.removeTags(await this.models.Tag.distinct('tagId', { groupId }));
   }
 
   /** Upserts a customer group; returns the external members who joined or left since the stored copy. */

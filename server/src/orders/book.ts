@@ -22,6 +22,15 @@ export const orderEventKey = (orderId: string) => `order:${orderId}`;
 export class OrderBook {
   constructor(private readonly deps: { orders: OrderModel; contacts: Pick<ContactModels, 'Contact' | 'TimelineEvent'> }) {}
 
+  /** Order count and total spent (fen) of each of these contacts (absent = none). */
+  async totalsOf(externalUserIds: string[]): Promise<Map<string, { orders: number; spentFen: number }>> {
+    const rows = await this.deps.orders.aggregate<{ _id: string; orders: number; spentFen: number }>([
+      { $match: { externalUserId: mongoose.trusted({ $in: externalUserIds }) } },
+      { $group: { _id: '$externalUserId', orders: { $sum: 1 }, spentFen: { $sum: '$amountFen' } } },
+    ]);
+    return new Map(rows.map((r) => [r._id, { orders: r.orders, spentFen: r.spentFen }]));
+  }
+
   async record(order: PaidOrder): Promise<RecordOutcome> {
     const [outcome] = await this.recordMany([order]);
     return outcome!;

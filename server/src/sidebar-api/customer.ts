@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
-import { REPLY_KINDS, type ContactModels, type FollowRelation } from '../contacts/index.ts';
+import { REPLY_KINDS, type ContactModels, type ContactPool, type FollowRelation } from '../contacts/index.ts';
 import { stageFrom, stageOf, type SopModels, type Stage } from '../sop/index.ts';
 import type { Catalog } from './catalog.ts';
 import type { SidebarModels } from './models.ts';
@@ -37,6 +38,17 @@ export async function stageView(deps: ReadDeps, externalUserId: string, now: Dat
   ]);
   const overridden = (override?.stage as Stage | undefined) ?? null;
   return { computed, override: overridden, effective: overridden ?? computed };
+}
+
+/** Sets (or with null clears) a contact's stage override, on the timeline too; the sidebar and the console both write it. */
+export async function setStageOverride(
+  deps: { sidebar: SidebarModels; pool: Pick<ContactPool, 'addTimeline'> },
+  change: { externalUserId: string; stage: Stage | null; userId: string; at: Date },
+): Promise<void> {
+  const { externalUserId, stage, userId, at } = change;
+  if (stage === null) await deps.sidebar.StageOverride.deleteOne({ externalUserId });
+  else await deps.sidebar.StageOverride.updateOne({ externalUserId }, { $set: { stage, userId, at } }, { upsert: true });
+  await deps.pool.addTimeline({ externalUserId, userId, at, kind: 'stage_overridden', key: `stage:${randomUUID()}`, data: { stage } });
 }
 
 /**

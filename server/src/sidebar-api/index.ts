@@ -12,6 +12,8 @@ import { mountSidebarRoutes } from './routes.ts';
 export { jsapiSignature } from './jssdk.ts';
 export { scoreContact, type ScoreFacts } from './score.ts';
 export { rankScripts, type FitFacts } from './ranking.ts';
+export { registerSidebarModels, type SidebarModels } from './models.ts';
+export { setStageOverride } from './customer.ts';
 
 export interface SidebarApiDeps {
   connection: Connection;

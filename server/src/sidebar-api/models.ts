@@ -27,9 +27,10 @@ export interface SidebarModels {
   StageOverride: Model<StageOverride>;
 }
 
+/** Idempotent per connection: the customers module reads the same overrides the sidebar writes. */
 export function registerSidebarModels(connection: Connection): SidebarModels {
   return {
-    Note: connection.model('RepNote', noteSchema, 'rep_notes'),
-    StageOverride: connection.model('StageOverride', stageOverrideSchema, 'stage_overrides'),
+    Note: (connection.models.RepNote as Model<Note> | undefined) ?? connection.model('RepNote', noteSchema, 'rep_notes'),
+    StageOverride: (connection.models.StageOverride as Model<StageOverride> | undefined) ?? connection.model('StageOverride', stageOverrideSchema, 'stage_overrides'),
   };
 }

@@ -7,7 +7,7 @@ import { scriptKey, type ScriptLibrary, type ScriptView } from '../script-librar
 import { renderContent, STAGES, type SopModels } from '../sop/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { ContactTagged, WecomClient } from '../wecom/index.ts';
-import { activeSteps, fitFacts, profileOf, relationOf, stageView, VISIBLE_STATUSES, type ReadDeps } from './customer.ts';
+import { activeSteps, fitFacts, profileOf, relationOf, setStageOverride, stageView, VISIBLE_STATUSES, type ReadDeps } from './customer.ts';
 import type { Catalog } from './catalog.ts';
 import { jssdkConfig } from './jssdk.ts';
 import { rankScripts, type FitFacts } from './ranking.ts';
@@ -118,9 +118,7 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     const { stage } = stageBody.parse(ctx.request.body);
     const { externalUserId } = relation;
     const now = deps.now();
-    if (stage === null) await deps.sidebar.StageOverride.deleteOne({ externalUserId });
-    else await deps.sidebar.StageOverride.updateOne({ externalUserId }, { $set: { stage, userId: repOf(ctx), at: now } }, { upsert: true });
-    await deps.pool.addTimeline({ externalUserId, userId: repOf(ctx), at: now, kind: 'stage_overridden', key: `stage:${randomUUID()}`, data: { stage } });
+    await setStageOverride(deps, { externalUserId, stage, userId: repOf(ctx), at: now });
     ctx.body = await stageView(deps, externalUserId, now);
   });
 

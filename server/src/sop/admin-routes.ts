@@ -20,6 +20,7 @@ const audience = z
     reps: z.array(z.string().min(1)).max(1000).default([]),
     groups: z.array(z.string().min(1)).max(1000).default([]),
     stages: z.array(z.enum(STAGES)).max(STAGES.length).default([]),
+    segment: z.string().regex(/^[0-9a-f]{24}$/, 'expected a segment id').nullable().optional(),
   })
   .strict();
 const createPlan = z

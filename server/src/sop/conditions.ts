@@ -45,6 +45,16 @@ export function stageFrom(facts: { activeRelations: number; orders: number; last
   return 'new';
 }
 
+/**
+ * When stageFrom's answer for these facts would change with time alone (null: not before the facts
+ * change), so a stored stage can be refreshed exactly on time.
+ */
+export function stageChangesAt(facts: { activeRelations: number; lastActivityAt: Date | null }, now: Date): Date | null {
+  if (facts.activeRelations === 0) return null;
+  const dormantFrom = (facts.lastActivityAt?.getTime() ?? 0) + DORMANT_AFTER_DAYS * 86_400_000 + 1;
+  return dormantFrom > now.getTime() ? new Date(dormantFrom) : null;
+}
+
 /** Whether a condition holds for a contact, counting behaviour since `since` (the enrolment). */
 export async function conditionHolds(
   contacts: ContactModels,

@@ -19,6 +19,9 @@ export interface EngineOptions extends StepDeps {
   /** How far back a schedule trigger catches up after downtime. */
   scheduleLookbackHours?: number;
   worker?: { concurrency?: number; pollMs?: number; leaseMs?: number };
+  /** Segment membership, from the customers module (main.ts); without it a plan naming a segment reaches nobody. */
+  segmentHas?: (segmentId: string, externalUserId: string) => Promise<boolean>;
+  segmentAudience?: (segmentId: string) => AsyncIterable<{ externalUserId: string }>;
 }
 
 export interface Target {
@@ -280,6 +283,11 @@ export class SopEngine {
       await Enrollment.updateOne({ _id: enrollment._id }, { $set: { status: 'exited' } });
       return finish('exited', { reason: 'exit condition' });
     }
+    const segment = plan.audience?.segment;
+    if (segment && enrollment.targetKind === 'contact' && !(await this.inSegment(segment, enrollment.targetId))) {
+      await Enrollment.updateOne({ _id: enrollment._id }, { $set: { status: 'exited' } });
+      return finish('exited', { reason: 'no longer in the audience segment', segmentId: segment });
+    }
     const index = journey.steps.findIndex((s) => s.id === job.stepId);
     const step = journey.steps[index];
     if (!step) throw new PermanentFailure(`step ${job.stepId} is not in version ${enrollment.version} of the plan`);
@@ -311,6 +319,7 @@ export class SopEngine {
   private async inAudience(plan: HydratedDocument<Plan>, externalUserId: string, userId: string | null, extraTags: string[]): Promise<boolean> {
     const audience = plan.audience;
     if (audience?.reps?.length && (!userId || !audience.reps.includes(userId))) return false;
+    if (audience?.segment && !(await this.inSegment(audience.segment, externalUserId))) return false;
     const tagNames = [...(audience?.tags ?? []), ...extraTags];
     const channels = audience?.channels ?? [];
     if (tagNames.length === 0 && channels.length === 0) return true;
@@ -341,10 +350,23 @@ export class SopEngine {
       ...(tagIds.length ? { tagIds: mongoose.trusted({ $all: tagIds }) } : {}),
     }).lean();
     const seen = new Set<string>();
-    const targets = relations.flatMap((r) => (seen.has(r.externalUserId) ? [] : (seen.add(r.externalUserId), [{ kind: 'contact' as const, id: r.externalUserId, userId: r.userId }])));
+    const members = audience.segment ? await this.segmentMembers(audience.segment) : null;
+    const targets = relations.flatMap((r) =>
+      seen.has(r.externalUserId) || (members && !members.has(r.externalUserId)) ? [] : (seen.add(r.externalUserId), [{ kind: 'contact' as const, id: r.externalUserId, userId: r.userId }]),
+    );
     if (!audience.stages?.length || targets.length === 0) return targets;
     const stages = await stagesOf(this.opts.contacts, targets.map((t) => t.id), this.now());
     return targets.filter((t) => audience.stages.includes(stages.get(t.id)!));
+  }
+
+  private inSegment(segmentId: string, externalUserId: string): Promise<boolean> {
+    return this.opts.segmentHas ? this.opts.segmentHas(segmentId, externalUserId) : Promise.resolve(false);
+  }
+
+  private async segmentMembers(segmentId: string): Promise<Set<string>> {
+    const members = new Set<string>();
+    if (this.opts.segmentAudience) for await (const member of this.opts.segmentAudience(segmentId)) members.add(member.externalUserId);
+    return members;
   }
 
   private async runSchedule(plan: HydratedDocument<Plan>, now: Date): Promise<void> {

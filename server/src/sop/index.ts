@@ -7,6 +7,7 @@ import type { WecomClient } from '../wecom/index.ts';
 import { sopAdminModule } from './admin-routes.ts';
 import type { MediaIds } from './attachments.ts';
 import { sopAuthoringModule } from './authoring-routes.ts';
+import { operatorActions, type OperatorActions } from './operator-actions.ts';
 import { SopEngine } from './engine.ts';
 import { registerSopModels, type SopModels } from './models.ts';
 import type { BotChannel, Guardrails } from './steps.ts';
@@ -15,8 +16,13 @@ import { loadTemplates, type SopTemplate, type TemplateError } from './templates
 export { SopEngine, type Target } from './engine.ts';
 export { registerSopModels, type SopModels, type Plan, type Enrollment, type SopJob, type JobOutcome } from './models.ts';
 export { UnreachableTarget, type BotChannel, type Guardrails } from './steps.ts';
-export { quietUntil } from './time.ts';
-export { STAGES, stageFrom, stageOf, type Stage } from './conditions.ts';
+export { localDay, quietUntil } from './time.ts';
+// The guardrails, media conversion and read-back one-off mass sends (mass-sends/) share with SOP steps.
+export { capSlotsUsed, optedOutAmong, recordSend, type LedgerEntry } from './guardrails.ts';
+export { toWecomAttachments, type MediaIds } from './attachments.ts';
+export { deliveryOf, findCreatedTask, sendResults, type Delivery } from './tracking.ts';
+export type { SendRecord } from './models.ts';
+export { STAGES, stageChangesAt, stageFrom, stageOf, stagesOf, type Stage } from './conditions.ts';
 export * from './templates/index.ts';
 
 export interface SopDeps {
@@ -38,6 +44,9 @@ export interface SopDeps {
   media?: MediaIds | null;
   /** Test sends: the app they come from, and in demo mode the reps (the first is the default recipient). */
   testSend?: { agentId: number; demoReps: string[] | null };
+  /** Segment membership for plans whose audience names a segment (the customers module). */
+  segmentHas?: (segmentId: string, externalUserId: string) => Promise<boolean>;
+  segmentAudience?: (segmentId: string) => AsyncIterable<{ externalUserId: string }>;
 }
 
 export interface Sop {
@@ -48,9 +57,11 @@ export interface Sop {
   http: HttpModule;
   /** Content preview and test send for the journey editor. */
   authoring: HttpModule;
+  /** Win-back enrolment and group plans, for the console's churn and group lists. */
+  actions: OperatorActions;
 }
 
-const DEFAULT_GUARDRAILS: Guardrails = { frequencyCapPerDay: 1, optOutTag: '拒收营销' };
+export const DEFAULT_GUARDRAILS: Guardrails = { frequencyCapPerDay: 1, optOutTag: '拒收营销' };
 
 /** Loads the templates, makes sure a welcome plan exists, and builds the engine and its operator API. */
 export async function createSop(deps: SopDeps): Promise<Sop> {
@@ -69,6 +80,7 @@ export async function createSop(deps: SopDeps): Promise<Sop> {
     models,
     templates,
     templateErrors: errors,
+    actions: operatorActions(models, engine),
     authoring: sopAuthoringModule({
       runner: engine.runner,
       contacts: deps.contacts,

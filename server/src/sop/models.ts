@@ -15,6 +15,8 @@ const audienceSchema = new Schema(
     groups: { type: [String], default: [] },
     /** Lifecycle stages (new, first_purchase, repeat, dormant, churn_risk) at enrolment time. */
     stages: { type: [String], default: [] },
+    /** A saved customer segment (its id): asked when a slot enrols and again before each step, never frozen. */
+    segment: { type: String, default: null },
   },
   { _id: false },
 );

@@ -6,8 +6,10 @@ import { MediaSourceError } from '../media/index.ts';
 import { RepNames, WecomApiError, type WecomClient } from '../wecom/index.ts';
 import { toWecomAttachments, type MediaIds } from './attachments.ts';
 import { conditionHolds, tagIdsByName } from './conditions.ts';
+import { optedOutAmong, recordSend } from './guardrails.ts';
 import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
 import { localDay, quietUntil } from './time.ts';
+import { findCreatedTask } from './tracking.ts';
 import { renderContent } from './templates/content.ts';
 import type { SopContent, SopJourney, SopStep } from './templates/schema.ts';
 
@@ -67,9 +69,6 @@ export type StepResult =
   | { outcome: JobOutcome; detail?: Record<string, unknown>; goto?: string | null }
   /** Not now (quiet hours): the job waits until `until` and runs again. */
   | { wait: Date; reason: string };
-
-const isDuplicateOn = (err: unknown, field: string) =>
-  (err as { code?: number }).code === 11000 && field in ((err as { keyPattern?: object }).keyPattern ?? {});
 
 /** Executes one step for one target. Sends are recorded before they leave, so a resumed job never sends twice. */
 export class StepRunner {
@@ -194,29 +193,11 @@ export class StepRunner {
     send: { channel: 'welcome' | 'mass_send' | 'bot'; marketing: boolean; text: string },
     deliver: () => Promise<Delivered>,
   ): Promise<StepResult> {
-    const { Send } = this.deps.models;
     const day = localDay(run.now, run.plan.timeZone);
-    const base = {
-      key: run.job.key,
-      targetId: run.enrollment.targetId,
-      day,
-      ...send,
-      state: 'sending' as const,
-      at: run.now,
-      sender: run.enrollment.userId ?? null,
-    };
-    const slots = send.marketing ? this.deps.guardrails.frequencyCapPerDay : 1;
-    let recorded = false;
-    for (let slot = 0; slot < slots && !recorded; slot++) {
-      try {
-        await Send.create(send.marketing ? { ...base, capSlot: `${base.targetId}:${day}:${slot}` } : base);
-        recorded = true;
-      } catch (err) {
-        if (isDuplicateOn(err, 'key')) return this.resume(run, send.channel, deliver);
-        if (!isDuplicateOn(err, 'capSlot')) throw err;
-      }
-    }
-    if (!recorded) return { outcome: 'capped', detail: { capPerDay: slots, day } };
+    const entry = { key: run.job.key, targetId: run.enrollment.targetId, day, ...send, at: run.now, sender: run.enrollment.userId ?? null };
+    const recorded = await recordSend(this.deps.models.Send, entry, this.deps.guardrails.frequencyCapPerDay);
+    if (recorded === 'duplicate') return this.resume(run, send.channel, deliver);
+    if (recorded === 'capped') return { outcome: 'capped', detail: { capPerDay: this.deps.guardrails.frequencyCapPerDay, day } };
     return this.deliver(run, deliver);
   }
 
@@ -256,22 +237,17 @@ export class StepRunner {
 
   /** A mass-send task this job created before a crash: same sender and text, created since the send began. */
   private async findMassTask(run: StepRun, since: Date): Promise<string | null> {
-    const start = Math.floor(since.getTime() / 1000) - 60;
-    const page = await this.deps.client.massSend.getGroupMsgListV2({
-      chat_type: run.enrollment.targetKind === 'group' ? 'group' : 'single',
-      start_time: start,
-      end_time: start + 86_400,
-      ...(run.enrollment.userId ? { creator: run.enrollment.userId } : {}),
-      limit: 100,
-    });
     const previous = await this.deps.models.Send.findOne({ key: run.job.key }).lean();
-    const match = page.group_msg_list.find((m) => m.text?.content === previous?.text);
-    return match?.msgid ?? null;
+    return findCreatedTask(this.deps.client, {
+      chatType: run.enrollment.targetKind === 'group' ? 'group' : 'single',
+      creator: run.enrollment.userId ?? null,
+      text: previous?.text ?? '',
+      since,
+    });
   }
 
   private async optedOut(externalUserId: string): Promise<boolean> {
-    const optOutId = (await tagIdsByName(this.deps.contacts, [this.deps.guardrails.optOutTag])).get(this.deps.guardrails.optOutTag);
-    return optOutId !== undefined && (await this.deps.contacts.FollowRelation.exists({ externalUserId, tagIds: optOutId })) !== null;
+    return (await optedOutAmong(this.deps.contacts, this.deps.guardrails.optOutTag, [externalUserId])).has(externalUserId);
   }
 
   private async tag(run: StepRun, add: string[], remove: string[]): Promise<StepResult> {

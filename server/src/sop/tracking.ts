@@ -2,13 +2,49 @@ import mongoose from 'mongoose';
 import type { WecomClient } from '../wecom/index.ts';
 import type { SopModels } from './models.ts';
 
-/** WeCom's per-recipient status in get_groupmsg_send_result. */
-const DELIVERY: Record<number, 'delivered' | 'not_friend' | 'already_received' | undefined> = {
+export type Delivery = 'delivered' | 'not_friend' | 'already_received';
+
+/** WeCom's per-recipient status in get_groupmsg_send_result (0, not sent yet, is absent). */
+const DELIVERY: Record<number, Delivery | undefined> = {
   1: 'delivered',
   2: 'not_friend',
   // The customer already got another mass message in WeCom's own quota window: our cap was not enough.
   3: 'already_received',
 };
+
+/** What WeCom reports for one recipient: null while the rep has not sent it. */
+export const deliveryOf = (status: number): Delivery | null => DELIVERY[status] ?? null;
+
+/** Every recipient of a rep's part of a mass-send task, page by page. */
+export async function* sendResults(client: WecomClient, msgid: string, userid: string) {
+  let cursor: string | undefined;
+  do {
+    const page = await client.massSend.getSendResult({ msgid, userid, limit: 1000, ...(cursor ? { cursor } : {}) });
+    yield* page.send_list;
+    cursor = page.next_cursor || undefined;
+  } while (cursor);
+}
+
+/**
+ * A task a sender created before a crash or an unclear (-1) answer: same creator and text, created
+ * since the send began, and not one we already know. WeCom has no idempotency key, so this is how a
+ * resumed send avoids creating a second task.
+ */
+export async function findCreatedTask(
+  client: WecomClient,
+  query: { chatType: 'single' | 'group'; creator: string | null; text: string; since: Date; exclude?: ReadonlySet<string> },
+): Promise<string | null> {
+  const start = Math.floor(query.since.getTime() / 1000) - 60;
+  const page = await client.massSend.getGroupMsgListV2({
+    chat_type: query.chatType,
+    start_time: start,
+    end_time: start + 86_400,
+    ...(query.creator ? { creator: query.creator } : {}),
+    limit: 100,
+  });
+  const match = page.group_msg_list.find((m) => m.text?.content === query.text && !query.exclude?.has(m.msgid));
+  return match?.msgid ?? null;
+}
 
 const BATCH = 50;
 const TRACK_FOR_DAYS = 3;
@@ -31,7 +67,7 @@ export async function trackMassSends(deps: { models: SopModels; client: WecomCli
     if (!send.msgid || !send.sender) continue;
     const page = await deps.client.massSend.getSendResult({ msgid: send.msgid, userid: send.sender, limit: 1000 });
     const entry = page.send_list.find((r) => r.external_userid === send.targetId || r.chat_id === send.targetId);
-    const delivery = entry ? DELIVERY[entry.status] : undefined;
+    const delivery = entry ? deliveryOf(entry.status) : null;
     await Send.updateOne(
       { _id: send._id },
       {

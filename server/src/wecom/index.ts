@@ -13,3 +13,4 @@ export type { ContactAdded, ContactTagged } from './events/handlers.ts';
 export * from './client/index.ts';
 export { syncFromWecom, type SyncPhase, type SyncProgress, type SyncSummary } from './sync.ts';
 export { RepNames } from './rep-names.ts';
+export { tagRows } from './events/mapping.ts';

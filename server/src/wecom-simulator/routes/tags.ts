@@ -56,10 +56,13 @@ export const tagRoutes: Record<string, Route> = {
     const request = EditBody.parse(body);
     const group = state.tagGroups.find((g) => g.groupId === request.id);
     if (group) {
+      // As in WeCom, group names are unique in the corp and tag names within their group (40071).
+      if (request.name !== undefined && state.tagGroups.some((g) => g !== group && g.groupName === request.name)) throw new SimError(40071);
       if (request.name !== undefined) group.groupName = request.name;
       if (request.order !== undefined) group.order = request.order;
     } else {
-      const { tag } = state.requireTag(request.id);
+      const { group: owner, tag } = state.requireTag(request.id);
+      if (request.name !== undefined && owner.tags.some((t) => t !== tag && t.name === request.name)) throw new SimError(40071);
       if (request.name !== undefined) tag.name = request.name;
       if (request.order !== undefined) tag.order = request.order;
     }

@@ -90,6 +90,10 @@ export function errcodeHint(errcode: number, errmsg: string): string | undefined
       return 'the image size is not accepted (5 bytes to 10 MB)';
     case 44001:
       return 'the uploaded media file is empty (send it in the multipart field "media")';
+    case 40068:
+      return 'unknown tag or tag group id (deleted in WeCom, or never synced): run npm run sync';
+    case 40071:
+      return 'a tag of that name already exists in the group (or a group of that name in the corp)';
     case 40056:
       return 'the agentid is wrong: check WECOM_AGENT_ID (the app whose secret is WECOM_SECRET)';
     case 81013:

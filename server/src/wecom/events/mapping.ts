@@ -55,7 +55,7 @@ export function tagRows(groups: CorpTagGroup[]) {
     .flatMap((g) =>
       g.tag
         .filter((t) => !t.deleted)
-        .map((t) => ({ tagId: t.id, name: t.name, groupId: g.group_id, groupName: g.group_name, order: t.order ?? 0 })),
+        .map((t) => ({ tagId: t.id, name: t.name, groupId: g.group_id, groupName: g.group_name, order: t.order ?? 0, groupOrder: g.order ?? 0 })),
     );
 }
 

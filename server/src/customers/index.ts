@@ -1,0 +1,67 @@
+import type { Connection } from 'mongoose';
+import type { ContactModels, ContactPool } from '../contacts/index.ts';
+import type { Guard, HttpModule } from '../http/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { OrderModel } from '../orders/index.ts';
+import { registerSidebarModels } from '../sidebar-api/index.ts';
+import type { SopModels } from '../sop/index.ts';
+import { Customers, type FilterOrSegment } from './customers.ts';
+import { customerFilterSchema, type CustomerFilter } from './filter.ts';
+import { registerCustomerModels, type CustomerModels } from './models.ts';
+import { CustomerIndexer } from './refresh.ts';
+import { customersAdminModule } from './routes.ts';
+
+export { customerFilterSchema, filterFromQuery, type CustomerFilter } from './filter.ts';
+export { UnknownSegment, type FilterOrSegment } from './customers.ts';
+export { registerCustomerModels, type CustomerModels, type CustomerRow, type Segment } from './models.ts';
+export { CustomerIndexer } from './refresh.ts';
+
+/** A target as other modules hold it (`{ segmentId }` or `{ filter }`), checked against the filter schema. */
+export function audienceSource(target: { segmentId: string } | { filter: unknown }): FilterOrSegment {
+  return 'segmentId' in target ? { segmentId: target.segmentId } : customerFilterSchema.parse(target.filter);
+}
+
+export interface CustomersDeps {
+  connection: Connection;
+  contacts: ContactModels;
+  orders: OrderModel;
+  pool: Pick<ContactPool, 'addTimeline'>;
+  /** For the SOP jobs on the customer page; null leaves them out. */
+  sop: Pick<SopModels, 'Job' | 'Plan'> | null;
+  adminGuard: Guard;
+  timeZone: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** What other modules (SOP audiences, bulk tagging, 群发) use, injected by main.ts. */
+export interface CustomersModule {
+  audience(source: CustomerFilter | FilterOrSegment): AsyncIterable<{ externalUserId: string; userIds: string[] }>;
+  count(source: CustomerFilter | FilterOrSegment): Promise<number>;
+  has(source: CustomerFilter | FilterOrSegment, externalUserId: string): Promise<boolean>;
+  http: HttpModule;
+  models: CustomerModels;
+  indexer: CustomerIndexer;
+  /** Background refresh (deltas every minute, scores older than a day). */
+  start(): void;
+  stop(): void;
+}
+
+export async function createCustomers(deps: CustomersDeps): Promise<CustomersModule> {
+  const models = registerCustomerModels(deps.connection);
+  const sidebar = registerSidebarModels(deps.connection);
+  await Promise.all([...Object.values(models), ...Object.values(sidebar)].map((m) => m.init()));
+  const now = deps.now ?? (() => new Date());
+  const indexer = new CustomerIndexer({ contacts: deps.contacts, orders: deps.orders, stageOverrides: sidebar.StageOverride, models, now, logger: deps.logger.child({ module: 'customers' }) });
+  const customers = new Customers({ models, contacts: deps.contacts, indexer, timeZone: deps.timeZone });
+  return {
+    audience: (source) => customers.audience(source),
+    count: (source) => customers.count(source),
+    has: (source, externalUserId) => customers.has(source, externalUserId),
+    http: customersAdminModule({ customers, adminGuard: deps.adminGuard, sidebar, pool: deps.pool, contacts: deps.contacts, orders: deps.orders, sop: deps.sop, models, indexer, now }),
+    models,
+    indexer,
+    start: () => indexer.start(),
+    stop: () => indexer.stop(),
+  };
+}
