@@ -1,10 +1,13 @@
+import { crmEn, crmZh } from './messages-crm.ts';
+
 const zh = {
   console: {
     title: 'SCRM 运营控制台',
     signOut: '退出登录',
     error: '出错了：{message}',
     notFound: '没有这个页面',
-    nav: { sop: 'SOP 计划', channels: '渠道活码', scripts: '话术库', bot: '机器人', import: '数据导入', dashboard: '数据看板' },
+    nav: { customers: '客户', segments: '分群', 'mass-sends': '群发', sop: 'SOP 计划', tags: '标签库', churn: '流失客户', groups: '客户群', channels: '渠道活码', scripts: '话术库', bot: '机器人', import: '数据导入', dashboard: '数据看板' },
+    crm: crmZh,
     signIn: {
       heading: '登录运营控制台',
       token: '管理员令牌（ADMIN_TOKEN）',
@@ -374,7 +377,8 @@ const en: Shape = {
     signOut: 'Sign out',
     error: 'Something went wrong: {message}',
     notFound: 'No such page',
-    nav: { sop: 'SOP plans', channels: 'Channels', scripts: 'Scripts', bot: 'Bot', import: 'Import', dashboard: 'Dashboard' },
+    nav: { customers: 'Customers', segments: 'Segments', 'mass-sends': 'Mass sends', sop: 'SOP plans', tags: 'Tags', churn: 'Lost', groups: 'Groups', channels: 'Channels', scripts: 'Scripts', bot: 'Bot', import: 'Import', dashboard: 'Dashboard' },
+    crm: crmEn,
     signIn: { heading: 'Sign in to the console', token: 'Admin token (ADMIN_TOKEN)', submit: 'Sign in', wecom: 'Sign in with WeCom', wrong: 'Wrong token' },
     common: { save: 'Save', cancel: 'Cancel', delete: 'Delete', edit: 'Edit', create: 'New', refresh: 'Refresh', exportCsv: 'Export CSV', none: 'Nothing yet', yes: 'Yes', no: 'No', actions: 'Actions' },
     sop: {

@@ -1,17 +1,27 @@
 import { ref } from 'vue';
 
-export const PAGES = ['sop', 'channels', 'scripts', 'bot', 'import', 'dashboard'] as const;
+// The operator's daily pages first (customers and what to do with them), then the set-up pages.
+export const PAGES = ['customers', 'segments', 'mass-sends', 'sop', 'tags', 'churn', 'groups', 'channels', 'scripts', 'bot', 'import', 'dashboard'] as const;
 export type Page = (typeof PAGES)[number];
 
 /**
  * Hash routes: `#/sop`, `#/sop/<planId>`, `#/sop/<planId>/journey` (edit), `#/sop/new` and
- * `#/sop/new/<templateId>` (a new journey, blank or from a template). The server serves one page at /console/.
+ * `#/sop/new/<templateId>` (a new journey, blank or from a template); `#/customers/<externalUserId>`,
+ * `#/segments/<id|new>`, `#/mass-sends/<id>` and `#/mass-sends/new[/<segmentId>|/filter]`. The server serves one page at /console/.
  */
 export const route = ref(parse());
 
 function parse(): { page: Page | null; id: string | null; sub: string | null } {
   const [, page = 'sop', id = null, sub = null] = location.hash.replace(/^#/, '').split('/');
-  return { page: (PAGES as readonly string[]).includes(page) ? (page as Page) : null, id, sub };
+  // Ids are encoded in links (an external_userid may hold characters a path does not).
+  const decode = (part: string | null) => {
+    try {
+      return part === null ? null : decodeURIComponent(part);
+    } catch {
+      return part; // a malformed %-escape: keep it as typed
+    }
+  };
+  return { page: (PAGES as readonly string[]).includes(page) ? (page as Page) : null, id: decode(id), sub: decode(sub) };
 }
 
 /** A page with unsaved work says whether leaving is fine (it asks the operator). */
