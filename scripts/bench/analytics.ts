@@ -9,7 +9,7 @@ import type { OrderModel } from '../../server/src/orders/index.ts';
 import { ScriptLibrary } from '../../server/src/script-library/index.ts';
 import type { RepTaskModel } from '../../server/src/tasks/index.ts';
 import { startBenchSystem } from './demo-system.ts';
-import { machineLine, percentile } from './machine.ts';
+import { machineLine, percentile, seededRandom } from './machine.ts';
 
 const CONTACTS = Number(process.env.BENCH_ANALYTICS_CONTACTS ?? 100_000);
 const ORDERS = Number(process.env.BENCH_ANALYTICS_ORDERS ?? 300_000);
@@ -25,9 +25,7 @@ export async function main(): Promise<void> {
   const db = system.store.connection.db!;
   try {
     let t = performance.now();
-    // A fixed pseudo-random walk, so every run measures the same data.
-    let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = seededRandom(42);
     await db.collection('channels').insertMany(Array.from({ length: 10 }, (_, i) => ({ state: `bench_${i}`, name: `压测渠道${i}`, tagIds: [], cost: 1_000 * (i + 1) })));
     for (let i = 0; i < CONTACTS; i += BATCH) {
       const rows = Array.from({ length: Math.min(BATCH, CONTACTS - i) }, (_, k) => {

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { startBenchSystem } from './demo-system.ts';
-import { machineLine, percentile } from './machine.ts';
+import { machineLine, percentile, seededRandom } from './machine.ts';
 
 const CONTACTS = Number(process.env.BENCH_CUSTOMERS_CONTACTS ?? 100_000);
 const ORDERS = Number(process.env.BENCH_CUSTOMERS_ORDERS ?? 150_000);
@@ -21,8 +21,7 @@ export async function main(): Promise<void> {
   const db = system.store.connection.db!;
   try {
     let t = performance.now();
-    let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = seededRandom(7);
     const id = (i: number) => `wmCU${String(i).padStart(7, '0')}`;
     const tags = ['bench-vip', 'bench-hot', 'bench-cold'];
     await db.collection('tags').insertMany(tags.map((tagId) => ({ tagId, name: tagId, groupId: 'bench', groupName: '压测', order: 0, origin: 'local', updatedAt: new Date() })));

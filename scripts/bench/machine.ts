@@ -8,3 +8,9 @@ export function machineLine(): string {
 
 /** The p-th percentile (0–100) of samples already sorted ascending; NaN when there are none. */
 export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+/** A fixed pseudo-random walk (an LCG), so every run of a bench measures the same data. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import type { ContactModels, ContactPool, Tag } from '../contacts/index.ts';
+import type { ContactModels, ContactPool, Tag, TagListItem } from '../contacts/index.ts';
 import { tagRows, type WecomClient } from '../wecom/index.ts';
 
 /** A refusal of the library itself (before WeCom is asked): the status and the field it is about. */
@@ -14,14 +14,8 @@ export class TagLibraryError extends Error {
   }
 }
 
-export interface TagView {
-  tagId: string;
-  name: string;
-  groupId: string;
-  groupName: string;
-  order: number;
-  groupOrder: number;
-}
+/** A tag as the library answers a write: the list's row without its customer count. */
+export type TagView = Omit<TagListItem, 'customers'>;
 
 export interface TagLibraryDeps {
   contacts: Pick<ContactModels, 'Tag' | 'FollowRelation'>;
