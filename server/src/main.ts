@@ -54,7 +54,7 @@ export interface System {
 }
 
 export interface SystemOptions {
-  /** The SOP engine's clock (enrolment, due jobs, schedules): a test moves it forward past a journey's waits. */
+  /** The clock of the scheduled work (SOP enrolments and due jobs, the customer index, 群发 sends and read-backs): a test moves it forward past waits. */
   now?: () => Date;
 }
 

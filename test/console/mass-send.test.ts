@@ -23,6 +23,17 @@ describe('群发 preview', () => {
     expect(wrapper.find('[data-skip="none"]').exists()).toBe(false);
   });
 
+  it('says when quiet hours hold the whole send back, and when it goes out otherwise', () => {
+    const deferred = mount(MassPreviewView, {
+      props: { preview: { ...preview, skipped: { ...preview.skipped, quietHours: { deferredTo: '2026-11-24T00:00:00.000Z' } }, goesAt: '2026-11-24T00:00:00.000Z' } },
+      global: { plugins: [consoleI18n()] },
+    });
+    expect(deferred.find('[data-skip="quietHours"]').text()).toMatch(/^发送时间在免打扰时段内：将在 .+ 发出（免打扰结束时）$/);
+    const now = mount(MassPreviewView, { props: { preview: { ...preview, goesAt: '2026-11-23T02:00:00.000Z' } }, global: { plugins: [consoleI18n()] } });
+    expect(now.find('[data-skip="quietHours"]').exists()).toBe(false);
+    expect(now.find('[data-mass-goes-at]').text()).toMatch(/^将在 .+ 发出$/);
+  });
+
   it('says so when nobody would receive it, in English too', () => {
     const wrapper = mount(MassPreviewView, { props: { preview: { total: 0, perRep: [], skipped: { optedOut: 0, capped: 0, noRelation: 0 } } }, global: { plugins: [consoleI18n('en')] } });
     expect(wrapper.find('[data-mass-preview-empty]').text()).toBe('Nobody to send to');

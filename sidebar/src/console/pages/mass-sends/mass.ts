@@ -6,7 +6,10 @@ export type MassAudience = { segmentId: string } | { filter: CustomerFilter } | 
 export interface MassPreview {
   total: number;
   perRep: Array<{ userId: string; customers: number }>;
-  skipped: { optedOut: number; capped: number; noRelation: number; quietHours?: number };
+  /** quietHours is present only when the send falls in quiet hours: nobody is skipped, the whole send waits. */
+  skipped: { optedOut: number; capped: number; noRelation: number; quietHours?: { deferredTo: string } };
+  /** When it will go out: sendAt (or now), moved past quiet hours. */
+  goesAt?: string;
 }
 export interface MassCounts { sent: number; pending: number; notFriend: number; overLimit: number; failed?: number }
 export interface MassSend {
@@ -20,7 +23,7 @@ export interface MassSend {
   totals: MassCounts & { targets: number; failed: number };
   perRep: Array<MassCounts & { userId: string; msgid: string | null; targets: number; remindedAt: string | null }>;
 }
-export const SKIP_REASONS = ['optedOut', 'capped', 'noRelation', 'quietHours'] as const;
+export const SKIP_REASONS = ['optedOut', 'capped', 'noRelation'] as const;
 /** A send is only worth re-reading while WeCom may still report something new. */
 export const isLive = (m: Pick<MassSend, 'status'>) => m.status === 'scheduled' || m.status === 'sending' || m.status === 'sent';
 export const audienceKind = (a: MassAudience): 'segment' | 'filter' | 'groups' => ('segmentId' in a ? 'segment' : 'groups' in a ? 'groups' : 'filter');
