@@ -4,7 +4,9 @@
  * with callbacks arriving at a steady 200/s through the real endpoint.
  */
 import { pathToFileURL } from 'node:url';
-import { parseTemplate } from '../../server/src/sop/index.ts';
+import mongoose from 'mongoose';
+import { workFieldsFor } from '../../server/src/queue/index.ts';
+import { parseTemplate, type SopModels } from '../../server/src/sop/index.ts';
 import { startBenchSystem } from './demo-system.ts';
 import { machineLine, percentile } from './machine.ts';
 
@@ -12,6 +14,8 @@ const CONTACTS = Number(process.env.BENCH_SOP_CONTACTS ?? 100_000);
 const DISPATCH = Number(process.env.BENCH_SOP_DISPATCH ?? 2_000);
 const CALLBACK_RATE = 200;
 const CALLBACK_SECONDS = Number(process.env.BENCH_SOP_CALLBACK_S ?? 10);
+/** Jobs in the collection when the due-job query is timed (the planned backlog of a large tenant). */
+const QUEUE_JOBS = Number(process.env.BENCH_SOP_QUEUE_JOBS ?? 1_000_000);
 
 const PUSH = `
 id: bench-push
@@ -26,6 +30,25 @@ steps:
 `;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Times the worker's claim-candidate query 300 times with 50 jobs due (inserted, then removed). */
+async function dueQuery(models: SopModels): Promise<{ p50: number; p99: number }> {
+  const { Job } = models;
+  const past = Date.now() - 60_000;
+  const planId = new mongoose.Types.ObjectId();
+  await Job.collection.insertMany(
+    Array.from({ length: 50 }, (_, k) => ({ key: `bench-due:${planId}:${k}`, planId, enrollmentId: planId, stepId: 'push', targetId: `d${k}`, dueAt: new Date(past), ...workFieldsFor(new Date(past)) })),
+  );
+  const times: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t = performance.now();
+    await Job.find({ runAt: mongoose.trusted({ $lte: new Date() }) }, { _id: 1 }).sort({ runAt: 1 }).limit(16).lean();
+    times.push(performance.now() - t);
+  }
+  await Job.deleteMany({ planId });
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
 
 export async function main(): Promise<void> {
   const system = await startBenchSystem();
@@ -64,10 +87,15 @@ export async function main(): Promise<void> {
     t = performance.now();
     sop.engine.worker.kick();
     // Poll by status (index on status: only the open jobs), not by plan (100,000 finished jobs share it).
-    while ((await sop.models.Job.countDocuments({ status: 'pending' })) > 0) await new Promise((r) => setTimeout(r, 500));
+    // Running too: a claimed batch is no longer pending, but not sent yet.
+    while ((await sop.models.Job.countDocuments({ status: mongoose.trusted({ $in: ['pending', 'running'] }) })) > 0) await new Promise((r) => setTimeout(r, 500));
     const dispatched = performance.now() - t;
     const sent = await sop.models.Job.countDocuments({ planId: plan._id, outcome: 'sent' });
-    rows.push({ measure: `dispatch ${DISPATCH.toLocaleString()} due mass-send jobs`, result: `${seconds(dispatched)} (${Math.round(sent / (dispatched / 1000))} sends/s)`, note: `${sent} sent: add_msg_template on the simulator, send ledger + cap slot per send` });
+    rows.push({
+      measure: `dispatch ${DISPATCH.toLocaleString()} due mass-send jobs, client rate limit lifted`,
+      result: `${seconds(dispatched)} (${Math.round(sent / (dispatched / 1000))} sends/s)`,
+      note: `${sent} sent: add_msg_template on the simulator, send ledger + cap slot per send`,
+    });
 
     // 3. Callback → welcome latency, first for contacts arriving one at a time, then at a steady 200/s.
     const welcomeLatency = async (code: string, sentAt: number) => {
@@ -120,6 +148,32 @@ export async function main(): Promise<void> {
       measure: `callback → send_welcome_msg at ${CALLBACK_RATE}/s for ${CALLBACK_SECONDS} s`,
       result: `p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted.at(-1)} ms`,
       note: `${sorted.length}/${total} welcomed; offered ${offered} callbacks/s; WeCom allows 20,000 ms`,
+    });
+
+    // 5. The due-job query (the worker's claim) with the collection as it is, then with QUEUE_JOBS planned jobs.
+    // Last, since the store's indexes pay for the million afterwards. The worker pauses, so the due jobs stay due.
+    await sop.engine.worker.stop();
+    const before = await dueQuery(sop.models);
+    const existing = await sop.models.Job.estimatedDocumentCount();
+    t = performance.now();
+    const future = Date.now() + 86_400_000;
+    for (let n = existing; n < QUEUE_JOBS; n += 20_000) {
+      const size = Math.min(20_000, QUEUE_JOBS - n);
+      await sop.models.Job.collection.insertMany(
+        Array.from({ length: size }, (_, k) => {
+          const runAt = new Date(future + ((n + k) % 1_440) * 60_000); // spread over the next day's minutes
+          return { key: `bench-queue:${n + k}`, planId: plan._id, enrollmentId: plan._id, stepId: 'push', targetId: `q${n + k}`, version: 1, dueAt: runAt, ...workFieldsFor(runAt) };
+        }),
+        { ordered: false },
+      );
+    }
+    const filled = performance.now() - t;
+    const after = await dueQuery(sop.models);
+    const jobsNow = await sop.models.Job.estimatedDocumentCount();
+    rows.push({
+      measure: `due-job query with ${jobsNow.toLocaleString()} jobs`,
+      result: `p50 ${after.p50.toFixed(2)} ms, p99 ${after.p99.toFixed(2)} ms (${existing.toLocaleString()} jobs: p50 ${before.p50.toFixed(2)}, p99 ${before.p99.toFixed(2)} ms)`,
+      note: `the claim's candidate query (runAt ≤ now, by runAt, limit 16), 50 due among them; adding the planned jobs took ${seconds(filled)}`,
     });
 
     console.log(`\nSOP engine — ${machineLine()}`);

@@ -11,7 +11,7 @@ import { ContactPool, contactsAdminModule, registerContactModels, type ContactMo
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { analyticsModule, Analytics } from './analytics/index.ts';
 import { authModule } from './auth/index.ts';
-import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWorld, DEMO_TAG_RULES, loadPuppet, stopBot, type Bot, type DemoWorld } from './bot/index.ts';
+import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWorld, DEMO_TAG_RULES, loadPuppet, type Bot, type DemoWorld } from './bot/index.ts';
 import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Importer, importModule } from './import/index.ts';
@@ -26,6 +26,8 @@ import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule }
 import { createTagLibrary } from './tag-library/index.ts';
 import { registerRepTasks } from './tasks/index.ts';
 import { buildWebIfStale, webModule } from './web/index.ts';
+import { instanceLeases } from './instance.ts';
+import type { Leases } from './leases/index.ts';
 import {
   createWecomClient,
   createWecomIntegration,
@@ -50,7 +52,12 @@ export interface System {
   ready: Promise<void>;
   wecom: WecomIntegration;
   sop: Sop;
+  /** The customer bot (null when disabled or not set up) and its status. */
+  customerBot: { bot: Bot | null; status: BotStatus };
+  leases: Leases;
   stop(): Promise<void>;
+  /** For tests: stops as a crashed process would, leaving its leases to expire instead of releasing them. */
+  kill(): Promise<void>;
 }
 
 export interface SystemOptions {
@@ -63,6 +70,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
   const metrics = createMetrics();
   const health = new Health();
   const cleanup: Array<() => Promise<void>> = [];
+  let releaseLeases = true;
   const stopAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
@@ -92,6 +100,9 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     const demoReps = simulator ? [...simulator.state.reps.keys()] : null;
     const customerBot = await buildBot(config, { connection: store.connection, pool, contacts: contactModels, scripts, tasks }, logger);
     health.register(customerBot.status.probe());
+    const instance = instanceLeases(config, { connection: store.connection, logger, bot: customerBot.bot, botStopTimeoutMs: BOT_STOP_TIMEOUT_MS });
+    const { plan } = instance;
+    health.register(instance.probe);
     const sop = await createSop({
       connection: store.connection,
       contacts: contactModels,
@@ -111,6 +122,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       // `customers` is built next, before the engine starts asking.
       segmentHas: (segmentId, externalUserId) => customers.has({ segmentId }, externalUserId),
       segmentAudience: (segmentId) => customers.audience({ segmentId }),
+      isLeader: instance.leadsSopTick,
     });
     const customers = await createCustomers({
       connection: store.connection,
@@ -123,16 +135,15 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       logger,
       ...(options.now ? { now: options.now } : {}),
     });
-    customers.start();
+    // Taken (or not) before the ticks start, so the first tick already knows whether it leads. The
+    // bot starts here on the instance that takes lease `bot`, and stops with its lease.
+    await instance.leases.start();
+    cleanup.push(() => instance.leases.stop({ release: releaseLeases }));
+    if (plan.runsWork) customers.start({ isLeader: instance.leadsCustomerIndex });
     cleanup.push(async () => customers.stop());
-    sop.engine.start();
+    if (plan.runsWork) sop.engine.start();
     cleanup.push(() => sop.engine.stop());
     health.register(sop.engine.probe);
-    if (customerBot.bot) {
-      const { bot } = customerBot;
-      void bot.start(); // logs in in the background (QR scan); a failure only shows in /api/admin/bot and /healthz
-      cleanup.push(() => stopBot(bot, BOT_STOP_TIMEOUT_MS, logger));
-    }
 
     const wecom = createWecomIntegration({
       connection: store.connection,
@@ -143,9 +154,10 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       metrics,
       onContactAdded: (event) => sop.engine.onContactAdded(event),
       onContactTagged: (event) => sop.engine.onContactTagged(event),
+      welcomeNow: (event) => sop.engine.welcomeNow(event),
     });
     await wecom.inbox.init();
-    wecom.worker.start();
+    if (plan.runsWork) wecom.worker.start();
     cleanup.push(() => wecom.worker.stop());
 
     const tagLibrary = await createTagLibrary({
@@ -157,7 +169,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       logger,
       resolveAudience: (target) => customers.audience(audienceSource(target)),
     });
-    tagLibrary.bulk.start();
+    if (plan.runsWork) tagLibrary.bulk.start();
     cleanup.push(() => tagLibrary.bulk.stop());
 
     const massSends = await createMassSends({
@@ -174,7 +186,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       ...(options.now ? { now: options.now } : {}),
       resolveAudience: (target) => customers.audience(audienceSource(target)),
     });
-    massSends.start();
+    if (plan.runsWork) massSends.start();
     cleanup.push(() => massSends.stop());
 
     const analytics = new Analytics({ contacts: contactModels, orders: orderModel, sop: sop.models, tasks, scripts, timeZone: config.timeZone });
@@ -235,7 +247,8 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       }),
       webModule(),
     ];
-    const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules, cookieKeys: [config.sessionSecret] });
+    // A worker serves only /healthz and /metrics (createApp's own routes).
+    const app = createApp({ logger, metrics, health, bodyLimitKb: config.http.bodyLimitKb, modules: plan.servesApp ? modules : [], cookieKeys: [config.sessionSecret] });
     const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
     // Registered last so it runs first on stop: stop taking requests before the parts behind them go.
     cleanup.push(() => http.close(config.http.shutdownTimeoutMs));
@@ -250,10 +263,14 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       : Promise.resolve();
     // The analytics mirror reads every relation and order once; doing it now keeps the first dashboard fast.
     void ready
-      .then(() => analytics.warm())
+      .then(() => (plan.servesApp ? analytics.warm() : undefined))
       .catch((err: unknown) => logger.warn({ err }, 'analytics could not read its data ahead (the first dashboard will)'));
 
-    return { config, url, store, simulator, ready, wecom, sop, stop: stopAll };
+    const kill = () => {
+      releaseLeases = false;
+      return stopAll();
+    };
+    return { config, url, store, simulator, ready, wecom, sop, customerBot, leases: instance.leases, stop: stopAll, kill };
   } catch (err) {
     await stopAll();
     throw err;

@@ -5,3 +5,4 @@ export { botPlaygroundModule, createDemoWorld, type DemoWorld } from './demo.ts'
 export { DEMO_TAG_RULES, type TagRule } from './replies.ts';
 export { BotStatus } from './status.ts';
 export type { Clock, PacingRules } from './pacer.ts';
+export { botLeadership } from './leadership.ts';

@@ -1,7 +1,8 @@
 import QRCode from 'qrcode';
 import type { HealthProbe, Logger } from '../observability/index.ts';
 
-export type BotState = 'disabled' | 'starting' | 'waiting_scan' | 'logged_in' | 'logged_out' | 'error';
+/** `standby`: another instance holds lease `bot` (the bot logs in on one instance at a time). */
+export type BotState = 'disabled' | 'standby' | 'starting' | 'waiting_scan' | 'logged_in' | 'logged_out' | 'error';
 
 /** What `/api/admin/bot` answers: the console renders the QR code and the login state from it. */
 export interface BotStatusView {
@@ -14,6 +15,8 @@ export interface BotStatusView {
   since: string;
   lastError: string | null;
   watchdog: { healthy: boolean; reason: string | null };
+  /** With several instances: this one, and the one holding lease `bot` (null = none right now). */
+  lease: { instance: string; holder: string | null } | null;
 }
 
 /**
@@ -28,6 +31,7 @@ export class BotStatus {
   private qrcodeDataUrl: string | null = null;
   private user: { id: string; name: string } | null = null;
   private lastError: string | null = null;
+  private lease: { instance: string; holder: string | null } | null = null;
 
   constructor(
     private readonly opts: { enabled: boolean; puppet: string; loginTimeoutMs: number; now?: () => number },
@@ -48,6 +52,21 @@ export class BotStatus {
     if (state === this.state) return;
     this.state = state;
     this.since = this.now();
+  }
+
+  /** Another instance holds the bot (or nobody yet, and this one is waiting for the lease). */
+  standby(instance: string, holder: string | null): void {
+    this.lease = { instance, holder };
+    this.user = null;
+    this.qrcodeUrl = this.qrcodeDataUrl = null;
+    this.enter('standby');
+  }
+
+  /** This instance took lease `bot`: the bot starts here, and the login watchdog counts from now. */
+  leading(instance: string): void {
+    this.lease = { instance, holder: instance };
+    this.waitingSince = this.now();
+    this.enter('starting');
   }
 
   async scanned(url: string): Promise<void> {
@@ -80,7 +99,7 @@ export class BotStatus {
   }
 
   watchdog(): { healthy: boolean; reason: string | null } {
-    if (this.state === 'disabled' || this.state === 'logged_in') return { healthy: true, reason: null };
+    if (this.state === 'disabled' || this.state === 'logged_in' || this.state === 'standby') return { healthy: true, reason: null };
     if (this.state === 'error') return { healthy: false, reason: `bot failed: ${this.lastError ?? 'unknown error'}` };
     const waited = this.now() - this.waitingSince;
     if (waited < this.opts.loginTimeoutMs) return { healthy: true, reason: null };
@@ -98,6 +117,7 @@ export class BotStatus {
       since: new Date(this.since).toISOString(),
       lastError: this.lastError,
       watchdog: this.watchdog(),
+      lease: this.lease,
     };
   }
 
@@ -108,7 +128,13 @@ export class BotStatus {
       critical: false,
       check: () => {
         const { healthy, reason } = this.watchdog();
-        return { ok: healthy, state: this.state, puppet: this.opts.puppet, ...(reason ? { reason } : {}) };
+        return {
+          ok: healthy,
+          state: this.state,
+          puppet: this.opts.puppet,
+          ...(this.lease ? { instance: this.lease.instance, holder: this.lease.holder } : {}),
+          ...(reason ? { reason } : {}),
+        };
       },
     };
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { envSchema, type Env } from './schema.ts';
 
@@ -20,6 +21,13 @@ export interface Config {
   /** No WeCom credentials: the simulator and demo data stand in (see README). */
   demoMode: boolean;
   http: { host: string; port: number; publicUrl: string; bodyLimitKb: number; shutdownTimeoutMs: number };
+  /** What this instance runs: web = HTTP only, worker = queue workers, ticks and the bot (HTTP: /healthz, /metrics), all = both. */
+  role: Env['ROLE'];
+  /**
+   * How this instance names itself in leases (/healthz, the bot page), and how long a lease lasts
+   * without renewal: a dead holder's singletons (bot, SOP tick, index refresh) move on after it.
+   */
+  instance: { name: string; leaseMs: number };
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
   timeZone: string;
@@ -123,6 +131,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       bodyLimitKb: env.HTTP_BODY_LIMIT_KB,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     },
+    role: env.ROLE,
+    instance: { name: env.INSTANCE_NAME ?? `${os.hostname()}-${process.pid}`, leaseMs: env.LEASE_MS },
     dataDir,
     logLevel: env.LOG_LEVEL,
     timeZone: env.TZ_DEFAULT,

@@ -82,6 +82,21 @@ export const envSchema = z.object({
   TZ_DEFAULT: timeZone,
   HTTP_BODY_LIMIT_KB: positiveInt(1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  ROLE: z.preprocess(
+    blankAsUndefined,
+    z.enum(['all', 'web', 'worker'], { error: 'must be all (HTTP and background work), web (HTTP only) or worker (background work only)' }).default('all'),
+  ),
+  INSTANCE_NAME: optionalString,
+  // Below a second a store round trip or a GC pause could eat the renewal margin; tests go that low, production should not.
+  LEASE_MS: z.preprocess(
+    blankAsUndefined,
+    z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(300, 'must be at least 300 ms')
+      .max(600_000, 'must be at most 600000 ms (10 minutes)')
+      .default(30_000),
+  ),
 
   MONGODB_URI: z.preprocess(
     blankAsUndefined,

@@ -43,7 +43,8 @@ export interface CustomersModule {
   models: CustomerModels;
   indexer: CustomerIndexer;
   /** Background refresh (deltas every minute, scores older than a day). */
-  start(): void;
+  /** The periodic index refresh; `isLeader` gates it to one instance (lease `customer-index`). */
+  start(options?: { isLeader?: () => boolean }): void;
   stop(): void;
 }
 
@@ -61,7 +62,7 @@ export async function createCustomers(deps: CustomersDeps): Promise<CustomersMod
     http: customersAdminModule({ customers, adminGuard: deps.adminGuard, sidebar, pool: deps.pool, contacts: deps.contacts, orders: deps.orders, sop: deps.sop, models, indexer, now }),
     models,
     indexer,
-    start: () => indexer.start(),
+    start: (options = {}) => indexer.start(undefined, options.isLeader),
     stop: () => indexer.stop(),
   };
 }

@@ -55,11 +55,15 @@ export class CustomerIndexer {
     return this.queued;
   }
 
-  /** Refreshes every `everyMs` in the background, and rescores rows older than a day. */
-  start(everyMs = 60_000): void {
+  /**
+   * Refreshes every `everyMs` in the background, and rescores rows older than a day. With several
+   * instances only the one `isLeader` says leads does it (lease `customer-index`); reads still
+   * refresh on demand anywhere (fresh()).
+   */
+  start(everyMs = 60_000, isLeader: () => boolean = () => true): void {
     const run = () =>
-      this.fresh()
-        .then(() => this.rescoreStale())
+      (isLeader() ? this.fresh() : Promise.resolve())
+        .then(() => (isLeader() ? this.rescoreStale() : 0))
         .catch((err: unknown) => this.deps.logger.warn({ err }, 'customer index refresh failed (the next one retries)'));
     this.timer = setInterval(run, everyMs);
     this.timer.unref();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type HydratedDocument, type Model } from 'mongoose';
 import type { Logger } from '../observability/index.ts';
+import { claimBatch } from './claim.ts';
 import type { WorkFields } from './fields.ts';
 
 /** Thrown by a handler when retrying cannot help (bad data, a code WeCom will never accept). */
@@ -16,6 +17,8 @@ export class DeferWork extends Error {
   constructor(
     readonly until: Date,
     readonly reason: string,
+    /** Fields of the item to set with it: how far it got, for a handler that works in stages. */
+    readonly progress: Record<string, unknown> = {},
   ) {
     super(`deferred until ${until.toISOString()}: ${reason}`);
     this.name = 'DeferWork';
@@ -35,10 +38,23 @@ export interface WorkerOptions<T extends WorkFields> {
   /** Delay before attempt n+1 after n failed attempts. */
   backoffMs?: (attempts: number) => number;
   concurrency?: number;
+  /**
+   * How many due items one claim takes (default 1). Above 1, the loops share a small buffer filled
+   * by one claim (three round trips for the whole batch) instead of one findOneAndUpdate per item —
+   * for queues of many short items (a 100,000-contact mass send). Keep it near `concurrency`: a
+   * buffered item's lease runs while it waits. Batches ignore `urgentBy`.
+   */
+  claimBatch?: number;
   /** Poll interval for items that come due by time rather than by a kick. */
   pollMs?: number;
   now?: () => Date;
   onOutcome?: (outcome: WorkOutcome, item: HydratedDocument<T>) => void;
+  /**
+   * A date field marking urgent items (the inbox's welcome deadlines): due items whose value is still
+   * ahead are claimed before any other, earliest first. Every claim clears it, so the field only ever
+   * indexes items that wait (one single-field index, like runAt) and a retry goes the ordinary way.
+   */
+  urgentBy?: keyof T & string;
 }
 
 const defaultBackoff = (attempts: number) => Math.min(2 ** attempts * 1_000, 10 * 60_000);
@@ -50,12 +66,15 @@ const defaultBackoff = (attempts: number) => Math.min(2 ** attempts * 1_000, 10 
  */
 export class QueueWorker<T extends WorkFields> {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  private readonly opts: Required<Omit<WorkerOptions<T>, 'onOutcome'>> & Pick<WorkerOptions<T>, 'onOutcome'>;
+  private readonly opts: Required<Omit<WorkerOptions<T>, 'onOutcome' | 'urgentBy'>> & Pick<WorkerOptions<T>, 'onOutcome' | 'urgentBy'>;
   private running = false;
   private loops: Array<Promise<void>> = [];
   private wakers: Array<() => void> = [];
   /** Bumped by every kick, so a loop that was busy claiming when the kick came does not sleep through it. */
   private kicks = 0;
+  /** Batch claims: items won but not yet started, and the claim in flight that the loops share. */
+  private buffer: Array<HydratedDocument<T>> = [];
+  private claiming: Promise<number> | null = null;
 
   constructor(options: WorkerOptions<T>) {
     this.opts = {
@@ -63,6 +82,7 @@ export class QueueWorker<T extends WorkFields> {
       maxAttempts: 8,
       backoffMs: defaultBackoff,
       concurrency: 4,
+      claimBatch: 1,
       pollMs: 1_000,
       now: () => new Date(),
       ...options,
@@ -80,6 +100,7 @@ export class QueueWorker<T extends WorkFields> {
     this.running = false;
     this.kick();
     await Promise.all(this.loops);
+    await this.releaseBuffered();
   }
 
   /** New work may be due now: look for it without waiting for the next poll. */
@@ -98,11 +119,24 @@ export class QueueWorker<T extends WorkFields> {
     return processed;
   }
 
+  /**
+   * Claims the one due item matching `filter` and processes it here and now, as the poll loop would
+   * (same lease, same outcome bookkeeping). Null when no such item is due or another worker has it.
+   */
+  async runNow(filter: Record<string, unknown>): Promise<WorkOutcome | null> {
+    const item = await this.opts.model.findOneAndUpdate(
+      { ...filter, runAt: mongoose.trusted({ $lte: this.opts.now() }) },
+      this.take(),
+      { returnDocument: 'after' },
+    );
+    return item ? this.process(item) : null;
+  }
+
   private async loop(): Promise<void> {
     while (this.running) {
       const kicksBefore = this.kicks;
       try {
-        const item = await this.claim();
+        const item = await this.next();
         if (item) {
           await this.process(item);
           continue;
@@ -127,21 +161,22 @@ export class QueueWorker<T extends WorkFields> {
   }
 
   /**
-   * Due pending work first, then work whose holder's lease ran out. Two plain queries rather than
-   * one $or, so each is a range on one index (see withWorkFields).
+   * Urgent work first (see urgentBy), then due pending work, then work whose holder's lease ran out.
+   * Plain queries rather than one $or, so each is a range on one index (see withWorkFields).
    */
   private async claim(): Promise<HydratedDocument<T> | null> {
     const now = this.opts.now();
-    const take = {
-      $set: {
-        status: 'running',
-        runAt: null,
-        leaseOwner: this.owner,
-        leaseUntil: new Date(now.getTime() + this.opts.leaseMs),
-      },
-      $inc: { attempts: 1 },
-    };
+    const take = this.take();
+    const { urgentBy } = this.opts;
+    const urgent = urgentBy
+      ? await this.opts.model.findOneAndUpdate(
+          { [urgentBy]: mongoose.trusted({ $gte: now }), runAt: mongoose.trusted({ $lte: now }) },
+          take,
+          { sort: { [urgentBy]: 1 }, returnDocument: 'after' },
+        )
+      : null;
     return (
+      urgent ??
       (await this.opts.model.findOneAndUpdate({ runAt: mongoose.trusted({ $lte: now }) }, take, {
         sort: { runAt: 1 },
         returnDocument: 'after',
@@ -152,7 +187,57 @@ export class QueueWorker<T extends WorkFields> {
     );
   }
 
-  private async process(item: HydratedDocument<T>): Promise<void> {
+  /** The next item for a loop: claimed alone, or taken from the batch buffer (refilled by one loop at a time). */
+  private async next(): Promise<HydratedDocument<T> | null> {
+    if (this.opts.claimBatch <= 1) return this.claim();
+    for (;;) {
+      const item = this.buffer.shift();
+      if (item) {
+        // One whose lease ran out while it waited may already be another worker's: leave it to them.
+        if (item.leaseUntil && item.leaseUntil > this.opts.now()) return item;
+        continue;
+      }
+      if (!this.running) return null;
+      this.claiming ??= this.fill().finally(() => (this.claiming = null));
+      if ((await this.claiming) === 0 && this.buffer.length === 0) return null;
+    }
+  }
+
+  private async fill(): Promise<number> {
+    const take = this.take();
+    const won = await claimBatch(this.opts.model, take, this.opts.now(), this.opts.claimBatch);
+    this.buffer.push(...won);
+    return won.length;
+  }
+
+  /** On stop, items claimed but never started go back at once rather than waiting out their lease. */
+  private async releaseBuffered(): Promise<void> {
+    const left = this.buffer.splice(0);
+    await Promise.all(
+      left.map((item) =>
+        this.opts.model.updateOne(
+          { _id: item._id, leaseOwner: item.leaseOwner, status: 'running' },
+          { $set: { status: 'pending', runAt: this.opts.now(), leaseOwner: null, leaseUntil: null, attempts: item.attempts - 1 } },
+        ),
+      ),
+    );
+  }
+
+  private take() {
+    const now = this.opts.now();
+    return {
+      $set: {
+        status: 'running',
+        runAt: null,
+        leaseOwner: this.owner,
+        leaseUntil: new Date(now.getTime() + this.opts.leaseMs),
+        ...(this.opts.urgentBy ? { [this.opts.urgentBy]: null } : {}),
+      },
+      $inc: { attempts: 1 },
+    };
+  }
+
+  private async process(item: HydratedDocument<T>): Promise<WorkOutcome> {
     let outcome: WorkOutcome;
     let update: Record<string, unknown>;
     try {
@@ -162,7 +247,7 @@ export class QueueWorker<T extends WorkFields> {
     } catch (err) {
       if (err instanceof DeferWork) {
         outcome = 'deferred';
-        update = { status: 'pending', runAt: err.until, leaseUntil: null, attempts: item.attempts - 1 };
+        update = { ...err.progress, status: 'pending', runAt: err.until, leaseUntil: null, attempts: item.attempts - 1 };
         return this.record(item, outcome, update);
       }
       const message = err instanceof Error ? err.message : String(err);
@@ -181,12 +266,14 @@ export class QueueWorker<T extends WorkFields> {
         permanent ? 'work item dead-lettered' : 'work item failed; will retry',
       );
     }
-    await this.record(item, outcome, update);
+    return this.record(item, outcome, update);
   }
 
   /** Only the lease holder may record the outcome: a worker that stalled past its lease lost the item. */
-  private async record(item: HydratedDocument<T>, outcome: WorkOutcome, update: Record<string, unknown>): Promise<void> {
+  private async record(item: HydratedDocument<T>, outcome: WorkOutcome, update: Record<string, unknown>): Promise<WorkOutcome> {
     const result = await this.opts.model.updateOne({ _id: item._id, leaseOwner: this.owner, status: 'running' }, { $set: update });
-    this.opts.onOutcome?.(result.matchedCount === 0 ? 'lost_lease' : outcome, item);
+    const recorded = result.matchedCount === 0 ? 'lost_lease' : outcome;
+    this.opts.onOutcome?.(recorded, item);
+    return recorded;
   }
 }

@@ -2,8 +2,9 @@ import mongoose, { type HydratedDocument, type Types } from 'mongoose';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { Counter } from 'prom-client';
 import type { HealthProbe, Logger, Metrics } from '../observability/index.ts';
-import { DeferWork, PermanentFailure, QueueWorker } from '../queue/index.ts';
+import { DeferWork, PermanentFailure, QueueWorker, workFieldsFor } from '../queue/index.ts';
 import type { ContactAdded } from '../wecom/index.ts';
+import { insertAbsent } from './bulk-insert.ts';
 import { conditionHolds, stagesOf, tagIdsByName } from './conditions.ts';
 import { planSettings, type Enrollment, type Plan, type SopJob } from './models.ts';
 import { StepRunner, type StepDeps } from './steps.ts';
@@ -18,10 +19,12 @@ export interface EngineOptions extends StepDeps {
   now?: () => Date;
   /** How far back a schedule trigger catches up after downtime. */
   scheduleLookbackHours?: number;
-  worker?: { concurrency?: number; pollMs?: number; leaseMs?: number };
+  worker?: { concurrency?: number; claimBatch?: number; pollMs?: number; leaseMs?: number };
   /** Segment membership, from the customers module (main.ts); without it a plan naming a segment reaches nobody. */
   segmentHas?: (segmentId: string, externalUserId: string) => Promise<boolean>;
   segmentAudience?: (segmentId: string) => AsyncIterable<{ externalUserId: string }>;
+  /** Whether this instance runs the minute tick now (lease `sop-tick` in main.ts); absent = always. */
+  isLeader?: () => boolean;
 }
 
 export interface Target {
@@ -31,31 +34,35 @@ export interface Target {
 }
 
 const MINUTE = 60_000;
-const BULK = 1_000;
+/** Enrolments (and then jobs) per unordered bulk write. */
+const BULK = 5_000;
+const SOP_CONCURRENCY = 16;
 
-/** The keyed insert-if-absent of a step's job: one job per (plan, step, target, occurrence). */
-function jobUpsert(
-  plan: HydratedDocument<Plan>,
-  enrollment: { _id: Types.ObjectId; targetId: string; occurrence: string; version?: number | null },
-  step: SopStep,
-  from: Date,
-) {
+/** A step job's unique key: one job per (plan, step, target, occurrence). */
+const jobKey = (planId: Types.ObjectId, stepId: string, targetId: string, occurrence: string) => `${planId}:${stepId}:${targetId}:${occurrence}`;
+
+type JobSource = { _id: Types.ObjectId; targetId: string; occurrence: string; version?: number | null };
+
+/** A new step job's own fields (the work fields aside). */
+function jobFields(plan: HydratedDocument<Plan>, enrollment: JobSource, step: SopStep, from: Date) {
   const dueAt = applyDelay(from, step.after, plan.timeZone);
   return {
-    filter: { key: `${plan._id}:${step.id}:${enrollment.targetId}:${enrollment.occurrence}` },
-    update: {
-      $setOnInsert: {
-        planId: plan._id,
-        enrollmentId: enrollment._id,
-        stepId: step.id,
-        targetId: enrollment.targetId,
-        version: enrollment.version ?? 1,
-        dueAt,
-        runAt: dueAt,
-        status: 'pending',
-        attempts: 0,
-      },
-    },
+    key: jobKey(plan._id, step.id, enrollment.targetId, enrollment.occurrence),
+    planId: plan._id,
+    enrollmentId: enrollment._id,
+    stepId: step.id,
+    targetId: enrollment.targetId,
+    version: enrollment.version ?? 1,
+    dueAt,
+  };
+}
+
+/** The keyed insert-if-absent of a step's job. */
+function jobUpsert(plan: HydratedDocument<Plan>, enrollment: JobSource, step: SopStep, from: Date) {
+  const { key, ...fields } = jobFields(plan, enrollment, step, from);
+  return {
+    filter: { key },
+    update: { $setOnInsert: { ...fields, runAt: fields.dueAt, status: 'pending', attempts: 0 } },
     upsert: true,
   };
 }
@@ -99,7 +106,10 @@ export class SopEngine {
       model: opts.models.Job,
       logger: this.log,
       now: this.now,
-      concurrency: opts.worker?.concurrency ?? 4,
+      // A step is mostly waiting on the store and WeCom, so many run at once; they are claimed a
+      // batch at a time, so a 100,000-job slot is not 100,000 claim round trips.
+      concurrency: opts.worker?.concurrency ?? SOP_CONCURRENCY,
+      claimBatch: opts.worker?.claimBatch ?? opts.worker?.concurrency ?? SOP_CONCURRENCY,
       pollMs: opts.worker?.pollMs ?? 1_000,
       leaseMs: opts.worker?.leaseMs ?? 60_000,
       maxAttempts: 6,
@@ -110,7 +120,8 @@ export class SopEngine {
   start(): void {
     this.worker.start();
     // Schedules are evaluated minute by minute; an instance that was down catches up on its next tick.
-    const tick = () => this.tick().catch((err: unknown) => this.log.error({ err }, 'SOP tick failed'));
+    // With several instances one ticks (lease `sop-tick`), or every schedule would enrol N times over.
+    const tick = () => (this.leads() ? this.tick() : Promise.resolve()).catch((err: unknown) => this.log.error({ err }, 'SOP tick failed'));
     // A missed minute is harmless (the next tick catches up), so node-cron need not warn about it.
     this.ticker = schedule('* * * * *', tick, {
       name: 'sop-tick',
@@ -136,11 +147,16 @@ export class SopEngine {
         this.opts.models.Job.countDocuments({ runAt: mongoose.trusted({ $lte: now }) }),
         this.opts.models.Job.countDocuments({ status: 'dead' }),
       ]);
-      const stale = this.ticker !== undefined && (this.lastTickAt === null || now.getTime() - this.lastTickAt.getTime() > 3 * MINUTE);
-      return { ok: !stale, lastTickAt: this.lastTickAt, dueJobs: due, deadJobs: dead };
+      // An instance that does not tick (another holds the lease) is not stale for it.
+      const leads = this.leads();
+      const stale = leads && this.ticker !== undefined && (this.lastTickAt === null || now.getTime() - this.lastTickAt.getTime() > 3 * MINUTE);
+      return { ok: !stale, ticks: leads, lastTickAt: this.lastTickAt, dueJobs: due, deadJobs: dead };
     },
   };
   private lastTickAt: Date | null = null;
+  private leads(): boolean {
+    return this.opts.isLeader?.() ?? true;
+  }
 
   async stop(): Promise<void> {
     await this.ticker?.destroy();
@@ -149,8 +165,34 @@ export class SopEngine {
 
   // --- triggers ------------------------------------------------------------------------------
 
-  /** add_external_contact: enrol into matching contact_added plans; the welcome runs at once (WeCom allows 20 s). */
+  /**
+   * add_external_contact: enrol into matching contact_added plans; the welcome runs at once (WeCom
+   * allows 20 s). After the inbox's welcome lane (welcomeNow) took the code, no plan is handed it
+   * again: the welcomer's enrolment is already there under the same key, the others enrol without.
+   */
   async onContactAdded(event: ContactAdded): Promise<void> {
+    const { enrol, welcomer } = resolveWelcome(await this.contactAddedPlans(event));
+    for (const plan of enrol) {
+      await this.enrolAdded(plan, event, plan === welcomer && !event.welcomeTaken);
+    }
+    this.worker.kick();
+  }
+
+  /**
+   * The welcome lane: enrols only the plan that welcomes and runs its welcome job here and now,
+   * under the SOP queue's lease and send ledger, so a second instance or a replay sends nothing
+   * more (if the SOP worker claimed the job first, it runs there). Resolves whether a plan took the code.
+   */
+  async welcomeNow(event: ContactAdded): Promise<boolean> {
+    const { welcomer } = resolveWelcome(await this.contactAddedPlans(event));
+    const first = welcomer?.template.steps[0];
+    if (!welcomer || !first || !event.welcomeCode) return false;
+    const occurrence = await this.enrolAdded(welcomer, event, true);
+    await this.worker.runNow({ key: jobKey(welcomer._id, first.id, event.externalUserId, occurrence) });
+    return true;
+  }
+
+  private async contactAddedPlans(event: ContactAdded): Promise<Array<HydratedDocument<Plan>>> {
     const matching: Array<HydratedDocument<Plan>> = [];
     for (const plan of await this.enabledPlans('contact_added')) {
       const trigger = plan.template.trigger;
@@ -158,14 +200,17 @@ export class SopEngine {
       if (trigger.channels.length > 0 && !trigger.channels.includes(event.state ?? '')) continue;
       if (await this.inAudience(plan, event.externalUserId, event.userId, trigger.tags)) matching.push(plan);
     }
-    const { enrol, welcomer } = resolveWelcome(matching);
-    for (const plan of enrol) {
-      await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: event.userId }, `added:${event.at.toISOString()}`, {
-        ...(plan === welcomer ? { welcomeCode: event.welcomeCode } : {}),
-        state: event.state,
-      });
-    }
-    this.worker.kick();
+    return matching;
+  }
+
+  /** One add event's enrolment in one plan (keyed by the event time, so a replay adds nothing); returns the occurrence. */
+  private async enrolAdded(plan: HydratedDocument<Plan>, event: ContactAdded, withCode: boolean): Promise<string> {
+    const occurrence = `added:${event.at.toISOString()}`;
+    await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: event.userId }, occurrence, {
+      ...(withCode ? { welcomeCode: event.welcomeCode, welcomeDeadline: event.welcomeDeadline ?? null } : {}),
+      state: event.state,
+    });
+    return occurrence;
   }
 
   /** Tags added to a contact: enrol into contact_tagged plans for those tags. */
@@ -209,9 +254,11 @@ export class SopEngine {
   }
 
   /**
-   * The same for many targets (a schedule slot reaching 100,000 contacts): enrolments and first-step
-   * jobs are upserted a thousand at a time, keyed, so a rerun or a second instance adds nothing — also
-   * after a crash between the two writes, since the job upsert is idempotent by its own key.
+   * The same for many targets (a schedule slot reaching 100,000 contacts): enrolments, then their
+   * first-step jobs, are inserted in unordered batches under their unique keys, so a rerun or a
+   * second instance adds nothing (a duplicate key is "exists already") — also after a crash between
+   * the two writes, since each job has its own key. No per-target reads: the enrolment _ids are
+   * chosen here, and only enrolments that already existed are read back for their jobs.
    */
   async enrolMany(
     plan: HydratedDocument<Plan>,
@@ -220,38 +267,43 @@ export class SopEngine {
     const { Enrollment, Job } = this.opts.models;
     const first = plan.template.steps[0];
     if (!first) return 0;
+    const version = plan.version ?? 1;
     let created = 0;
     for (let i = 0; i < entries.length; i += BULK) {
-      const chunk = entries.slice(i, i + BULK).map((e) => ({ ...e, key: `${plan._id}:${e.target.id}:${e.occurrence}` }));
-      const written = await Enrollment.bulkWrite(
-        chunk.map((e) => ({
-          updateOne: {
-            filter: { key: e.key },
-            update: {
-              $setOnInsert: {
-                planId: plan._id,
-                targetKind: e.target.kind,
-                targetId: e.target.id,
-                userId: e.target.userId,
-                occurrence: e.occurrence,
-                status: 'active',
-                enrolledAt: e.at,
-                currentStep: first.id,
-                version: plan.version,
-                context: e.context ?? {},
-              },
-            },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-      created += written.upsertedCount;
-      const byKey = new Map(chunk.map((e) => [e.key, e]));
-      const enrollments = await Enrollment.find({ key: mongoose.trusted({ $in: chunk.map((e) => e.key) }) }, { _id: 1, key: 1, targetId: 1, occurrence: 1, version: 1 }).lean();
-      await Job.bulkWrite(
-        enrollments.map((enrollment) => ({ updateOne: jobUpsert(plan, enrollment, first, byKey.get(enrollment.key)!.at) })),
-        { ordered: false },
+      const now = this.now();
+      // Everything mongoose would add (defaults, timestamps), since these go through the driver.
+      const docs = entries.slice(i, i + BULK).map((e) => ({
+        _id: new mongoose.Types.ObjectId(),
+        key: `${plan._id}:${e.target.id}:${e.occurrence}`,
+        planId: plan._id,
+        targetKind: e.target.kind,
+        targetId: e.target.id,
+        userId: e.target.userId,
+        occurrence: e.occurrence,
+        status: 'active',
+        enrolledAt: e.at,
+        currentStep: first.id,
+        version,
+        exitReason: null,
+        context: e.context ?? {},
+        createdAt: now,
+        updatedAt: now,
+      }));
+      const existed = await insertAbsent(Enrollment.collection, docs);
+      created += docs.length - existed.size;
+      // Those keep their stored _id and version (an enrolment moved to a newer version stays there).
+      const known = existed.size === 0 ? [] : await Enrollment.find(
+        { key: mongoose.trusted({ $in: [...existed].map((k) => docs[k]!.key) }) },
+        { _id: 1, key: 1, targetId: 1, occurrence: 1, version: 1 },
+      ).lean();
+      const at = new Map(docs.map((d) => [d.key, d.enrolledAt]));
+      const sources = [...docs.filter((_, k) => !existed.has(k)), ...known];
+      await insertAbsent(
+        Job.collection,
+        sources.map((enrollment) => {
+          const job = jobFields(plan, enrollment, first, at.get(enrollment.key)!);
+          return { ...job, ...workFieldsFor(job.dueAt), outcome: null, detail: null, createdAt: now, updatedAt: now };
+        }),
       );
     }
     return created;
@@ -348,7 +400,7 @@ export class SopEngine {
       ...(audience.channels.length ? { state: mongoose.trusted({ $in: audience.channels }) } : {}),
       ...(audience.reps.length ? { userId: mongoose.trusted({ $in: audience.reps }) } : {}),
       ...(tagIds.length ? { tagIds: mongoose.trusted({ $all: tagIds }) } : {}),
-    }).lean();
+    }, { _id: 0, externalUserId: 1, userId: 1 }).lean(); // a slot may read 100,000 relations: only what a target needs
     const seen = new Set<string>();
     const members = audience.segment ? await this.segmentMembers(audience.segment) : null;
     const targets = relations.flatMap((r) =>

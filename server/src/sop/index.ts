@@ -40,6 +40,8 @@ export interface SopDeps {
   guardrails?: Partial<Guardrails>;
   now?: () => Date;
   worker?: { concurrency?: number; pollMs?: number; leaseMs?: number };
+  /** Whether this instance runs the engine's minute tick (lease `sop-tick`); absent = always. It reaches the engine with the rest of deps. */
+  isLeader?: () => boolean;
   /** WeCom media_ids for images and mini-program covers (the media module's cache). */
   media?: MediaIds | null;
   /** Test sends: the app they come from, and in demo mode the reps (the first is the default recipient). */

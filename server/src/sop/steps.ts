@@ -82,7 +82,7 @@ export class StepRunner {
     const { step } = run;
     switch (step.type) {
       case 'send_welcome':
-        return this.sendWelcome(run, step.content);
+        return this.sendWelcome(run, step);
       case 'mass_send':
         return this.guardedSend(run, step.content, 'mass_send');
       case 'bot_send':
@@ -135,10 +135,21 @@ export class StepRunner {
     return { name: relation?.remark || contact?.name || undefined, company: contact?.corpName || undefined, rep, date };
   }
 
-  private async sendWelcome(run: StepRun, content: SopContent): Promise<StepResult> {
-    const code = (run.enrollment.context as { welcomeCode?: string } | undefined)?.welcomeCode;
+  private async sendWelcome(run: StepRun, step: Extract<SopStep, { type: 'send_welcome' }>): Promise<StepResult> {
+    const { content } = step;
+    const context = run.enrollment.context as { welcomeCode?: string; welcomeDeadline?: Date | string | null } | undefined;
+    const code = context?.welcomeCode;
     if (!code) return { outcome: 'no_welcome_code' };
-    const message = await this.render(run, content);
+    // Past the window WeCom would refuse the code (41050): record that without asking it. The window
+    // is WeCom's wall clock (the deadline comes from the callback's receipt), not the plan's clock.
+    const deadline = context?.welcomeDeadline ? new Date(context.welcomeDeadline) : null;
+    if (deadline && Date.now() > deadline.getTime()) {
+      return { outcome: 'code_expired', detail: { windowPassed: true, deadline: deadline.toISOString() } };
+    }
+    const vars = await this.variables(run);
+    const named = renderContent(content.text, vars);
+    // The name is not in the store yet (the welcome lane could not wait for externalcontact/get).
+    const message = named.missing.includes('name') && step.fallbackText ? renderContent(step.fallbackText, vars) : named;
     return this.recordedSend(run, { channel: 'welcome', marketing: false, text: message.text }, async () => {
       const attachments = await toWecomAttachments(content.attachments, this.deps.media ?? null);
       await this.deps.client.welcome.send({

@@ -10,6 +10,34 @@ export interface InboxItem extends WorkFields {
   changeType: string;
   fields: XmlFields;
   receivedAt: Date;
+  /**
+   * An add_external_contact with a WelcomeCode, while it waits: when its welcome code lapses. The
+   * worker claims these first, earliest first, and clears the field on claim (QueueWorker urgentBy).
+   */
+  welcomeBy?: Date | null;
+  /** Set once the welcome lane has sent (or tried) the welcome: the rest of the event runs as ordinary work. */
+  welcomed?: WelcomeStage | null;
+}
+
+/** What the welcome stage of an add event left done: the pool upsert (the name was in time), the code given to a plan. */
+export interface WelcomeStage {
+  upserted: boolean;
+  taken: boolean;
+}
+
+/** WeCom accepts a welcome code for 20 s after the event (path/92277). */
+export const WELCOME_WINDOW_MS = 20_000;
+
+/**
+ * When an event's welcome code lapses, or null if it carries none. The window runs from the
+ * event's CreateTime (whole seconds, WeCom's clock) or our receipt, whichever is earlier: a clock
+ * running ahead of ours must not buy time WeCom does not give.
+ */
+export function welcomeDeadline(fields: XmlFields, receivedAt: Date): Date | null {
+  if (textField(fields, 'ChangeType') !== 'add_external_contact' || !textField(fields, 'WelcomeCode')) return null;
+  const created = Number(textField(fields, 'CreateTime')) * 1000;
+  const start = Number.isFinite(created) && created > 0 ? Math.min(created, receivedAt.getTime()) : receivedAt.getTime();
+  return new Date(start + WELCOME_WINDOW_MS);
 }
 
 const inboxSchema = withWorkFields(
@@ -19,8 +47,12 @@ const inboxSchema = withWorkFields(
     changeType: { type: String, default: '' },
     fields: { type: Schema.Types.Mixed, required: true },
     receivedAt: { type: Date, required: true },
+    welcomeBy: { type: Date, default: null },
+    welcomed: { type: Schema.Types.Mixed, default: null },
   }),
 );
+// Serves the welcome lane's claim (range and sort); only waiting welcome events carry a value.
+inboxSchema.index({ welcomeBy: 1 });
 
 // WeCom retries within minutes, so a processed event's dedupe key is only needed briefly; dead
 // letters stay until an operator has looked at them.
@@ -126,6 +158,7 @@ function inboxDocument(fields: XmlFields, receivedAt: Date): Record<string, unkn
     changeType: textField(fields, 'ChangeType') ?? '',
     fields,
     receivedAt,
+    welcomeBy: welcomeDeadline(fields, receivedAt),
     ...workFieldsFor(receivedAt),
   };
 }

@@ -7,7 +7,7 @@ import { QueueWorker } from '../queue/index.ts';
 import type { CallbackSecrets } from './callback/crypto.ts';
 import { wecomCallbackModule } from './callback/routes.ts';
 import type { WecomClient } from './client/index.ts';
-import { applyEvent, type ContactAdded, type ContactTagged } from './events/handlers.ts';
+import { applyEvent, type ContactAdded, type ContactTagged, type EventDeps } from './events/handlers.ts';
 import { registerInbox, type InboxItem, type InboxModel } from './inbox.ts';
 
 export interface WecomIntegrationDeps {
@@ -19,6 +19,10 @@ export interface WecomIntegrationDeps {
   metrics: Metrics;
   onContactAdded?: (event: ContactAdded) => Promise<void>;
   onContactTagged?: (event: ContactTagged) => Promise<void>;
+  /** The welcome lane (the SOP engine's welcomeNow); without it the welcome waits for onContactAdded. */
+  welcomeNow?: EventDeps['welcomeNow'];
+  /** How much of the 20 s window to keep for the name-free fallback welcome; default 5 s. */
+  welcomeFallbackMarginMs?: number;
 }
 
 export interface WecomIntegration {
@@ -43,13 +47,16 @@ export function createWecomIntegration(deps: WecomIntegrationDeps): WecomIntegra
     logger,
     leaseMs: 60_000,
     maxAttempts: 6,
+    urgentBy: 'welcomeBy',
     handle: (item) =>
-      applyEvent(item.fields, item.key, {
+      applyEvent(item, {
         client: deps.client,
         pool: deps.pool,
         logger,
         onContactAdded: deps.onContactAdded,
         onContactTagged: deps.onContactTagged,
+        welcomeNow: deps.welcomeNow,
+        welcomeFallbackMarginMs: deps.welcomeFallbackMarginMs,
       }),
     onOutcome: (outcome, item) => processed.inc({ event: `${item.event}/${item.changeType}`, outcome }),
   });

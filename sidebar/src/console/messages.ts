@@ -308,7 +308,7 @@ const zh = {
       contact: '客户',
       reason: '原因',
       resume: '恢复机器人',
-      states: { disabled: '未启用', starting: '启动中', waiting_scan: '等待扫码', logged_in: '已登录', logged_out: '已退出', error: '出错' },
+      states: { disabled: '未启用', standby: '由其他实例运行', starting: '启动中', waiting_scan: '等待扫码', logged_in: '已登录', logged_out: '已退出', error: '出错' },
     },
     import: {
       heading: '数据导入',
@@ -673,7 +673,7 @@ const en: Shape = {
       contact: 'Customer',
       reason: 'Reason',
       resume: 'Resume the bot',
-      states: { disabled: 'Disabled', starting: 'Starting', waiting_scan: 'Waiting for a scan', logged_in: 'Signed in', logged_out: 'Signed out', error: 'Error' },
+      states: { disabled: 'Disabled', standby: 'Running on another instance', starting: 'Starting', waiting_scan: 'Waiting for a scan', logged_in: 'Signed in', logged_out: 'Signed out', error: 'Error' },
     },
     import: {
       heading: 'Import',

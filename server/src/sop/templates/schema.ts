@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { variablesIn } from './content.ts';
 
 /**
  * The SOP template format (sop-templates/*.yaml). A template is a journey: a trigger that enrols a
@@ -57,7 +58,23 @@ const stepBase = {
 
 export const stepSchema = z.discriminatedUnion('type', [
   /** WeCom send_welcome_msg with the add event's WelcomeCode (only valid 20 s, once). */
-  z.object({ ...stepBase, type: z.literal('send_welcome'), content: contentSchema }).strict(),
+  z
+    .object({
+      ...stepBase,
+      type: z.literal('send_welcome'),
+      content: contentSchema,
+      /**
+       * Sent instead of content.text when the contact's name is not known in time (WeCom slow near the
+       * end of the 20 s window). Without it the text goes with {{name}} left empty.
+       */
+      fallbackText: z
+        .string()
+        .min(1)
+        .max(4000)
+        .refine((text) => !variablesIn(text).includes('name'), 'fallbackText is the name-free welcome: it cannot use {{name}}')
+        .optional(),
+    })
+    .strict(),
   /** WeCom add_msg_template: creates a task the rep confirms in the client; tracked until confirmed. */
   z.object({ ...stepBase, type: z.literal('mass_send'), content: contentSchema }).strict(),
   /** Through the customer bot (personal WeChat), to the contact or the room. */

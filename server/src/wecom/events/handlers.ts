@@ -3,6 +3,8 @@ import type { Logger } from '../../observability/index.ts';
 import { PermanentFailure } from '../../queue/index.ts';
 import { WecomApiError, type WecomClient } from '../client/index.ts';
 import { textField, type XmlFields } from '../callback/xml.ts';
+import { welcomeDeadline, type InboxItem, type WelcomeStage } from '../inbox.ts';
+import { contactAdded } from './contact-added.ts';
 import { contactSnapshot, groupSnapshot, tagRows } from './mapping.ts';
 
 /** Raised after a new contact is in the pool: the SOP engine answers it with the welcome message. */
@@ -12,6 +14,10 @@ export interface ContactAdded {
   state: string | null;
   welcomeCode: string | null;
   at: Date;
+  /** When the welcome code lapses (null without one); a welcome step past it records code_expired unattempted. */
+  welcomeDeadline?: Date | null;
+  /** The welcome lane already gave the code to a plan: no other plan may be handed it. */
+  welcomeTaken?: boolean;
 }
 
 /** Raised when tags are added to a contact's relation (in WeCom, or by a channel's auto-tags). */
@@ -28,18 +34,26 @@ export interface EventDeps {
   logger: Logger;
   onContactAdded?: (event: ContactAdded) => Promise<void>;
   onContactTagged?: (event: ContactTagged) => Promise<void>;
+  /**
+   * The welcome lane: sends the add event's welcome now, through the SOP engine's plan choice and
+   * send ledger. Resolves whether a plan took the code.
+   */
+  welcomeNow?: (event: ContactAdded) => Promise<boolean>;
+  /** How much of the window is kept for the name-free fallback when externalcontact/get is slow; default 5 s. */
+  welcomeFallbackMarginMs?: number;
 }
 
 /** WeCom codes that no retry can fix: the contact or relation is gone, or we may not see it. */
 const UNRECOVERABLE = new Set([40096, 84061, 48002, 60020, 40001]);
 
 /** Applies one inbox event to the pool. Safe to run twice for the same event. */
-export async function applyEvent(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {
+export async function applyEvent(item: Pick<InboxItem, 'fields' | 'key' | 'receivedAt' | 'welcomed'>, deps: EventDeps): Promise<void> {
+  const { fields, key } = item;
   const event = textField(fields, 'Event');
   try {
     switch (event) {
       case 'change_external_contact':
-        return await externalContactChanged(fields, key, deps);
+        return await externalContactChanged(fields, key, { deadline: welcomeDeadline(fields, item.receivedAt), done: item.welcomed ?? null }, deps);
       case 'change_external_chat':
         return await externalChatChanged(fields, key, deps);
       case 'change_external_tag':
@@ -66,7 +80,12 @@ function eventTime(fields: XmlFields): Date {
   return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : new Date();
 }
 
-async function externalContactChanged(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {
+async function externalContactChanged(
+  fields: XmlFields,
+  key: string,
+  welcome: { deadline: Date | null; done: WelcomeStage | null },
+  deps: EventDeps,
+): Promise<void> {
   const { client, pool } = deps;
   const changeType = textField(fields, 'ChangeType');
   const userId = required(fields, 'UserID');
@@ -77,19 +96,12 @@ async function externalContactChanged(fields: XmlFields, key: string, deps: Even
     pool.addTimeline({ externalUserId, userId, at, kind, key: `${key}:${kind}`, data });
 
   switch (changeType) {
-    case 'add_external_contact': {
-      await pool.upsertFromWecom(contactSnapshot(await client.externalContact.get(externalUserId)), at);
-      await timeline('added', { state });
-      if (state) await applyChannelTags({ externalUserId, userId, state, key, at }, deps);
-      await deps.onContactAdded?.({
-        externalUserId,
-        userId,
-        state,
-        welcomeCode: textField(fields, 'WelcomeCode') || null,
-        at,
-      });
-      return;
-    }
+    case 'add_external_contact':
+      return contactAdded(
+        { externalUserId, userId, state, at, key, welcomeCode: textField(fields, 'WelcomeCode') || null, welcomeDeadline: welcome.deadline },
+        welcome.done,
+        deps,
+      );
     case 'add_half_external_contact':
       await pool.recordPendingFollow({ externalUserId, userId, state, at });
       await timeline('half_added', { state });
@@ -121,26 +133,6 @@ async function externalContactChanged(fields: XmlFields, key: string, deps: Even
     default:
       deps.logger.info({ changeType }, 'unknown change_external_contact type ignored');
   }
-}
-
-/** A contact that came through a 联系我 channel gets the channel's tags, in WeCom and here. */
-async function applyChannelTags(
-  input: { externalUserId: string; userId: string; state: string; key: string; at: Date },
-  deps: EventDeps,
-): Promise<void> {
-  const tagIds = await deps.pool.tagIdsForState(input.state);
-  if (tagIds.length === 0) return;
-  await deps.client.tags.mark({ userid: input.userId, external_userid: input.externalUserId, add_tag: tagIds });
-  await deps.pool.addTags({ externalUserId: input.externalUserId, userId: input.userId, tagIds });
-  await deps.pool.addTimeline({
-    externalUserId: input.externalUserId,
-    userId: input.userId,
-    at: input.at,
-    kind: 'tags_changed',
-    key: `${input.key}:channel-tags`,
-    data: { added: tagIds, removed: [], reason: 'channel', state: input.state },
-  });
-  await deps.onContactTagged?.({ externalUserId: input.externalUserId, userId: input.userId, tagIds, at: input.at });
 }
 
 async function externalChatChanged(fields: XmlFields, key: string, deps: EventDeps): Promise<void> {
