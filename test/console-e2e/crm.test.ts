@@ -175,6 +175,10 @@ describe('customers → segment → bulk tag → 群发 → per-rep results, in 
     await page.locator('[data-bulk-finished]').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-bulk-progress]').getAttribute('data-status')).toBe('done');
     expect(await page.locator('[data-bulk-errors]').count()).toBe(0);
+    // The members' preview reads their tags again once the job is done: every member now shows the tag.
+    for (const externalUserId of expected.keys()) {
+      await page.locator(`[data-segment-preview] [data-customer="${externalUserId}"]`, { hasText: TAG }).waitFor({ timeout: 20_000 });
+    }
     await page.screenshot({ path: path.join('test-results', 'crm-segment-editor.png'), fullPage: true });
 
     const calls = callsTo<MarkTagBody>('/externalcontact/mark_tag').slice(before);
