@@ -41,7 +41,7 @@ export async function buildSop(
   connection: Connection,
   sim: WecomSimulator,
   clock: TestClock,
-  options: { sync?: boolean; media?: boolean; testSend?: SopDeps['testSend']; segments?: { has: NonNullable<SopDeps['segmentHas']>; audience: NonNullable<SopDeps['segmentAudience']> } } = {},
+  options: { sync?: boolean; media?: boolean; bot?: SopDeps['bot']; testSend?: SopDeps['testSend']; segments?: { has: NonNullable<SopDeps['segmentHas']>; audience: NonNullable<SopDeps['segmentAudience']> } } = {},
 ): Promise<SopHarness> {
   const logger = createLogger({ level: 'silent' });
   const contacts = registerContactModels(connection);
@@ -61,7 +61,7 @@ export async function buildSop(
     pool,
     tasks,
     client,
-    bot: null,
+    bot: options.bot ?? null,
     logger,
     metrics: createMetrics(),
     templatesDir: TEMPLATES_DIR,

@@ -332,6 +332,7 @@ export function createBot(deps: BotDeps): Bot {
 
   const channel: BotChannel = {
     available: () => status.current === 'logged_in',
+    elsewhere: () => status.current === 'standby',
     // Done once durably queued: pacing may hold a push for hours, longer than an SOP job's lease.
     async sendToContact(externalUserId, text, key) {
       const person = await deps.contacts.Contact.findOne({ externalUserId }, { botContactId: 1 }).lean();

@@ -16,6 +16,8 @@ import type { SopContent, SopJourney, SopStep } from './templates/schema.ts';
 /** A channel that delivers through the customer bot (personal WeChat); the bot module provides it. */
 export interface BotChannel {
   available(): boolean;
+  /** The bot is logged in on another instance (this one is on standby): its step waits for that instance. */
+  elsewhere?(): boolean;
   /**
    * Resolves once the push is durably queued under `key` (the job's key: a retry queues nothing
    * new). Throws UnreachableTarget when the contact has no personal-WeChat counterpart the bot knows.
@@ -27,6 +29,9 @@ export interface BotChannel {
 
 /** The channel cannot reach this target at all: the step's outcome is no_relation, never a retry. */
 export class UnreachableTarget extends Error {}
+
+/** How soon a bot step on a standby instance is offered again (to whichever worker claims it). */
+const BOT_ELSEWHERE_RETRY_MS = 30_000;
 
 export interface Guardrails {
   /** Marketing messages per contact per local day, across all plans. */
@@ -168,7 +173,11 @@ export class StepRunner {
     if (!isGroup && (await this.optedOut(enrollment.targetId))) return { outcome: 'opted_out' };
     const quietEnd = quietUntil(now, planSettings(plan, journey).quietHours, plan.timeZone);
     if (quietEnd) return { wait: quietEnd, reason: 'quiet hours' };
-    if (channel === 'bot' && !this.deps.bot?.available()) return { outcome: 'bot_unavailable' };
+    if (channel === 'bot' && !this.deps.bot?.available()) {
+      // Another instance has the bot: come back until the job lands on it, instead of dropping the push.
+      if (this.deps.bot?.elsewhere?.()) return { wait: new Date(now.getTime() + BOT_ELSEWHERE_RETRY_MS), reason: 'the bot is logged in on another instance' };
+      return { outcome: 'bot_unavailable' };
+    }
     // A room only the bot knows has no WeCom chat id: a WeCom mass send to it cannot exist.
     if (channel === 'mass_send' && isGroup && botRoomOf(enrollment.targetId) !== null) {
       return { outcome: 'no_relation' };
