@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DateTime } from 'luxon';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { System } from '../../server/src/main.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startDemoSystem, type DemoSystem } from '../support/demo-system.ts';
 import { eventually } from '../support/eventually.ts';
+import { morningClock, textUntil } from '../support/e2e.ts';
 
 /**
  * Issue 14, second "Done when": in Chromium, against the whole demo system, the operator filters
@@ -26,20 +26,8 @@ const MASS_NAME = 'E2E 展会客户周五优惠';
 const MASS_TEXT = '您好，我是{{rep}}。本周五展会客户专享私有化部署限时优惠，欢迎回复了解详情。';
 const MINUTE = 60_000;
 
-/**
- * The server's clock (main.ts hands SystemOptions.now to the SOP engine and to the mass-sends module):
- * real time running from the next 10:00 in Shanghai, plus an offset the test moves forward. It never
- * falls in the default quiet hours (22:00–08:00), whenever CI runs, so the 群发 goes at once; moving
- * it past the read-back interval (10 min) makes the mass-sends worker read WeCom's results now.
- */
-const realStart = Date.now();
-const clockBase = (() => {
-  const now = DateTime.fromMillis(realStart, { zone: ZONE });
-  const ten = now.set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
-  return (ten <= now ? ten.plus({ days: 1 }) : ten).toMillis();
-})();
-let offset = 0;
-const serverNow = () => new Date(clockBase + (Date.now() - realStart) + offset);
+/** Out of quiet hours, so the 群发 goes at once; moving it past the read-back interval (10 min) makes the worker read WeCom's results now. */
+const clock = morningClock(ZONE);
 
 let demo: DemoSystem;
 let system: System;
@@ -49,7 +37,7 @@ const dialogs: string[] = [];
 const browserErrors: string[] = [];
 
 beforeAll(async () => {
-  demo = await startDemoSystem('crm-e2e', { now: serverNow });
+  demo = await startDemoSystem('crm-e2e', { now: clock.now });
   system = demo.system;
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN', timezoneId: ZONE });
@@ -67,18 +55,6 @@ afterAll(async () => {
   await demo?.dispose();
 });
 
-/** Waits until the locator's text satisfies the check, and says what it last saw if it never does. */
-async function textUntil(locator: Locator, check: (seen: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  let seen = '';
-  try {
-    return await eventually(async () => {
-      seen = ((await locator.first().textContent({ timeout: 2_000 }).catch(() => '')) ?? '').trim();
-      return check(seen) ? seen : null;
-    }, what, timeoutMs);
-  } catch (err) {
-    throw new Error(`${(err as Error).message} (last text: ${JSON.stringify(seen)})`);
-  }
-}
 const exactly = (expected: string | number) => (seen: string) => seen === String(expected);
 
 interface Relation {
@@ -258,7 +234,7 @@ describe('customers → segment → bulk tag → 群发 → per-rep results, in 
     for (const rep of confirming) system.simulator!.state.confirmMassSend(msgids.get(rep)!, rep);
 
     // The worker reads back every 10 minutes (its clock): move the clock past that, then the page is refreshed.
-    offset += 11 * MINUTE;
+    clock.advance(11 * MINUTE);
     const perRep = new Map<string, number>();
     for (const reps of expected.values()) for (const rep of reps) perRep.set(rep, (perRep.get(rep) ?? 0) + 1);
     const sentTotal = confirming.reduce((n, rep) => n + perRep.get(rep)!, 0);

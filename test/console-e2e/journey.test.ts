@@ -7,6 +7,7 @@ import type { System } from '../../server/src/main.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startDemoSystem, type DemoSystem } from '../support/demo-system.ts';
 import { eventually } from '../support/eventually.ts';
+import { morningClock, textUntil } from '../support/e2e.ts';
 
 /**
  * Issue 13, first "Done when": a journey written from scratch on the console's journey editor
@@ -28,19 +29,8 @@ const YES_TEXT = '感谢回复！这是为您准备的专业版方案（是）�
 const NO_TEXT = '好久没收到您的消息，送您一份上手指南（否）。';
 const TASK_TITLE = '电话回访百度新客';
 
-/**
- * The SOP engine's clock: real time running from the next 10:00 in Shanghai, plus an offset the test
- * moves forward. Two days and a minute later it is still mid-morning, never in the journey's quiet
- * hours (22:00–08:00), whenever CI runs.
- */
-const realStart = Date.now();
-const sopBase = (() => {
-  const now = DateTime.fromMillis(realStart, { zone: ZONE });
-  const ten = now.set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
-  return (ten <= now ? ten.plus({ days: 1 }) : ten).toMillis();
-})();
-let offset = 0;
-const sopNow = () => new Date(sopBase + (Date.now() - realStart) + offset);
+/** Two days and a minute after its start the clock is still mid-morning, out of the journey's quiet hours. */
+const clock = morningClock(ZONE);
 
 let demo: DemoSystem;
 let system: System;
@@ -50,7 +40,7 @@ const dialogs: string[] = [];
 const browserErrors: string[] = [];
 
 beforeAll(async () => {
-  demo = await startDemoSystem('journey-e2e', { now: sopNow });
+  demo = await startDemoSystem('journey-e2e', { now: clock.now });
   system = demo.system;
   browser = await launchChromium();
   // An operator in China writes the journey.
@@ -77,18 +67,6 @@ const text = async (target: string | Locator) => {
   const locator = typeof target === 'string' ? page.locator(target).first() : target;
   return ((await locator.textContent({ timeout: 20_000 })) ?? '').trim();
 };
-/** Waits until the locator's text satisfies the check, and says what it last saw if it never does. */
-async function textUntil(locator: Locator, check: (seen: string) => boolean, what: string): Promise<string> {
-  let seen = '';
-  try {
-    return await eventually(async () => {
-      seen = ((await locator.first().textContent({ timeout: 2_000 }).catch(() => '')) ?? '').trim();
-      return check(seen) ? seen : null;
-    }, what, 20_000);
-  } catch (err) {
-    throw new Error(`${(err as Error).message} (last text: ${JSON.stringify(seen)})`);
-  }
-}
 const sidePanel = () => page.locator('[data-side-panel]');
 /** The step the side panel shows: adding a step selects it. */
 const panelStep = async () => (await sidePanel().locator('[data-panel]').getAttribute('data-panel', { timeout: 20_000 }))!;
@@ -252,7 +230,7 @@ describe('a journey written on the console editor runs for a customer added thro
     expect(branchJob.dueAt.getTime() - enrollment!.enrolledAt.getTime()).toBeGreaterThanOrEqual(2 * DAY);
     expect(callsTo('/externalcontact/add_msg_template')).toHaveLength(0);
 
-    offset += 2 * DAY + 60_000;
+    clock.advance(2 * DAY + 60_000);
     const massSend = await eventually(
       async () => callsTo('/externalcontact/add_msg_template').find((c) => c.body.external_userid?.includes(externalUserId)) ?? null,
       'the 否 lane mass send after the clock moved past 2 days',
