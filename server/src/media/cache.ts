@@ -27,6 +27,8 @@ export interface WecomMediaCacheDeps {
  */
 export class WecomMediaCache {
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** Entries this instance has read or written, so a send to many targets reads the store once per source. */
+  private readonly known = new Map<string, { mediaId: string; validUntil: number }>();
   private readonly now: () => number;
   private readonly source: SourceDeps;
 
@@ -44,8 +46,13 @@ export class WecomMediaCache {
 
   async mediaIdFor(source: string): Promise<string> {
     const key = sourceKey(source, this.deps.publicUrl);
+    const memo = this.known.get(key);
+    if (memo && memo.validUntil > this.now()) return memo.mediaId;
     const cached = await this.deps.models.WecomMedia.findOne({ source: key }).lean();
-    if (cached && cached.validUntil.getTime() > this.now()) return cached.mediaId;
+    if (cached && cached.validUntil.getTime() > this.now()) {
+      this.known.set(key, { mediaId: cached.mediaId, validUntil: cached.validUntil.getTime() });
+      return cached.mediaId;
+    }
     // Single-flight per source: a mass send to many targets uploads a picture once, not once per target.
     let pending = this.inFlight.get(key);
     if (!pending) {
@@ -65,6 +72,7 @@ export class WecomMediaCache {
       { $set: { mediaId: uploaded.media_id, uploadedAt, validUntil } },
       { upsert: true },
     );
+    this.known.set(key, { mediaId: uploaded.media_id, validUntil: validUntil.getTime() });
     return uploaded.media_id;
   }
 }

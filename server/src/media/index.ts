@@ -7,9 +7,7 @@ import { mediaModule } from './routes.ts';
 
 export { WecomMediaCache, MEDIA_ID_MARGIN_MS, type WecomMediaCacheDeps } from './cache.ts';
 export { MediaSourceError } from './source.ts';
-export { registerMediaModels, type MediaModels } from './models.ts';
-export { mediaModule, mediaUrl, DEFAULT_MAX_UPLOAD_BYTES, type MediaRoutesDeps } from './routes.ts';
-export { IMAGE_TYPES, sniffImage, type ImageType } from './sniff.ts';
+export type { MediaModels } from './models.ts';
 
 export interface MediaDeps {
   connection: Connection;

@@ -75,7 +75,6 @@ function image(bytes: Buffer, name: string, source: string): ImageBytes {
   return { bytes, contentType, filename: `${base}.${EXTENSIONS[contentType]}` };
 }
 
-/** GET with a deadline and a byte cap checked while reading, so a huge or endless body costs at most maxBytes. */
 /** Redirects are followed by hand so that every hop's host is checked, not only the first. */
 async function fetchPublic(url: string, deps: SourceDeps): Promise<Response> {
   const signal = AbortSignal.timeout(deps.timeoutMs);
@@ -99,6 +98,7 @@ async function fetchPublic(url: string, deps: SourceDeps): Promise<Response> {
   }
 }
 
+/** GET with a deadline and a byte cap checked while reading, so a huge or endless body costs at most maxBytes. */
 async function download(url: string, deps: SourceDeps): Promise<Buffer> {
   const response = await fetchPublic(url, deps);
   if (!response.ok) {

@@ -26,7 +26,7 @@ export interface WelcomeStage {
 }
 
 /** WeCom accepts a welcome code for 20 s after the event (path/92277). */
-export const WELCOME_WINDOW_MS = 20_000;
+const WELCOME_WINDOW_MS = 20_000;
 
 /**
  * When an event's welcome code lapses, or null if it carries none. The window runs from the

@@ -4,7 +4,7 @@ import type { ContactAdded, EventDeps } from './handlers.ts';
 import { contactSnapshot } from './mapping.ts';
 
 /** Of the 20 s window, what is kept for the name-free welcome when externalcontact/get is late. */
-export const DEFAULT_WELCOME_FALLBACK_MARGIN_MS = 5_000;
+const DEFAULT_WELCOME_FALLBACK_MARGIN_MS = 5_000;
 
 /**
  * add_external_contact, in two stages while its welcome code is valid. First the welcome: the
