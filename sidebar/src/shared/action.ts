@@ -1,5 +1,5 @@
 import { ref } from 'vue';
-import { ApiError } from './api.ts';
+import { errorText } from './api.ts';
 
 /** Runs an async action, keeping its busy flag and error message for the template. */
 export function useAction() {
@@ -11,7 +11,7 @@ export function useAction() {
     try {
       return await action();
     } catch (err) {
-      error.value = err instanceof ApiError ? `${err.status} ${err.message}` : (err as Error).message;
+      error.value = errorText(err);
       return undefined;
     } finally {
       busy.value = false;

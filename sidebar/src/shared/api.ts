@@ -11,7 +11,6 @@ export class ApiError extends Error {
   }
 }
 
-/** JSON over fetch with the session cookie; throws ApiError on any non-2xx answer. */
 /** GET /auth/me: who is signed in as a rep and as an admin, and whether this is the demo. */
 export interface AuthMe {
   rep: string | null;
@@ -20,6 +19,7 @@ export interface AuthMe {
   demoReps: string[];
 }
 
+/** JSON over fetch with the session cookie; throws ApiError on any non-2xx answer. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown; raw?: Blob } = {}): Promise<T> {
   // `raw` sends bytes as they are (an image upload), typed by the blob's own content type.
   const type = init.raw ? init.raw.type : init.body === undefined ? null : 'application/json';
@@ -37,6 +37,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   }
   return data as T;
 }
+
+/** The line an error shows the operator: `status message` for an API answer, else the error's own message. */
+export const errorText = (err: unknown): string => (err instanceof ApiError ? `${err.status} ${err.message}` : (err as Error).message);
 
 /** A key for one user action, so a retried request is counted once by the server. */
 export function actionKey(): string {

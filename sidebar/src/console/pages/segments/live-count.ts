@@ -1,5 +1,5 @@
 import { onBeforeUnmount, ref, watch, type Ref } from 'vue';
-import { ApiError } from '../../../shared/api.ts';
+import { errorText } from '../../../shared/api.ts';
 import { countFilter } from '../../../shared/customers.ts';
 import { cleanFilter, type CustomerFilter } from '../../../shared/filter.ts';
 
@@ -25,7 +25,7 @@ export function useLiveCount(filter: Ref<CustomerFilter>, delay = COUNT_DEBOUNCE
       count.value = n;
       error.value = null;
     } catch (err) {
-      if (mine === latest) error.value = err instanceof ApiError ? `${err.status} ${err.message}` : (err as Error).message;
+      if (mine === latest) error.value = errorText(err);
     } finally {
       if (mine === latest) counting.value = false;
     }
