@@ -277,13 +277,13 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
   }
 }
 
-/** Real WeCom from configuration, or in demo mode a simulator standing in for it (the caller closes it). */
 /** Stage and value of some customers, for the churn list: the stage rule lives in sop, the totals in orders. */
 async function describeCustomers(contacts: ContactModels, orders: OrderBook, ids: string[], now: Date) {
   const [stages, totals] = await Promise.all([stagesOf(contacts, ids, now), orders.totalsOf(ids)]);
   return new Map(ids.map((id) => [id, { stage: stages.get(id) ?? 'new', orders: totals.get(id)?.orders ?? 0, spentFen: totals.get(id)?.spentFen ?? 0 }]));
 }
 
+/** Real WeCom from configuration, or in demo mode a simulator standing in for it (the caller closes it). */
 export async function connectWecom(config: Config, logger: Logger, onCall?: CallObserver) {
   const simulator = config.wecom ? null : await startDemoWecom(logger);
   const corp = config.wecom ?? {

@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { TagListItem } from '../../server/src/contacts/index.ts';
 import { startTagHarness, type TagHarness } from './harness.ts';
 
 let h: TagHarness;
 let level: { groupId: string; a: string; b: string };
 let customer: string;
 
-interface ListedTag {
-  tagId: string;
-  name: string;
-  groupId: string;
-  groupName: string;
-  order: number;
-  groupOrder: number;
-  customers: number;
-}
 
 beforeAll(async () => {
   h = await startTagHarness();
@@ -35,8 +27,8 @@ beforeEach(() => {
   h.sim.clearFaults();
 });
 
-const tags = async () => ((await (await h.api('/api/admin/tags')).json()) as { tags: ListedTag[] }).tags;
-const bodyOf = async (res: Response) => (await res.json()) as { error: string; message: string; issues?: Array<{ path: string }>; tag?: ListedTag };
+const tags = async () => ((await (await h.api('/api/admin/tags')).json()) as { tags: TagListItem[] }).tags;
+const bodyOf = async (res: Response) => (await res.json()) as { error: string; message: string; issues?: Array<{ path: string }>; tag?: TagListItem };
 
 describe('tag library: admin guard and validation', () => {
   it('refuses callers without the admin token (401) or with a wrong one (403)', async () => {

@@ -42,8 +42,7 @@ export interface CustomersModule {
   http: HttpModule;
   models: CustomerModels;
   indexer: CustomerIndexer;
-  /** Background refresh (deltas every minute, scores older than a day). */
-  /** The periodic index refresh; `isLeader` gates it to one instance (lease `customer-index`). */
+  /** The periodic index refresh (deltas every minute, scores older than a day); `isLeader` gates it to one instance (lease `customer-index`). */
   start(options?: { isLeader?: () => boolean }): void;
   stop(): void;
 }

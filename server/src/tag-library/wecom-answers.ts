@@ -3,9 +3,9 @@ import { WecomApiError, WecomError } from '../wecom/index.ts';
 import { TagLibraryError } from './library.ts';
 
 /** WeCom refuses the name: a tag of that name in the group, or a group of that name in the corp. */
-export const NAME_EXISTS = 40071;
+const NAME_EXISTS = 40071;
 /** WeCom does not know the tag or group id. */
-export const UNKNOWN_TAG = 40068;
+const UNKNOWN_TAG = 40068;
 
 /**
  * Answers a refused library change (the library's own 404/409) or a failed WeCom tag call as the
