@@ -83,8 +83,9 @@ export class MassSender {
     if (part.state === 'queued') {
       const text = await this.render(massSend, part.userId, now);
       const claimed = await this.claim(massSend, part, text, now);
-      part.set({ state: 'sending', text, recipients: claimed.recipients, capped: claimed.capped, sendStartedAt: now });
-      await RepPart.updateOne({ _id: part._id }, { $set: { state: 'sending', text, recipients: claimed.recipients, capped: claimed.capped, sendStartedAt: now } });
+      const fields = { state: 'sending' as const, text, recipients: claimed.recipients, capped: claimed.capped, sendStartedAt: now };
+      part.set(fields);
+      await RepPart.updateOne({ _id: part._id }, { $set: fields });
     } else {
       const others = await RepPart.distinct('msgid', { massSendId: massSend._id, _id: mongoose.trusted({ $ne: part._id }), msgid: mongoose.trusted({ $type: 'string' }) });
       const existing = await findCreatedTask(this.deps.client, {

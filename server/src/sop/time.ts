@@ -39,11 +39,6 @@ export function localDay(at: Date, timeZone: string): string {
   return DateTime.fromJSDate(at, { zone: timeZone }).toISODate() ?? at.toISOString().slice(0, 10);
 }
 
-/** The first slot of a cron schedule after `from` (node-cron only knows this for a running task). */
-export function nextCronRun(expression: string, timeZone: string, from: Date): Date {
-  return CronExpressionParser.parse(expression, { tz: timeZone, currentDate: from }).next().toDate();
-}
-
 export type ScheduleTrigger = Extract<SopTrigger, { type: 'schedule' }>;
 
 /**
