@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Sessions, requireAdmin, type HttpModule } from '../../server/src/http/index.ts';
-import { sopAuthoringModule } from '../../server/src/sop/authoring-routes.ts';
+import { sopAuthoringModule } from '../../server/src/sop/index.ts';
 import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 import { openTestStore } from '../support/db.ts';
 import { serveModules, type ServedModules } from '../support/http.ts';

@@ -13,6 +13,7 @@ import { registerSopModels, type SopModels } from './models.ts';
 import type { BotChannel, Guardrails } from './steps.ts';
 import { loadTemplates, type SopTemplate, type TemplateError } from './templates/index.ts';
 
+export { sopAuthoringModule } from './authoring-routes.ts';
 export { SopEngine, type Target } from './engine.ts';
 export { registerSopModels, type SopModels, type Plan, type Enrollment, type SopJob, type JobOutcome } from './models.ts';
 export { UnreachableTarget, type BotChannel, type Guardrails } from './steps.ts';
