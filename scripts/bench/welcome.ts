@@ -4,7 +4,12 @@
  * For each code: the time from its callback to its send_welcome_msg on the simulator; the share
  * inside WeCom's 20 s window, how many went out twice, and how many callbacks were not answered 200.
  */
-import { pathToFileURL } from 'node:url';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { startBenchSystem } from './demo-system.ts';
 import { machineLine } from './machine.ts';
 
@@ -13,6 +18,20 @@ const SECONDS = Number(process.env.BENCH_WELCOME_SECONDS ?? 10);
 const WINDOW_MS = 20_000;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** Offers the callbacks from a separate process (scripts/bench/lib/paced-offers.ts), as WeCom's servers would. */
+async function offerPaced(offers: Array<{ url: string; body: string }>, rate: number): Promise<{ offeredAt: number[]; statuses: number[] }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'scrm-offers-'));
+  try {
+    const file = path.join(dir, 'offers.json');
+    await writeFile(file, JSON.stringify({ rate, offers: offers.map(({ url, body }) => ({ url, body })) }));
+    const script = fileURLToPath(new URL('./lib/paced-offers.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, file], { maxBuffer: 64 * 2 ** 20 });
+    return JSON.parse(stdout) as { offeredAt: number[]; statuses: number[] };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 export async function main(): Promise<void> {
   const system = await startBenchSystem();
@@ -28,25 +47,10 @@ export async function main(): Promise<void> {
     });
     sim.resetCalls();
 
-    const offeredAt = new Map<string, number>();
-    const answers: Array<Promise<number>> = [];
-    const started = Date.now();
-    for (let i = 0; i < total; i++) {
-      // Paced against the start, so a slow tick catches up instead of stretching the run.
-      const due = started + (i * 1000) / RATE;
-      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-      const offer = offers[i]!;
-      offeredAt.set(offer.code, Date.now());
-      answers.push(
-        fetch(offer.url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: offer.body }).then(
-          (r) => r.status,
-          () => 0,
-        ),
-      );
-    }
-    const statuses = await Promise.all(answers);
+    const { offeredAt: times, statuses } = await offerPaced(offers, RATE);
+    const offeredAt = new Map(offers.map((o, i) => [o.code, times[i]!]));
     // Every code is past its window WINDOW_MS after the last offer: later sends cannot count anyway.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, offeredAt.get(offers.at(-1)!.code)! + WINDOW_MS + 1_000 - Date.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, times.at(-1)! + WINDOW_MS + 1_000 - Date.now())));
 
     const firstSend = new Map<string, number>();
     let twice = 0;

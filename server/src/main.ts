@@ -154,7 +154,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       metrics,
       onContactAdded: (event) => sop.engine.onContactAdded(event),
       onContactTagged: (event) => sop.engine.onContactTagged(event),
-      welcomeNow: (event) => sop.engine.welcomeNow(event),
+      welcomeNow: (event, known) => sop.engine.welcomeNow(event, known),
     });
     await wecom.inbox.init();
     if (plan.runsWork) wecom.worker.start();

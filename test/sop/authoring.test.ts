@@ -125,7 +125,9 @@ describe('POST /api/admin/sop/preview', () => {
     });
     expect(res.status).toBe(200);
     expect(relation.userId).toBe('zhangwei');
-    expect(res.body).toEqual({ text: `${relation.remark}您好，我是张伟。杭州云帆科技有限公司  2026-11-23`, missing: ['group'] });
+    // The customer's own name: the rep's remark (备注名) never reaches a customer.
+    expect(relation.remark).not.toBe(contact.name);
+    expect(res.body).toEqual({ text: `${contact.name}您好，我是张伟。杭州云帆科技有限公司  2026-11-23`, missing: ['group'] });
   });
 
   it('renders {{group}} for a group and lists every variable it cannot fill without a customer', async () => {
@@ -155,10 +157,10 @@ describe('POST /api/admin/sop/test-send', () => {
       externalUserId: contact.externalUserId,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ sentTo: demoReps[0], text: `${relation.remark}您好`, msgids: [expect.any(String), expect.any(String), expect.any(String)] });
+    expect(res.body).toMatchObject({ sentTo: demoReps[0], text: `${contact.name}您好`, msgids: [expect.any(String), expect.any(String), expect.any(String)] });
     const arrived = sim.appMessages(demoReps[0]!).slice(before);
     expect(arrived.map((m) => m.msgtype)).toEqual(['text', 'image', 'news']);
-    expect(arrived[0]!.text).toEqual({ content: `${relation.remark}您好` });
+    expect(arrived[0]!.text).toEqual({ content: `${contact.name}您好` });
     expect(arrived[2]!.news!.articles[0]).toMatchObject({ title: '新品', url: 'https://example.com/new', description: '看看' });
     expect(arrived.map((m) => m.msgid)).toEqual(res.body.msgids);
   });

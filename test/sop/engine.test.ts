@@ -149,7 +149,7 @@ describe('a multi-day journey with a controllable clock', () => {
     clock.set('2026-11-24T02:00:00Z');
     expect(await drain()).toBe(1);
     expect(massSends()).toEqual([
-      expect.objectContaining({ chatType: 'single', creator: 'zhangwei', text: { content: '陈静-云帆科技-CTO您好，这是第一天的资料' } }),
+      expect.objectContaining({ chatType: 'single', creator: 'zhangwei', text: { content: '陈静您好，这是第一天的资料' } }),
     ]);
     expect(massSends()[0]!.deliveries).toEqual([expect.objectContaining({ externalUserid: chen.externalUserId })]);
 

@@ -44,7 +44,7 @@ async function instance(connection: Connection, sync: boolean): Promise<Instance
     metrics,
     onContactAdded: (event) => h.sop.engine.onContactAdded(event),
     onContactTagged: (event) => h.sop.engine.onContactTagged(event),
-    welcomeNow: (event) => h.sop.engine.welcomeNow(event),
+    welcomeNow: (event, known) => h.sop.engine.welcomeNow(event, known),
   });
   await wecom.inbox.init();
   const http = await startHttpServer(createApp({ logger, metrics, health: new Health(), bodyLimitKb: 64, modules: [wecom.http] }), { host: '127.0.0.1', port: 0 });
@@ -177,7 +177,7 @@ describe('the welcome lane', () => {
     const externalUserId = s.contact.externalUserid;
     await a.h.pool.upsertFromWecom({ externalUserId, name: '并发', type: 1, follows: [{ userId: 'zhangsan', addedAt: new Date(), tagIds: [], state: 'expo' }] }, new Date());
     const event = { externalUserId, userId: 'zhangsan', state: 'expo', welcomeCode: s.welcomeCode!, at: new Date(), welcomeDeadline: new Date(Date.now() + 20_000) };
-    const taken = await Promise.all([a, b, a, b].map((i) => i.h.sop.engine.welcomeNow(event)));
+    const taken = await Promise.all([a, b, a, b].map((i) => i.h.sop.engine.welcomeNow(event, { name: '并发', tagIds: [] })));
     expect(taken).toEqual([true, true, true, true]);
     await Promise.all([a.h.sop.engine.worker.drain(), b.h.sop.engine.worker.drain()]);
     expect(welcomes()).toEqual(['并发您好，欢迎来到展会']);

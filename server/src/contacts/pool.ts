@@ -78,6 +78,8 @@ export const REPLY_KINDS = ['message_in', 'replied'];
 /** Timeline kinds that are the customer acting, as opposed to something done to or for them. */
 const ACTIVITY_KINDS = new Set(['added', 'message_in', 'replied', 'order_paid', 'joined_group']);
 
+const CHANNEL_TAGS_TTL_MS = 2_000;
+
 const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 /**
@@ -85,6 +87,8 @@ const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 110
  * a sync converges on the same state instead of duplicating anything.
  */
 export class ContactPool {
+  private readonly channelTags = new Map<string, { tagIds: Promise<string[]>; until: number }>();
+
   constructor(private readonly models: ContactModels) {}
 
   /** Upserts the contact and each listed follow relation; returns the reps whose relation is new or re-activated. */
@@ -382,9 +386,20 @@ export class ContactPool {
     return added;
   }
 
-  async tagIdsForState(state: string): Promise<string[]> {
-    const channel = await this.models.Channel.findOne({ state }).lean();
-    return channel?.tagIds ?? [];
+  /**
+   * A channel's auto-tags. Every add event through a channel asks, twice, so a spike would read the
+   * same channel thousands of times: an answer is kept for a couple of seconds (an edit of the
+   * channel's tags reaches new contacts after that).
+   */
+  tagIdsForState(state: string): Promise<string[]> {
+    const now = Date.now();
+    const cached = this.channelTags.get(state);
+    if (cached && cached.until > now) return cached.tagIds;
+    const tagIds = this.models.Channel.findOne({ state }, { tagIds: 1 }).lean().then((channel) => channel?.tagIds ?? []);
+    if (this.channelTags.size > 1_000) this.channelTags.clear();
+    this.channelTags.set(state, { tagIds, until: now + CHANNEL_TAGS_TTL_MS });
+    tagIds.catch(() => this.channelTags.delete(state));
+    return tagIds;
   }
 }
 

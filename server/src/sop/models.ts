@@ -50,6 +50,17 @@ const planSchema = new Schema(
   { timestamps: true },
 );
 planSchema.index({ enabled: 1 });
+
+/**
+ * Counts writes to plans through mongoose in this process, so a PlanCache drops what it holds at
+ * once after an edit here (another instance's edits reach it when its entries expire).
+ */
+let planWrites = 0;
+export const planWriteCount = () => planWrites;
+const countPlanWrite = () => void planWrites++;
+planSchema.post('save', countPlanWrite);
+planSchema.post(['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'], countPlanWrite);
+planSchema.post('insertMany', countPlanWrite);
 planSchema.index({ builtInKey: 1 }, { unique: true, partialFilterExpression: { builtInKey: { $type: 'string' } } });
 
 /** One target's journey through one plan, once per occurrence (an add event, a schedule slot...). */

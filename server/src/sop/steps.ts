@@ -125,7 +125,11 @@ export class StepRunner {
     return { ...rendered, attachments: content.attachments };
   }
 
-  private async variables({ plan, enrollment, now }: RenderTarget) {
+  /**
+   * `{{name}}` is the customer's own name, never the rep's remark (备注名 is the rep's private note).
+   * `known`: the contact as WeCom just described it (the welcome lane), so the store need not have it yet.
+   */
+  private async variables({ plan, enrollment, now }: RenderTarget, known?: { name: string | null; company: string | null }) {
     const { contacts } = this.deps;
     const date = localDay(now, plan.timeZone);
     const rep = enrollment.userId ? await this.repNames.name(enrollment.userId) : undefined;
@@ -133,16 +137,15 @@ export class StepRunner {
       const group = await contacts.CustomerGroup.findOne({ chatId: enrollment.targetId }).lean();
       return { group: group?.name, rep, date };
     }
-    const contact = await contacts.Contact.findOne({ externalUserId: enrollment.targetId }).lean();
-    const relation = enrollment.userId
-      ? await contacts.FollowRelation.findOne({ externalUserId: enrollment.targetId, userId: enrollment.userId }).lean()
-      : null;
-    return { name: relation?.remark || contact?.name || undefined, company: contact?.corpName || undefined, rep, date };
+    const contact = known ? { name: known.name, corpName: known.company } : await contacts.Contact.findOne({ externalUserId: enrollment.targetId }, { name: 1, corpName: 1 }).lean();
+    return { name: contact?.name || undefined, company: contact?.corpName || undefined, rep, date };
   }
 
   private async sendWelcome(run: StepRun, step: Extract<SopStep, { type: 'send_welcome' }>): Promise<StepResult> {
     const { content } = step;
-    const context = run.enrollment.context as { welcomeCode?: string; welcomeDeadline?: Date | string | null } | undefined;
+    const context = run.enrollment.context as
+      | { welcomeCode?: string; welcomeDeadline?: Date | string | null; contactName?: string | null; contactCompany?: string | null }
+      | undefined;
     const code = context?.welcomeCode;
     if (!code) return { outcome: 'no_welcome_code' };
     // Past the window WeCom would refuse the code (41050): record that without asking it. The window
@@ -151,7 +154,10 @@ export class StepRunner {
     if (deadline && Date.now() > deadline.getTime()) {
       return { outcome: 'code_expired', detail: { windowPassed: true, deadline: deadline.toISOString() } };
     }
-    const vars = await this.variables(run);
+    // The lane's enrolment carries WeCom's name for the contact when it came in time; else the store
+    // may know a returning contact, and a new one gets the name-free text.
+    const known = context?.contactName ? { name: context.contactName, company: context.contactCompany ?? null } : undefined;
+    const vars = await this.variables(run, known);
     const named = renderContent(content.text, vars);
     // The name is not in the store yet (the welcome lane could not wait for externalcontact/get).
     const message = named.missing.includes('name') && step.fallbackText ? renderContent(step.fallbackText, vars) : named;

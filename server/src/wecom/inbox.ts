@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { ContactSnapshot } from '../contacts/index.ts';
 import { withWorkFields, workFieldsFor, type WorkFields } from '../queue/index.ts';
 import { textField, type XmlFields } from './callback/xml.ts';
 
@@ -19,9 +20,12 @@ export interface InboxItem extends WorkFields {
   welcomed?: WelcomeStage | null;
 }
 
-/** What the welcome stage of an add event left done: the pool upsert (the name was in time), the code given to a plan. */
+/**
+ * What the welcome stage of an add event left: WeCom's answer about the contact when it was in time
+ * (the second stage stores it instead of asking again), and whether a plan took the code.
+ */
 export interface WelcomeStage {
-  upserted: boolean;
+  snapshot?: ContactSnapshot | null;
   taken: boolean;
 }
 

@@ -9,7 +9,7 @@ export {
 export { parseWecomXml, textField, type XmlFields } from './callback/xml.ts';
 export type { InboxItem, InboxModel } from './inbox.ts';
 export { createWecomIntegration, type WecomIntegration, type WecomIntegrationDeps } from './integration.ts';
-export type { ContactAdded, ContactTagged } from './events/handlers.ts';
+export type { ContactAdded, ContactTagged, NewContactFacts } from './events/handlers.ts';
 export * from './client/index.ts';
 export { syncFromWecom, type SyncPhase, type SyncProgress, type SyncSummary } from './sync.ts';
 export { RepNames } from './rep-names.ts';

@@ -20,6 +20,15 @@ export interface ContactAdded {
   welcomeTaken?: boolean;
 }
 
+/** What the welcome lane learnt of a new contact before the pool has it: for the plan choice and the welcome's text. */
+export interface NewContactFacts {
+  /** The customer's own name (WeCom's, never a rep's remark); absent when externalcontact/get was not in time. */
+  name?: string;
+  company?: string;
+  /** The new relation's tags: WeCom's and the channel's. */
+  tagIds: string[];
+}
+
 /** Raised when tags are added to a contact's relation (in WeCom, or by a channel's auto-tags). */
 export interface ContactTagged {
   externalUserId: string;
@@ -38,7 +47,7 @@ export interface EventDeps {
    * The welcome lane: sends the add event's welcome now, through the SOP engine's plan choice and
    * send ledger. Resolves whether a plan took the code.
    */
-  welcomeNow?: (event: ContactAdded) => Promise<boolean>;
+  welcomeNow?: (event: ContactAdded, known: NewContactFacts) => Promise<boolean>;
   /** How much of the window is kept for the name-free fallback when externalcontact/get is slow; default 5 s. */
   welcomeFallbackMarginMs?: number;
 }
