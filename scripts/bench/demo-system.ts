@@ -10,10 +10,10 @@ import { createLogger } from '../../server/src/observability/index.ts';
  * WeCom's own per-API limit (1,000/min) would cap pipeline benches at ~17 events/s, so it is
  * lifted here: the benches measure this server, not WeCom's quota.
  */
-export async function startBenchSystem(): Promise<System> {
+export async function startBenchSystem(env: Record<string, string> = {}): Promise<System> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scrm-bench-'));
   const system = await startSystem(
-    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WECOM_RATE_LIMIT_PER_MINUTE: '1000000' }),
+    loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', WECOM_RATE_LIMIT_PER_MINUTE: '1000000', ...env }),
     createLogger({ level: 'silent' }),
   );
   await system.ready;

@@ -16,6 +16,8 @@ import { machineLine } from './machine.ts';
 const RATE = Number(process.env.BENCH_WELCOME_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_WELCOME_SECONDS ?? 10);
 const WINDOW_MS = 20_000;
+/** Worker instances in threads of the one instance (WORK_THREADS), so processing uses both cores. */
+const WORK_THREADS = Number(process.env.BENCH_WELCOME_WORK_THREADS ?? 1);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -34,7 +36,7 @@ async function offerPaced(offers: Array<{ url: string; body: string }>, rate: nu
 }
 
 export async function main(): Promise<void> {
-  const system = await startBenchSystem();
+  const system = await startBenchSystem({ WORK_THREADS: String(WORK_THREADS) });
   const sim = system.simulator!;
   try {
     const reps = ['zhangwei', 'lina', 'wangfang', 'liuyang'];
@@ -62,7 +64,7 @@ export async function main(): Promise<void> {
     const delays = [...firstSend].map(([code, at]) => at - offeredAt.get(code)!).sort((a, b) => a - b);
     const inside = delays.filter((d) => d <= WINDOW_MS).length;
     console.log(`\nWelcome lane — ${machineLine()}`);
-    console.log(`${total} add_external_contact callbacks at ${RATE}/s for ${SECONDS} s, one instance, WeCom rate limit lifted, simulator as WeCom`);
+    console.log(`${total} add_external_contact callbacks at ${RATE}/s for ${SECONDS} s, one instance (WORK_THREADS=${WORK_THREADS}), WeCom rate limit lifted, simulator as WeCom`);
     console.table([
       {
         'answered 200': statuses.filter((s) => s === 200).length,

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Counter } from 'prom-client';
-import { readProcessConfig, type Config } from './config/index.ts';
+import { readProcessConfig, type Config, type WecomConfig } from './config/index.ts';
 import { ContactPool, contactsAdminModule, registerContactModels, type ContactModels } from './contacts/index.ts';
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
 import { analyticsModule, Analytics } from './analytics/index.ts';
@@ -27,6 +27,7 @@ import { createTagLibrary } from './tag-library/index.ts';
 import { registerRepTasks } from './tasks/index.ts';
 import { buildWebIfStale, webModule } from './web/index.ts';
 import { instanceLeases } from './instance.ts';
+import { startWorkThreads, workThreadConfig } from './work-threads/index.ts';
 import type { Leases } from './leases/index.ts';
 import {
   createWecomClient,
@@ -84,7 +85,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     await Promise.all(Object.values(contactModels).map((model) => model.init()));
     const pool = new ContactPool(contactModels);
 
-    const { simulator, client, secrets, corp } = await connectWecom(config, logger, countWecomCalls(metrics));
+    const { simulator, client, secrets, corp, wecomConfig } = await connectWecom(config, logger, countWecomCalls(metrics));
     if (simulator) cleanup.push(() => simulator.close());
 
     const tasks = registerRepTasks(store.connection);
@@ -252,6 +253,12 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
     // Registered last so it runs first on stop: stop taking requests before the parts behind them go.
     cleanup.push(() => http.close(config.http.shutdownTimeoutMs));
+    if (plan.runsWork && config.workThreads > 0) {
+      const threadConfigs = Array.from({ length: config.workThreads }, (_, i) => workThreadConfig({ ...config, logLevel: logger.level as Config['logLevel'] }, i, store.uri, wecomConfig));
+      const threads = await startWorkThreads(threadConfigs, logger);
+      // Before the HTTP server closes, as a second instance would stop: its work first, then ours.
+      cleanup.push(() => (releaseLeases ? threads.stop() : threads.kill()));
+    }
     const url = config.http.port === http.port ? config.http.publicUrl : `http://127.0.0.1:${http.port}`;
 
     // In the background: the server is usable at once, the demo pool fills within a second.
@@ -286,7 +293,7 @@ async function describeCustomers(contacts: ContactModels, orders: OrderBook, ids
 /** Real WeCom from configuration, or in demo mode a simulator standing in for it (the caller closes it). */
 export async function connectWecom(config: Config, logger: Logger, onCall?: CallObserver) {
   const simulator = config.wecom ? null : await startDemoWecom(logger);
-  const corp = config.wecom ?? {
+  const corp: WecomConfig = config.wecom ?? {
     ...simulator!.corp,
     agentId: String(simulator!.corp.agentId),
     apiBase: simulator!.apiBase,
@@ -301,7 +308,7 @@ export async function connectWecom(config: Config, logger: Logger, onCall?: Call
     rateLimitPerMinute: config.wecomRateLimitPerMinute,
   });
   const secrets: CallbackSecrets = { token: corp.token, encodingAesKey: corp.encodingAesKey, corpId: corp.corpId };
-  return { simulator, client, secrets, corp: { corpId: corp.corpId, agentId: corp.agentId, oauthBase: corp.oauthBase } };
+  return { simulator, client, secrets, wecomConfig: corp, corp: { corpId: corp.corpId, agentId: corp.agentId, oauthBase: corp.oauthBase } };
 }
 
 /**

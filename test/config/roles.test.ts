@@ -8,6 +8,7 @@ describe('ROLE and the instance settings', () => {
     expect(config.role).toBe('all');
     expect(config.instance.leaseMs).toBe(30_000);
     expect(config.instance.name).toMatch(new RegExp(`-${process.pid}$`));
+    expect(config.workThreads).toBe(0);
     expect(rolePlan('all')).toEqual({ servesApp: true, runsWork: true });
   });
 
@@ -21,5 +22,8 @@ describe('ROLE and the instance settings', () => {
     expect(() => loadConfig({ ROLE: 'bot' })).toThrow(ConfigError);
     expect(() => loadConfig({ ROLE: 'bot' })).toThrow(/ROLE: must be all .* web .* or worker/);
     expect(() => loadConfig({ LEASE_MS: '100' })).toThrow(/LEASE_MS: must be at least 300 ms/);
+    expect(loadConfig({ WORK_THREADS: '2' }).workThreads).toBe(2);
+    expect(() => loadConfig({ WORK_THREADS: '9' })).toThrow(/WORK_THREADS: must be at most 8/);
+    expect(() => loadConfig({ WORK_THREADS: 'many' })).toThrow(/WORK_THREADS: must be a number of threads/);
   });
 });

@@ -14,10 +14,10 @@ export interface DemoSystem {
 }
 
 /** The whole server in demo mode on loopback, as `npm start` runs it, with its data in a temp dir; demo data in place. */
-export async function startDemoSystem(tag: string, options: SystemOptions = {}): Promise<DemoSystem> {
+export async function startDemoSystem(tag: string, options: SystemOptions = {}, env: Record<string, string> = {}): Promise<DemoSystem> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `scrm-${tag}-`));
   const start = async () => {
-    const started = await startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir }), createLogger({ level: 'silent' }), options);
+    const started = await startSystem(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...env }), createLogger({ level: 'silent' }), options);
     await started.ready;
     return started;
   };

@@ -28,6 +28,8 @@ export interface Config {
    * without renewal: a dead holder's singletons (bot, SOP tick, index refresh) move on after it.
    */
   instance: { name: string; leaseMs: number };
+  /** Worker instances run in threads of this one (ROLE all or worker): background work on more cores. */
+  workThreads: number;
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
   timeZone: string;
@@ -133,6 +135,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     role: env.ROLE,
     instance: { name: env.INSTANCE_NAME ?? `${os.hostname()}-${process.pid}`, leaseMs: env.LEASE_MS },
+    workThreads: env.WORK_THREADS,
     dataDir,
     logLevel: env.LOG_LEVEL,
     timeZone: env.TZ_DEFAULT,

@@ -87,6 +87,12 @@ export const envSchema = z.object({
     z.enum(['all', 'web', 'worker'], { error: 'must be all (HTTP and background work), web (HTTP only) or worker (background work only)' }).default('all'),
   ),
   INSTANCE_NAME: optionalString,
+  // Each is a worker instance in a thread of this process (the inbox, SOP jobs, sends): the event loop
+  // that answers callbacks is then not the only one processing them.
+  WORK_THREADS: z.preprocess(
+    blankAsUndefined,
+    z.coerce.number({ error: 'must be a number of threads' }).int('must be a whole number').min(0, 'must be 0 or more').max(8, 'must be at most 8').default(0),
+  ),
   // Below a second a store round trip or a GC pause could eat the renewal margin; tests go that low, production should not.
   LEASE_MS: z.preprocess(
     blankAsUndefined,

@@ -7,6 +7,8 @@ export interface Store {
   kind: 'embedded' | 'external';
   /** Modules register their models on this connection (never on mongoose's global default). */
   connection: Connection;
+  /** What another client (a work thread of this instance) connects to: the same database. */
+  uri: string;
   probe: HealthProbe;
   close(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function openStore(config: Config['store'], logger: Logger): Promis
   return {
     kind: config.kind,
     connection,
+    uri,
     probe: {
       name: 'store',
       critical: true,
