@@ -4,6 +4,6 @@ export { SimState, type NewContact, type NewFollow } from './state.ts';
 export type { Fault } from './faults.ts';
 export type { SimCall } from './call-log.ts';
 export { events, eventXml, type CallbackEvent, type ContactRef, type ChatUpdateDetail, type TagChange } from './callbacks/events.ts';
-export type { CallbackDelivery, CallbackQuery, SendOptions, SignedCallback, UrlVerification } from './callbacks/sender.ts';
+export { signCallback, type CallbackDelivery, type CallbackQuery, type SendOptions, type SignedCallback, type UrlVerification } from './callbacks/sender.ts';
 export type { ChannelScan, ChannelScanResult } from './scenarios.ts';
 export type * from './model.ts';
