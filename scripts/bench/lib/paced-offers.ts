@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 
 export type ToLoad =
   | { type: 'instant-wecom' }
-  | { type: 'offer'; rate: number; offers: Array<{ url: string; body: string }> }
+  /** `startAt`: when the first goes (wall-clock ms); the events were signed for their planned seconds. */
+  | { type: 'offer'; rate: number; startAt: number; offers: Array<{ url: string; body: string }> }
   | { type: 'welcomes' };
 export type FromLoad =
   | { type: 'instant-wecom'; apiBase: string }
@@ -21,14 +22,13 @@ const welcomes: Array<{ code: string; at: number }> = [];
 
 process.on('message', (message: ToLoad) => {
   if (message.type === 'instant-wecom') void instantWecom().then((apiBase) => reply({ type: 'instant-wecom', apiBase }));
-  if (message.type === 'offer') void offer(message.rate, message.offers).then((result) => reply({ type: 'offered', ...result }));
+  if (message.type === 'offer') void offer(message.rate, message.startAt, message.offers).then((result) => reply({ type: 'offered', ...result }));
   if (message.type === 'welcomes') reply({ type: 'welcomes', sends: welcomes });
 });
 
-async function offer(rate: number, offers: Array<{ url: string; body: string }>) {
+async function offer(rate: number, started: number, offers: Array<{ url: string; body: string }>) {
   const offeredAt: number[] = [];
   const answers: Array<Promise<number>> = [];
-  const started = Date.now();
   for (const [i, item] of offers.entries()) {
     // Paced against the start, so a slow tick catches up instead of stretching the run.
     const due = started + (i * 1000) / rate;

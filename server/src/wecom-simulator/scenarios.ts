@@ -13,6 +13,11 @@ export interface ChannelScan {
   withWelcomeCode?: boolean;
   /** Friend request awaiting the rep's confirmation (skip_verify off): add_half_external_contact. */
   half?: boolean;
+  /**
+   * When the scan happens (ms), if not now: a load generator prepares a spike ahead, and each welcome
+   * code's 20 s then runs from its own moment (sign the event with that second as its timestamp).
+   */
+  at?: number;
 }
 
 export interface ChannelScanResult {
@@ -28,7 +33,7 @@ export interface ChannelScanResult {
 export function scanChannelQr(state: SimState, scan: ChannelScan): ChannelScanResult {
   const contact = typeof scan.customer === 'string' ? state.requireContact(scan.customer) : state.addContact(scan.customer);
   state.addFollow(contact.externalUserid, { userid: scan.userid, addWay: 1, ...(scan.state === undefined ? {} : { state: scan.state }) });
-  const welcomeCode = scan.withWelcomeCode === false ? undefined : state.issueWelcomeCode(scan.userid, contact.externalUserid);
+  const welcomeCode = scan.withWelcomeCode === false ? undefined : state.issueWelcomeCode(scan.userid, contact.externalUserid, scan.at);
   const ref = {
     userid: scan.userid,
     externalUserid: contact.externalUserid,

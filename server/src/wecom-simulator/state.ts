@@ -229,9 +229,9 @@ export class SimState {
 
   // --- welcome codes ---------------------------------------------------------------------------
 
-  issueWelcomeCode(userid: string, externalUserid: string): string {
+  issueWelcomeCode(userid: string, externalUserid: string, at = this.now()): string {
     const code = this.newId('WC');
-    this.welcomeCodes.set(code, { code, userid, externalUserid, issuedAt: this.now(), used: false, chatStarted: false });
+    this.welcomeCodes.set(code, { code, userid, externalUserid, issuedAt: at, used: false, chatStarted: false });
     return code;
   }
 

@@ -23,6 +23,8 @@ export interface WecomIntegrationDeps {
   welcomeNow?: EventDeps['welcomeNow'];
   /** How much of the 20 s window to keep for the name-free fallback welcome; default 5 s. */
   welcomeFallbackMarginMs?: number;
+  /** A new event is in the inbox (this instance's worker is woken anyway): e.g. to wake its work threads. */
+  onStored?: () => void;
 }
 
 export interface WecomIntegration {
@@ -61,7 +63,7 @@ export function createWecomIntegration(deps: WecomIntegrationDeps): WecomIntegra
     onOutcome: (outcome, item) => processed.inc({ event: `${item.event}/${item.changeType}`, outcome }),
   });
   return {
-    http: wecomCallbackModule({ secrets: deps.secrets, inbox, metrics: deps.metrics, onStored: () => worker.kick() }),
+    http: wecomCallbackModule({ secrets: deps.secrets, inbox, metrics: deps.metrics, onStored: () => (worker.kick(), deps.onStored?.()) }),
     inbox,
     worker,
   };

@@ -13,6 +13,7 @@ const logger = createLogger({ level: config.logLevel }).child({ instance: config
 try {
   const system = await startSystem(config, logger);
   port.on('message', (message: ToThread) => {
+    if (message.type === 'kick') return system.wecom.worker.kick();
     (message.type === 'kill' ? system.kill() : system.stop()).then(
       () => send({ type: 'stopped' }),
       (err: unknown) => {

@@ -3,7 +3,7 @@ import type { Config, WecomConfig } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 
 export type ToParent = { type: 'ready' } | { type: 'failed'; error: string } | { type: 'stopped' };
-export type ToThread = { type: 'stop' } | { type: 'kill' };
+export type ToThread = { type: 'stop' } | { type: 'kill' } | { type: 'kick' };
 
 /** How a work thread is configured: a worker instance of the same store and WeCom, without the bot. */
 export function workThreadConfig(config: Config, index: number, storeUri: string, wecom: WecomConfig): Config {
@@ -21,6 +21,8 @@ export function workThreadConfig(config: Config, index: number, storeUri: string
 }
 
 export interface WorkThreads {
+  /** New work is in the inbox: the threads look now instead of at their next poll. */
+  kick(): void;
   /** Lets each thread finish what it holds and release its leases. */
   stop(): Promise<void>;
   /** As a crash would: the threads' leases are left to expire. */
@@ -59,7 +61,17 @@ export async function startWorkThreads(configs: Config[], logger: Logger): Promi
         await thread.terminate();
       }),
     ).then(() => undefined);
-  return { stop: () => end({ type: 'stop' }), kill: () => end({ type: 'kill' }) };
+  // A burst of callbacks wakes each thread once per turn of the event loop, not once per callback.
+  let kickQueued = false;
+  const kick = () => {
+    if (kickQueued) return;
+    kickQueued = true;
+    setImmediate(() => {
+      kickQueued = false;
+      for (const thread of threads) thread.postMessage({ type: 'kick' } satisfies ToThread);
+    });
+  };
+  return { kick, stop: () => end({ type: 'stop' }), kill: () => end({ type: 'kill' }) };
 }
 
 function startThread(config: Config, log: Logger): Promise<Worker> {
