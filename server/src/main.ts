@@ -9,7 +9,7 @@ import { Counter } from 'prom-client';
 import { readProcessConfig, type Config, type WecomConfig } from './config/index.ts';
 import { ContactPool, contactsAdminModule, registerContactModels, type ContactModels } from './contacts/index.ts';
 import { seedDemoPool, startDemoWecom } from './demo/index.ts';
-import { analyticsModule, Analytics } from './analytics/index.ts';
+import { analyticsModule, Analytics, ANALYTICS_SNAPSHOT_LEASE } from './analytics/index.ts';
 import { authModule } from './auth/index.ts';
 import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWorld, DEMO_TAG_RULES, loadPuppet, type Bot, type DemoWorld } from './bot/index.ts';
 import { createSidebarApi } from './sidebar-api/index.ts';
@@ -27,7 +27,7 @@ import { createTagLibrary } from './tag-library/index.ts';
 import { registerRepTasks } from './tasks/index.ts';
 import { buildWebIfStale, webModule } from './web/index.ts';
 import { instanceLeases } from './instance.ts';
-import { startWorkThreads, workThreadConfig } from './work-threads/index.ts';
+import { startWorkThreads, workThreadConfig, type WorkThreads } from './work-threads/index.ts';
 import type { Leases } from './leases/index.ts';
 import {
   createWecomClient,
@@ -146,6 +146,8 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     cleanup.push(() => sop.engine.stop());
     health.register(sop.engine.probe);
 
+    // Started once the HTTP server is up; the callback route wakes them from the start.
+    let threads: WorkThreads | undefined;
     const wecom = createWecomIntegration({
       connection: store.connection,
       secrets,
@@ -156,6 +158,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       onContactAdded: (event) => sop.engine.onContactAdded(event),
       onContactTagged: (event) => sop.engine.onContactTagged(event),
       welcomeNow: (event, known) => sop.engine.welcomeNow(event, known),
+      onStored: () => threads?.kick(),
     });
     await wecom.inbox.init();
     if (plan.runsWork) wecom.worker.start();
@@ -191,6 +194,9 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     cleanup.push(() => massSends.stop());
 
     const analytics = new Analytics({ contacts: contactModels, orders: orderModel, sop: sop.models, tasks, scripts, timeZone: config.timeZone });
+    // One instance serving dashboards keeps the snapshot every other instance starts from; stopped with the other leases.
+    const analyticsLease: ReturnType<Leases['lease']> | null = plan.servesApp ? instance.leases.lease(ANALYTICS_SNAPSHOT_LEASE, { leads: analytics.snapshotKeeper({ isLeader: () => analyticsLease?.isLeader() ?? false, logger }) }) : null;
+    await analyticsLease?.start();
 
     const modules: HttpModule[] = [
       wecom.http,
@@ -255,9 +261,10 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     cleanup.push(() => http.close(config.http.shutdownTimeoutMs));
     if (plan.runsWork && config.workThreads > 0) {
       const threadConfigs = Array.from({ length: config.workThreads }, (_, i) => workThreadConfig({ ...config, logLevel: logger.level as Config['logLevel'] }, i, store.uri, wecomConfig));
-      const threads = await startWorkThreads(threadConfigs, logger);
+      threads = await startWorkThreads(threadConfigs, logger);
+      const started = threads;
       // Before the HTTP server closes, as a second instance would stop: its work first, then ours.
-      cleanup.push(() => (releaseLeases ? threads.stop() : threads.kill()));
+      cleanup.push(() => (releaseLeases ? started.stop() : started.kill()));
     }
     const url = config.http.port === http.port ? config.http.publicUrl : `http://127.0.0.1:${http.port}`;
 
