@@ -93,6 +93,36 @@ describe('wire protocol', () => {
     expect(legacy.ismaster).toBe(true);
   });
 
+  it('assembles messages however the bytes are split: inside the length, mid-body, and two in one write', async () => {
+    const pings = Buffer.concat([opMsg({ ping: 1, $db: 'admin' }), opMsg({ ping: 1, $db: 'admin' }), opMsg({ ping: 1, $db: 'admin' })]);
+    const cuts = [2, 3, 30, pings.length / 3 + 1, (2 * pings.length) / 3 + 5, pings.length];
+    const replies = await new Promise<Buffer>((resolve, reject) => {
+      const got: Buffer[] = [];
+      const sock = net.connect(mongo.port, '127.0.0.1', async () => {
+        let from = 0;
+        for (const to of cuts) {
+          sock.write(pings.subarray(from, to));
+          from = to;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      });
+      sock.on('data', (c) => {
+        got.push(c);
+        const all = Buffer.concat(got);
+        let n = 0;
+        for (let at = 0; at + 4 <= all.length; at += all.readInt32LE(at)) n++;
+        if (n === 3 && all.length === [0, 1, 2].reduce((at) => at + all.readInt32LE(at), 0)) {
+          sock.destroy();
+          resolve(all);
+        }
+      });
+      sock.on('error', reject);
+    });
+    const messages: Buffer[] = [];
+    for (let at = 0; at < replies.length; at += replies.readInt32LE(at)) messages.push(replies.subarray(at, at + replies.readInt32LE(at)));
+    expect(messages.map((m) => replyBody(m).ok)).toEqual([1, 1, 1]);
+  });
+
   it('verifies OP_MSG checksums and honours moreToCome', async () => {
     const good = await rawExchange(opMsg({ ping: 1, $db: 'admin' }, { checksum: true }));
     expect(replyBody(good.data).ok).toBe(1);

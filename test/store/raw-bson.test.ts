@@ -40,6 +40,12 @@ describe('reading one field of a stored document', () => {
     expect(canonicalKey(value)).toBe(canonicalKey(whole[name]));
   });
 
+  it('reads dates on either side of 1970 and at the ends of the Date range as the decoder does', () => {
+    const dates = { early: new Date(-1), epoch: new Date(0), ms: new Date(1_700_000_000_123), min: new Date(-8.64e15), max: new Date(8.64e15) };
+    const doc = BSON.serialize(dates);
+    for (const name of Object.keys(dates)) expect((readField(doc, name) as Date).getTime()).toBe((decodeStored(doc)[name] as Date).getTime());
+  });
+
   it('keeps the stored hybrid form: int32 as a number, an integral double as a Double, -0 as a Double', () => {
     expect(readField(bytes, 'int')).toBe(-7);
     expect(readField(bytes, 'dbl')).toBe(2.5);

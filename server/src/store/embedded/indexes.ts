@@ -4,6 +4,10 @@
  * The sorted list is built on the first ordered read and maintained from then on, so an index only
  * ever used for equality and uniqueness (most unique keys) never pays for ordering, and a unique
  * index keeps nothing per document but its key and the record.
+ *
+ * Entries with equal keys are ordered by when they joined the key (`seq`), which is the order the
+ * hash group yields them too. The sequence makes the order total, so finding one document's entry
+ * among 100,000 sharing a key (every finished job's status) is a binary search, not a walk.
  */
 import type { Document } from 'bson';
 import { ObjectId } from 'bson';
@@ -22,12 +26,14 @@ export interface IndexEntry {
   /** sortableKey(vals) when the index directions allow it; compares like vals. */
   sk: string | undefined;
   rec: DocRecord;
+  /** When the record joined this key (per index, increasing); 0 in a unique index, where keys never tie. */
+  seq: number;
 }
 
-/** The records under one key of a non-unique index, in insertion order. */
+/** The records under one key of a non-unique index, in insertion order, each with the seq of its entry. */
 interface KeyGroup {
   vals: unknown[];
-  recs: Set<DocRecord>;
+  recs: Map<DocRecord, number>;
 }
 
 interface IndexKey {
@@ -49,11 +55,14 @@ export class Index {
   private readonly keyDir: number;
   /** The field of a single-field, non-dotted index: the common case gets a fast key path. */
   private readonly single: string | undefined;
+  /** The fields of a compound index on top-level fields only, read without decoding the document. */
+  private readonly topLevel: string[] | undefined;
   private readonly partial: Matcher | undefined;
   /** Unique indexes map a key to its one record, others to a group. */
   private readonly hash = new Map<string, DocRecord | KeyGroup>();
   private readonly compare: (a: IndexEntry, b: IndexEntry) => number;
   private ordered: SortedList<IndexEntry> | undefined;
+  private nextSeq = 1;
 
   constructor(def: IndexDefinition) {
     this.def = def;
@@ -62,14 +71,15 @@ export class Index {
     this.fields = Object.entries(def.key).map(([k, v]) => [k, typeof v === 'string' ? 1 : (numericValue(v) ?? 1) < 0 ? -1 : 1]);
     if (this.inert && def.unique) throw new MongoServerFault(67, `unique ${JSON.stringify(def.key)} indexes are not supported by the embedded server`);
     this.single = this.fields.length === 1 && !(this.fields[0]?.[0] ?? '.').includes('.') ? this.fields[0]?.[0] : undefined;
+    this.topLevel = this.fields.length > 1 && this.fields.every(([f]) => !f.includes('.')) ? this.fields.map(([f]) => f) : undefined;
     this.partial = def.partialFilterExpression ? compileFilter(def.partialFilterExpression) : undefined;
     const dirs = this.fields.map(([, d]) => d);
     // A string key only works when every field sorts the same way; mixed directions compare field by field.
     this.keyDir = dirs.every((d) => d === dirs[0]) ? (dirs[0] as number) : 0;
     const kd = this.keyDir;
     this.compare = (a, b) => {
-      if (a.sk !== undefined && b.sk !== undefined) return a.sk < b.sk ? -kd : a.sk > b.sk ? kd : 0;
-      return compareTuples(a.vals, b.vals, dirs);
+      if (a.sk !== undefined && b.sk !== undefined) return a.sk < b.sk ? -kd : a.sk > b.sk ? kd : a.seq - b.seq;
+      return compareTuples(a.vals, b.vals, dirs) || a.seq - b.seq;
     };
   }
 
@@ -83,8 +93,8 @@ export class Index {
         if (slot instanceof DocRecord) {
           if (seen?.has(slot)) continue;
           seen?.add(slot);
-          for (const k of this.keysFor(slot)) entries.push(this.entry(slot, k.vals));
-        } else for (const rec of slot.recs) entries.push(this.entry(rec, slot.vals));
+          for (const k of this.keysFor(slot)) entries.push(this.entry(slot, k.vals, 0));
+        } else for (const [rec, seq] of slot.recs) entries.push(this.entry(rec, slot.vals, seq));
       }
       this.ordered = new SortedList(this.compare);
       this.ordered.load(entries);
@@ -92,8 +102,8 @@ export class Index {
     return this.ordered;
   }
 
-  private entry(rec: DocRecord, vals: unknown[]): IndexEntry {
-    return { vals, sk: this.entryKey(vals), rec };
+  private entry(rec: DocRecord, vals: unknown[], seq: number): IndexEntry {
+    return { vals, sk: this.entryKey(vals), rec, seq };
   }
 
   get name(): string {
@@ -126,6 +136,18 @@ export class Index {
       const v = rec.field(this.single);
       if (!Array.isArray(v) && !(v === undefined && this.def.sparse) && !isPlainObject(v)) return [{ vals: [v], hash: canonicalKey(v) }];
       if (Array.isArray(v) && this.single === '_id') throw new MongoServerFault(53, "The '_id' value cannot be of type array");
+    }
+    if (this.topLevel !== undefined) {
+      // Scalars make one tuple, as the general path below would; arrays and subdocuments go through it.
+      const vals: unknown[] = [];
+      let present = false;
+      for (const f of this.topLevel) {
+        const v = rec.field(f);
+        if (Array.isArray(v) || isPlainObject(v)) break;
+        if (v !== undefined) present = true;
+        vals.push(v);
+      }
+      if (vals.length === this.topLevel.length) return !present && this.def.sparse ? [] : [{ vals, hash: tupleHash(vals) }];
     }
     const perField = this.fields.map(([path]) => {
       const vals = collectPath(rec.doc, path).flatMap((v) => (Array.isArray(v) ? (v.length ? v : [undefined]) : [v]));
@@ -164,13 +186,15 @@ export class Index {
   add(rec: DocRecord, keys = this.keysFor(rec)): void {
     if (keys.length > 1) this.multikey = true;
     for (const k of keys) {
+      let seq = 0;
       if (this.unique) this.hash.set(k.hash, rec);
       else {
+        seq = this.nextSeq++;
         const group = this.hash.get(k.hash) as KeyGroup | undefined;
-        if (group) group.recs.add(rec);
-        else this.hash.set(k.hash, { vals: k.vals, recs: new Set([rec]) });
+        if (group) group.recs.set(rec, seq);
+        else this.hash.set(k.hash, { vals: k.vals, recs: new Map<DocRecord, number>().set(rec, seq) });
       }
-      this.ordered?.insert(this.entry(rec, k.vals));
+      this.ordered?.insert(this.entry(rec, k.vals, seq));
     }
   }
 
@@ -178,12 +202,16 @@ export class Index {
     for (const k of keys) {
       const slot = this.hash.get(k.hash);
       if (slot === undefined) continue;
+      let seq = 0;
       if (slot === rec) this.hash.delete(k.hash);
       else if (!(slot instanceof DocRecord)) {
+        const s = slot.recs.get(rec);
+        if (s === undefined) continue;
+        seq = s;
         slot.recs.delete(rec);
         if (slot.recs.size === 0) this.hash.delete(k.hash);
-      }
-      this.ordered?.remove({ vals: k.vals, sk: this.entryKey(k.vals), rec }, (e) => e.rec === rec);
+      } else continue;
+      this.ordered?.remove({ vals: k.vals, sk: this.entryKey(k.vals), rec, seq }, (e) => e.rec === rec);
     }
   }
 
@@ -195,7 +223,7 @@ export class Index {
   lookup(vals: unknown[]): Iterable<DocRecord> {
     const slot = this.hash.get(tupleHash(vals));
     if (slot === undefined) return [];
-    return slot instanceof DocRecord ? [slot] : slot.recs;
+    return slot instanceof DocRecord ? [slot] : slot.recs.keys();
   }
 }
 

@@ -136,6 +136,8 @@ function elementValue(bytes: Uint8Array, el: Element): unknown {
     case T_OBJECT_ID: return new ObjectId(bytes.subarray(offset, offset + 12));
     case T_BOOL: return bytes[offset] === 1;
     case T_NULL: return null;
+    // The decoder's own arithmetic (Long.toNumber of the int64 millis), minus a one-field document per date index key.
+    case T_DATE: return new Date(NumberUtils.getInt32LE(bytes, offset + 4) * 4294967296 + (NumberUtils.getInt32LE(bytes, offset) >>> 0));
     default: return decodeAlone(bytes, el);
   }
 }

@@ -48,6 +48,9 @@ export class WireServer {
     socket.setNoDelay(true);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    // Bytes the message being received needs in all: chunks are joined only once it is complete, since
+    // joining on every chunk copied a 2 MB insert batch some thirty times over.
+    let need = 0;
     // Messages on one connection are answered strictly in order, one at a time.
     let chain: Promise<void> = Promise.resolve();
 
@@ -55,11 +58,16 @@ export class WireServer {
       try {
         pending.push(chunk);
         pendingBytes += chunk.length;
+        if (pendingBytes < need) return;
         let buf = pending.length === 1 ? chunk : Buffer.concat(pending, pendingBytes);
+        need = 4;
         while (buf.length >= 4) {
           const len = buf.readInt32LE(0);
           if (len < 16 || len > MAX_MESSAGE_BYTES) throw new ProtocolError(`invalid message length ${len}`);
-          if (buf.length < len) break;
+          if (buf.length < len) {
+            need = len;
+            break;
+          }
           const msg = buf.subarray(0, len);
           buf = buf.subarray(len);
           chain = chain.then(() => this.handle(socket, conn, msg));

@@ -10,6 +10,8 @@ export type ToHost =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
   | { type: 'closed'; error?: string };
 
+const YOUNG_GENERATION_MB = 64;
+
 /**
  * The embedded server in a worker thread of this process: the application and the store each get a
  * core of their own instead of sharing one event loop. Same files, same guarantees, same URI contract.
@@ -21,7 +23,9 @@ export function startEmbeddedMongoThread(options: EmbeddedMongoOptions = {}): Pr
   const entry = new URL('./thread-entry.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: data });
+  // A bulk insert keeps every document it touches (index entries, records), so with the default young
+  // generation most of a batch is copied once or twice by scavenges before it is promoted anyway.
+  const worker = new Worker(bootstrap, { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
   let status: Status = { connections: 0, collections: 0, documents: 0 };
   let onClosed: ((error?: string) => void) | undefined;
 
