@@ -130,6 +130,8 @@ describe('a journey written on the console editor runs for a customer added thro
     // The live preview, for a real demo customer found by name, rendered by the engine's renderer.
     const sunli = await system.store.connection.db!.collection<{ externalUserId: string; name: string }>('contacts').findOne({ name: '孙丽' });
     const sunliRelation = await system.store.connection.db!.collection<{ remark?: string }>('follow_relations').findOne({ externalUserId: sunli!.externalUserId });
+    // The rep's remark (备注名) is a private note: the preview greets the customer by her own name.
+    expect(sunliRelation?.remark).toBeTruthy();
     const previewFor = sidePanel().locator('[data-field="preview-for"]');
     await previewFor.fill('孙丽');
     const option = sidePanel().locator(`[data-contact-options] [data-contact-option="${sunli!.externalUserId}"]`);
@@ -137,7 +139,7 @@ describe('a journey written on the console editor runs for a customer added thro
     await option.click();
     expect(await previewFor.inputValue()).toContain('孙丽');
     expect(await previewFor.getAttribute('data-chosen')).toBe(sunli!.externalUserId);
-    const sunliName = sunliRelation?.remark || sunli!.name;
+    const sunliName = sunli!.name;
     await textUntil(sidePanel().locator('[data-preview]'), (s) => s === `${sunliName}${WELCOME_TAIL}`, 'the preview rendered for 孙丽');
 
     // 测试发送: the content as it is now, to the signed-in operator's WeCom (a demo rep in demo mode).
