@@ -34,7 +34,23 @@ export interface IndexEntry {
 interface KeyGroup {
   vals: unknown[];
   recs: Map<DocRecord, number>;
+  /** The key's sortable form, computed once for all its entries (a tie group can hold 100,000). */
+  sk?: string | undefined;
 }
+
+/**
+ * A key of a non-unique index held by one record so far — most keys of most indexes (a contact's
+ * id on its jobs): a Map per key would be a hundred thousand Maps per planned slot, for nothing.
+ */
+class SoloKey {
+  constructor(
+    readonly vals: unknown[],
+    readonly rec: DocRecord,
+    readonly seq: number,
+  ) {}
+}
+
+type Slot = DocRecord | SoloKey | KeyGroup;
 
 interface IndexKey {
   vals: unknown[];
@@ -59,7 +75,7 @@ export class Index {
   private readonly topLevel: string[] | undefined;
   private readonly partial: Matcher | undefined;
   /** Unique indexes map a key to its one record, others to a group. */
-  private readonly hash = new Map<string, DocRecord | KeyGroup>();
+  private readonly hash = new Map<string, Slot>();
   private readonly compare: (a: IndexEntry, b: IndexEntry) => number;
   private ordered: SortedList<IndexEntry> | undefined;
   private nextSeq = 1;
@@ -94,7 +110,8 @@ export class Index {
           if (seen?.has(slot)) continue;
           seen?.add(slot);
           for (const k of this.keysFor(slot)) entries.push(this.entry(slot, k.vals, 0));
-        } else for (const [rec, seq] of slot.recs) entries.push(this.entry(rec, slot.vals, seq));
+        } else if (slot instanceof SoloKey) entries.push(this.entry(slot.rec, slot.vals, slot.seq));
+        else for (const [rec, seq] of slot.recs) entries.push(this.entry(rec, slot.vals, seq));
       }
       this.ordered = new SortedList(this.compare);
       this.ordered.load(entries);
@@ -187,14 +204,21 @@ export class Index {
     if (keys.length > 1) this.multikey = true;
     for (const k of keys) {
       let seq = 0;
+      let group: KeyGroup | undefined;
       if (this.unique) this.hash.set(k.hash, rec);
       else {
         seq = this.nextSeq++;
-        const group = this.hash.get(k.hash) as KeyGroup | undefined;
-        if (group) group.recs.set(rec, seq);
-        else this.hash.set(k.hash, { vals: k.vals, recs: new Map<DocRecord, number>().set(rec, seq) });
+        const slot = this.hash.get(k.hash) as SoloKey | KeyGroup | undefined;
+        if (slot === undefined || (slot instanceof SoloKey && slot.rec === rec)) this.hash.set(k.hash, new SoloKey(k.vals, rec, seq));
+        else if (slot instanceof SoloKey) {
+          group = { vals: slot.vals, recs: new Map<DocRecord, number>().set(slot.rec, slot.seq).set(rec, seq) };
+          this.hash.set(k.hash, group);
+        } else (group = slot).recs.set(rec, seq);
       }
-      this.ordered?.insert(this.entry(rec, k.vals, seq));
+      if (!this.ordered) continue;
+      // Entries of one key share its values and sortable form instead of each holding copies.
+      if (group) this.ordered.insert({ vals: group.vals, sk: (group.sk ??= this.entryKey(group.vals)), rec, seq });
+      else this.ordered.insert(this.entry(rec, k.vals, seq));
     }
   }
 
@@ -204,7 +228,11 @@ export class Index {
       if (slot === undefined) continue;
       let seq = 0;
       if (slot === rec) this.hash.delete(k.hash);
-      else if (!(slot instanceof DocRecord)) {
+      else if (slot instanceof SoloKey) {
+        if (slot.rec !== rec) continue;
+        seq = slot.seq;
+        this.hash.delete(k.hash);
+      } else if (!(slot instanceof DocRecord)) {
         const s = slot.recs.get(rec);
         if (s === undefined) continue;
         seq = s;
@@ -223,7 +251,8 @@ export class Index {
   lookup(vals: unknown[]): Iterable<DocRecord> {
     const slot = this.hash.get(tupleHash(vals));
     if (slot === undefined) return [];
-    return slot instanceof DocRecord ? [slot] : slot.recs.keys();
+    if (slot instanceof DocRecord) return [slot];
+    return slot instanceof SoloKey ? [slot.rec] : slot.recs.keys();
   }
 }
 
