@@ -49,6 +49,43 @@ describe('QueueWorker with batch claims', () => {
     expect(await Items.countDocuments({ attempts: 1 })).toBe(300);
   });
 
+  it('prepares each won batch before its items run, and runs them when the preparation fails', async () => {
+    const prepared = new Set<string>();
+    const batches: number[] = [];
+    const ranUnprepared: string[] = [];
+    let fail = true;
+    const worker = new QueueWorker<Item>({
+      name: 'test',
+      model: Items,
+      logger,
+      concurrency: 2,
+      claimBatch: 5,
+      pollMs: 20,
+      prepare: async (items) => {
+        batches.push(items.length);
+        if (fail) {
+          fail = false;
+          throw new Error('store hiccup');
+        }
+        for (const item of items) prepared.add(item.key);
+      },
+      handle: async (item) => {
+        if (!prepared.has(item.key)) ranUnprepared.push(item.key);
+        // Returned fields are recorded with the completion, in the same write.
+        return { key: `${item.key}-done` };
+      },
+    });
+    await Items.insertMany(Array.from({ length: 12 }, (_, i) => ({ key: `p${i}` })));
+    worker.start();
+    await eventually(async () => ((await Items.countDocuments({ status: 'done' })) === 12 ? true : null), 'all done');
+    await worker.stop();
+    expect(batches.every((n) => n >= 1 && n <= 5)).toBe(true);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(12);
+    // Only the batch whose preparation failed ran unprepared, and it still ran.
+    expect(ranUnprepared).toHaveLength(batches[0]!);
+    expect(await Items.countDocuments({ key: /-done$/ })).toBe(12);
+  });
+
   it('takes again the jobs of a batch whose worker crashed, once the lease expires, and the crashed one records nothing', async () => {
     let clock = new Date('2026-01-01T00:00:00Z').getTime();
     const now = () => new Date(clock);

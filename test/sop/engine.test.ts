@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 import { openTestStore } from '../support/db.ts';
 import { TestClock, buildSop, planFromYaml, type SopHarness } from './harness.ts';
+import { eventually } from '../support/eventually.ts';
 
 // Monday 2026-11-23 10:00 in Asia/Shanghai.
 const MONDAY_10 = '2026-11-23T02:00:00Z';
@@ -225,6 +226,44 @@ steps:
     await drain();
     expect(massSends()).toHaveLength(0);
     expect((await jobsOf(chen.externalUserId))[0]).toMatchObject({ outcome: 'opted_out' });
+    await h.contacts.FollowRelation.updateOne({ externalUserId: chen.externalUserId }, { $pull: { tagIds: 'optout' } });
+  });
+});
+
+describe('a batch of due mass sends, as the running worker takes them', () => {
+  it('reads the batch’s enrolments, opt-outs and names once and still sends each right: the opted-out one skipped, the others by their own name', async () => {
+    await h.contacts.Tag.updateOne({ tagId: 'optout' }, { $set: { name: '拒收营销', groupId: 'g', groupName: '偏好' } }, { upsert: true });
+    const chen = await contactNamed('陈静');
+    await h.contacts.FollowRelation.updateOne({ externalUserId: chen.externalUserId }, { $addToSet: { tagIds: 'optout' } });
+    const plan = await planFromYaml(h.sop, `
+id: batch-push
+name: 批量推送
+trigger: { type: contact_tagged, tag: A类-高意向 }
+quietHours: { start: "00:00", end: "00:00" }
+steps:
+  - id: push
+    type: mass_send
+    content: { text: "{{name}}您好，本周活动" }
+`);
+    const relations = await h.contacts.FollowRelation.find({ status: 'active' }).lean();
+    const targets = relations.map((r) => ({ target: { kind: 'contact' as const, id: r.externalUserId, userId: r.userId }, occurrence: 'batch', at: clock.now() }));
+    expect(targets.length).toBeGreaterThan(2);
+    const before = massSends().length;
+    await h.sop.engine.enrolMany(plan, targets);
+    h.sop.engine.worker.start();
+    try {
+      await eventually(async () => ((await h.sop.models.Job.countDocuments({ planId: plan._id, status: 'done' })) === targets.length ? true : null), 'the batch sent');
+    } finally {
+      await h.sop.engine.worker.stop();
+    }
+    const jobs = await h.sop.models.Job.find({ planId: plan._id }).lean();
+    expect(jobs.find((j) => j.targetId === chen.externalUserId)).toMatchObject({ outcome: 'opted_out' });
+    expect(jobs.filter((j) => j.outcome === 'sent')).toHaveLength(targets.length - 1);
+    const names = new Map((await h.contacts.Contact.find({}).lean()).map((c) => [c.externalUserId, c.name]));
+    const sent = massSends().slice(before);
+    expect(sent.map((t) => t.text?.content).sort()).toEqual(
+      targets.filter((t) => t.target.id !== chen.externalUserId).map((t) => `${names.get(t.target.id)}您好，本周活动`).sort(),
+    );
     await h.contacts.FollowRelation.updateOne({ externalUserId: chen.externalUserId }, { $pull: { tagIds: 'optout' } });
   });
 });

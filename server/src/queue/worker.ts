@@ -46,6 +46,11 @@ export interface WorkerOptions<T extends WorkFields> {
    * buffered item's lease runs while it waits. Batches ignore `urgentBy`.
    */
   claimBatch?: number;
+  /**
+   * Called with each batch a claim won, before its items run: a handler's reads for the whole batch
+   * in one query each (a 100,000-contact mass send) instead of per item. Items of a failed call run anyway.
+   */
+  prepare?(items: Array<HydratedDocument<T>>): Promise<void>;
   /** Poll interval for items that come due by time rather than by a kick. */
   pollMs?: number;
   now?: () => Date;
@@ -67,7 +72,7 @@ const defaultBackoff = (attempts: number) => Math.min(2 ** attempts * 1_000, 10 
  */
 export class QueueWorker<T extends WorkFields> {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  private readonly opts: Required<Omit<WorkerOptions<T>, 'onOutcome' | 'urgentBy'>> & Pick<WorkerOptions<T>, 'onOutcome' | 'urgentBy'>;
+  private readonly opts: Required<Omit<WorkerOptions<T>, 'onOutcome' | 'urgentBy' | 'prepare'>> & Pick<WorkerOptions<T>, 'onOutcome' | 'urgentBy' | 'prepare'>;
   private running = false;
   private loops: Array<Promise<void>> = [];
   private wakers: Array<() => void> = [];
@@ -215,6 +220,9 @@ export class QueueWorker<T extends WorkFields> {
     const kicks = this.kicks;
     const take = this.take();
     const won = await claimBatch(this.opts.model, take, this.opts.now(), this.opts.claimBatch);
+    if (won.length > 0 && this.opts.prepare) {
+      await this.opts.prepare(won).catch((err: unknown) => this.opts.logger.warn({ err, queue: this.opts.name }, 'batch preparation failed; items read their own'));
+    }
     this.buffer.push(...won);
     if (won.length === 0) this.lastEmpty = { at: performance.now(), kicks };
     return won.length;

@@ -7,7 +7,7 @@ import type { ContactAdded, NewContactFacts } from '../wecom/index.ts';
 import { insertAbsent } from './bulk-insert.ts';
 import { conditionHolds, stagesOf, tagIdsByName } from './conditions.ts';
 import { planSettings, type Enrollment, type Plan, type SopJob } from './models.ts';
-import { StepRunner, type StepDeps } from './steps.ts';
+import { StepRunner, type KnownContact, type StepDeps } from './steps.ts';
 import { applyDelay, scheduleSlots } from './time.ts';
 import { trackMassSends } from './tracking.ts';
 import { resolveWelcome } from './welcome-choice.ts';
@@ -82,6 +82,8 @@ export class SopEngine {
   private readonly now: () => Date;
   private readonly log: Logger;
   private readonly plans: PlanCache;
+  /** What prepare() read for claimed jobs, by job id, taken by handle(). */
+  private readonly prepared = new Map<string, { enrollment: HydratedDocument<Enrollment>; known: KnownContact | undefined }>();
   private readonly outcomes: Counter<'plan' | 'step' | 'outcome'>;
   private readonly deliveries: Counter<'status'>;
   private ticker: ScheduledTask | undefined;
@@ -117,6 +119,7 @@ export class SopEngine {
       leaseMs: opts.worker?.leaseMs ?? 60_000,
       maxAttempts: 6,
       handle: (job) => this.handle(job),
+      prepare: (jobs) => this.prepare(jobs),
     });
   }
 
@@ -333,10 +336,28 @@ export class SopEngine {
     await this.opts.models.Enrollment.updateOne({ _id: enrollment._id }, { $set: { currentStep: step.id } });
   }
 
+  /**
+   * A claimed batch's enrolments and its contacts' facts, in one query each, for the jobs to take
+   * as they run (a mass send to 100,000 contacts would otherwise read them send by send).
+   */
+  private async prepare(jobs: Array<HydratedDocument<SopJob>>): Promise<void> {
+    const enrollments = await this.opts.models.Enrollment.find({ _id: mongoose.trusted({ $in: jobs.map((j) => j.enrollmentId) }) });
+    const byId = new Map(enrollments.map((e) => [String(e._id), e]));
+    const contacts = await this.runner.contactFacts([...new Set(enrollments.filter((e) => e.targetKind === 'contact').map((e) => e.targetId))]);
+    // Bounded: a batch released on stop is never run here, and its entries must not pile up.
+    if (this.prepared.size > 10_000) this.prepared.clear();
+    for (const job of jobs) {
+      const enrollment = byId.get(String(job.enrollmentId));
+      if (enrollment) this.prepared.set(String(job._id), { enrollment, known: contacts.get(enrollment.targetId) });
+    }
+  }
+
   /** Resolves the job's outcome, which the worker records with its completion. */
   private async handle(job: HydratedDocument<SopJob>): Promise<Pick<SopJob, 'outcome' | 'detail'>> {
     const { Enrollment } = this.opts.models;
-    const [plan, enrollment] = await Promise.all([this.plans.byPlanId(job.planId), Enrollment.findById(job.enrollmentId)]);
+    const prepared = this.prepared.get(String(job._id));
+    this.prepared.delete(String(job._id));
+    const [plan, enrollment] = await Promise.all([this.plans.byPlanId(job.planId), prepared?.enrollment ?? Enrollment.findById(job.enrollmentId)]);
     if (!plan || !enrollment) throw new PermanentFailure('plan or enrolment no longer exists');
     const finish = (outcome: SopJob['outcome'], detail: Record<string, unknown> = {}) => {
       this.outcomes.inc({ plan: plan.name, step: job.stepId, outcome: outcome ?? 'none' });
@@ -368,7 +389,7 @@ export class SopEngine {
     const result =
       catchUp.policy === 'skip' && lateHours > catchUp.maxLatenessHours
         ? ({ outcome: 'skipped_late', detail: { lateHours: Math.round(lateHours * 10) / 10 } } as const)
-        : await this.runner.run({ plan, journey, enrollment, job, step, now });
+        : await this.runner.run({ plan, journey, enrollment, job, step, now, ...(prepared?.known ? { known: prepared.known } : {}) });
 
     if ('wait' in result) throw new DeferWork(result.wait, result.reason);
     const next = 'goto' in result && result.goto !== undefined

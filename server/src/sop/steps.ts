@@ -1,4 +1,4 @@
-import type { HydratedDocument } from 'mongoose';
+import mongoose, { type HydratedDocument } from 'mongoose';
 import { botRoomOf, type ContactModels, type ContactPool } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
@@ -61,6 +61,14 @@ export interface StepRun {
   job: HydratedDocument<SopJob>;
   step: SopStep;
   now: Date;
+  /** The contact's facts as read for the job's whole batch (see StepRunner.contactFacts), instead of per send. */
+  known?: KnownContact;
+}
+
+export interface KnownContact {
+  optedOut: boolean;
+  name: string | null;
+  company: string | null;
 }
 
 /** Just what rendering needs: a dry run renders for targets that have no enrolment yet. */
@@ -118,8 +126,8 @@ export class StepRunner {
   }
 
   /** Fills {{variables}} for this target. */
-  async render(run: RenderTarget, content: SopContent) {
-    const vars = await this.variables(run);
+  async render(run: RenderTarget, content: SopContent, known?: KnownContact) {
+    const vars = await this.variables(run, known);
     const rendered = renderContent(content.text, vars);
     // WeCom's form (uploaded media_ids) is built only when sending: a dry run or preview must not upload.
     return { ...rendered, attachments: content.attachments };
@@ -129,7 +137,7 @@ export class StepRunner {
    * `{{name}}` is the customer's own name, never the rep's remark (备注名 is the rep's private note).
    * `known`: the contact as WeCom just described it (the welcome lane), so the store need not have it yet.
    */
-  private async variables({ plan, enrollment, now }: RenderTarget, known?: { name: string | null; company: string | null }) {
+  private async variables({ plan, enrollment, now }: RenderTarget, known?: Pick<KnownContact, 'name' | 'company'>) {
     const { contacts } = this.deps;
     const date = localDay(now, plan.timeZone);
     const rep = enrollment.userId ? await this.repNames.name(enrollment.userId) : undefined;
@@ -176,7 +184,7 @@ export class StepRunner {
   private async guardedSend(run: StepRun, content: SopContent, channel: 'mass_send' | 'bot'): Promise<StepResult> {
     const { plan, journey, enrollment, now } = run;
     const isGroup = enrollment.targetKind === 'group';
-    if (!isGroup && (await this.optedOut(enrollment.targetId))) return { outcome: 'opted_out' };
+    if (!isGroup && (run.known?.optedOut ?? (await this.optedOut(enrollment.targetId)))) return { outcome: 'opted_out' };
     const quietEnd = quietUntil(now, planSettings(plan, journey).quietHours, plan.timeZone);
     if (quietEnd) return { wait: quietEnd, reason: 'quiet hours' };
     if (channel === 'bot' && !this.deps.bot?.available()) {
@@ -189,7 +197,7 @@ export class StepRunner {
       return { outcome: 'no_relation' };
     }
 
-    const message = await this.render(run, content);
+    const message = await this.render(run, content, isGroup ? undefined : run.known);
     const marketing = journey.marketing && !isGroup;
     return this.recordedSend(run, { channel, marketing, text: message.text }, async () => {
       if (channel === 'bot') {
@@ -270,6 +278,18 @@ export class StepRunner {
       text: previous?.text ?? '',
       since,
     });
+  }
+
+  /** What sends to these contacts read, in two queries for all of them: opt-outs, and the name and company. */
+  async contactFacts(externalUserIds: string[]): Promise<Map<string, KnownContact>> {
+    const [optedOut, contacts] = await Promise.all([
+      optedOutAmong(this.deps.contacts, this.deps.guardrails.optOutTag, externalUserIds),
+      this.deps.contacts.Contact.find({ externalUserId: mongoose.trusted({ $in: externalUserIds }) }, { externalUserId: 1, name: 1, corpName: 1 }).lean(),
+    ]);
+    const byId = new Map(contacts.map((c) => [c.externalUserId, c]));
+    return new Map(
+      externalUserIds.map((id) => [id, { optedOut: optedOut.has(id), name: byId.get(id)?.name ?? null, company: byId.get(id)?.corpName ?? null }]),
+    );
   }
 
   private async optedOut(externalUserId: string): Promise<boolean> {
