@@ -42,7 +42,7 @@ function loadProcess() {
   return { ask, stop: () => child.kill() };
 }
 
-export async function measureWelcomes(wecom: 'simulator' | 'instant') {
+async function measureWelcomes(wecom: 'simulator' | 'instant') {
   const load = loadProcess();
   const corp = { corpId: `ww${randomBytes(8).toString('hex')}`, agentId: 1000002, secret: randomBytes(32).toString('base64url'), token: randomBytes(12).toString('base64url'), encodingAesKey: randomBytes(32).toString('base64').slice(0, 43) };
   const instant = wecom === 'instant' ? await load.ask({ type: 'instant-wecom' }, 'instant-wecom') : null;
