@@ -23,32 +23,6 @@ afterAll(() => store.dispose());
 beforeEach(() => Items.deleteMany({}));
 
 describe('QueueWorker with batch claims', () => {
-  it('lets two batching workers share one collection without running any item twice', async () => {
-    const runs = new Map<string, number>();
-    const make = () =>
-      new QueueWorker<Item>({
-        name: 'test',
-        model: Items,
-        logger,
-        concurrency: 4,
-        claimBatch: 7, // not a multiple of the loops, so batches and loops interleave unevenly
-        pollMs: 20,
-        handle: async (item) => {
-          runs.set(item.key, (runs.get(item.key) ?? 0) + 1);
-          await new Promise((resolve) => setImmediate(resolve));
-        },
-      });
-    const [a, b] = [make(), make()];
-    await Items.insertMany(Array.from({ length: 300 }, (_, i) => ({ key: `k${i}` })));
-    a.start();
-    b.start();
-    await eventually(async () => ((await Items.countDocuments({ status: 'done' })) === 300 ? true : null), 'all done');
-    await Promise.all([a.stop(), b.stop()]);
-    expect(runs.size).toBe(300);
-    expect([...runs.values()].every((n) => n === 1)).toBe(true);
-    expect(await Items.countDocuments({ attempts: 1 })).toBe(300);
-  });
-
   it('prepares each won batch before its items run, and runs them when the preparation fails', async () => {
     const prepared = new Set<string>();
     const batches: number[] = [];

@@ -98,14 +98,20 @@ describe('QueueWorker', () => {
     });
   });
 
-  it('lets two workers share one collection without running any item twice', async () => {
+  // One-by-one claims and batch claims (test/queue/claim-batch.test.ts covers the rest of batching) share this race.
+  it.each([
+    { claims: 'one at a time', concurrency: 3, claimBatch: undefined, count: 60 },
+    // 7 is not a multiple of the loops, so batches and loops interleave unevenly.
+    { claims: 'in batches', concurrency: 4, claimBatch: 7, count: 300 },
+  ])('lets two workers claiming $claims share one collection without running any item twice', async ({ concurrency, claimBatch, count }) => {
     const runs = new Map<string, number>();
     const make = () =>
       new QueueWorker<Item>({
         name: 'test',
         model: Items,
         logger,
-        concurrency: 3,
+        concurrency,
+        ...(claimBatch === undefined ? {} : { claimBatch }),
         pollMs: 20,
         handle: async (item) => {
           runs.set(item.key, (runs.get(item.key) ?? 0) + 1);
@@ -113,13 +119,14 @@ describe('QueueWorker', () => {
         },
       });
     const [a, b] = [make(), make()];
-    await Items.insertMany(Array.from({ length: 60 }, (_, i) => ({ key: `k${i}` })));
+    await Items.insertMany(Array.from({ length: count }, (_, i) => ({ key: `k${i}` })));
     a.start();
     b.start();
-    await eventually(async () => ((await Items.countDocuments({ status: 'done' })) === 60 ? true : null), 'all done');
+    await eventually(async () => ((await Items.countDocuments({ status: 'done' })) === count ? true : null), 'all done');
     await Promise.all([a.stop(), b.stop()]);
-    expect(runs.size).toBe(60);
+    expect(runs.size).toBe(count);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(await Items.countDocuments({ attempts: 1 })).toBe(count);
   });
 
   it('reclaims an item whose worker died mid-run once its lease expires', async () => {
