@@ -4,7 +4,7 @@ import type { ContactModels } from '../contacts/index.ts';
 import type { Guard, HttpModule } from '../http/index.ts';
 import { isJobId, type BulkTagging } from './bulk-tagging.ts';
 import type { TagLibrary } from './library.ts';
-import { answerTagFailure } from './wecom-answers.ts';
+import { answeringTagFailure } from './wecom-answers.ts';
 
 /** WeCom's limits: names of at most 30 characters, orders as unsigned 32-bit integers. */
 const tagName = z.string().trim().min(1).max(30, 'WeCom limits a tag name to 30 characters');
@@ -55,48 +55,38 @@ export function tagLibraryModule(deps: TagLibraryRoutesDeps): HttpModule {
       const admin = deps.adminGuard;
       router.post('/api/admin/tags', admin, async (ctx) => {
         const body = createBody.parse(ctx.request.body);
-        try {
+        await answeringTagFailure(ctx, 'name', async () => {
           ctx.body = { tag: await library.create(body) };
           ctx.status = 201;
-        } catch (err) {
-          answerTagFailure(ctx, err, 'name');
-        }
+        });
       });
       router.patch('/api/admin/tags/:tagId', admin, async (ctx) => {
         const tagId = id.parse(ctx.params.tagId);
         const body = editBody.parse(ctx.request.body);
-        try {
+        await answeringTagFailure(ctx, body.name === undefined ? 'tagId' : 'name', async () => {
           ctx.body = { tag: await library.editTag(tagId, body) };
-        } catch (err) {
-          answerTagFailure(ctx, err, body.name === undefined ? 'tagId' : 'name');
-        }
+        });
       });
       router.delete('/api/admin/tags/:tagId', admin, async (ctx) => {
         const tagId = id.parse(ctx.params.tagId);
-        try {
+        await answeringTagFailure(ctx, 'tagId', async () => {
           await library.deleteTag(tagId);
           ctx.status = 204;
-        } catch (err) {
-          answerTagFailure(ctx, err, 'tagId');
-        }
+        });
       });
       router.patch('/api/admin/tag-groups/:groupId', admin, async (ctx) => {
         const groupId = id.parse(ctx.params.groupId);
         const body = editBody.parse(ctx.request.body);
-        try {
+        await answeringTagFailure(ctx, body.name === undefined ? 'groupId' : 'name', async () => {
           ctx.body = { group: await library.editGroup(groupId, body) };
-        } catch (err) {
-          answerTagFailure(ctx, err, body.name === undefined ? 'groupId' : 'name');
-        }
+        });
       });
       router.delete('/api/admin/tag-groups/:groupId', admin, async (ctx) => {
         const groupId = id.parse(ctx.params.groupId);
-        try {
+        await answeringTagFailure(ctx, 'groupId', async () => {
           await library.deleteGroup(groupId);
           ctx.status = 204;
-        } catch (err) {
-          answerTagFailure(ctx, err, 'groupId');
-        }
+        });
       });
 
       router.post('/api/admin/bulk-tags', admin, async (ctx) => {
@@ -115,11 +105,9 @@ export function tagLibraryModule(deps: TagLibraryRoutesDeps): HttpModule {
       router.put('/api/admin/contacts/:externalUserId/tags', admin, async (ctx) => {
         const externalUserId = id.parse(ctx.params.externalUserId);
         const body = customerTagsBody.parse(ctx.request.body);
-        try {
+        await answeringTagFailure(ctx, 'add', async () => {
           ctx.body = { tagIds: await library.tagCustomer({ externalUserId, ...body, at: deps.now() }) };
-        } catch (err) {
-          answerTagFailure(ctx, err, 'add');
-        }
+        });
       });
       router.get('/api/admin/bulk-tags/:id', admin, async (ctx) => {
         const jobId = z.string().refine(isJobId, 'not a bulk tag job id').parse(ctx.params.id);

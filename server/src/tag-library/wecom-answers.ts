@@ -28,3 +28,12 @@ export function answerTagFailure(ctx: AppContext, err: unknown, field: string): 
   }
   throw err;
 }
+
+/** Runs one library change and answers its refusal as answerTagFailure does (each write route's try/catch, once). */
+export async function answeringTagFailure(ctx: AppContext, field: string, change: () => Promise<void>): Promise<void> {
+  try {
+    await change();
+  } catch (err) {
+    answerTagFailure(ctx, err, field);
+  }
+}
