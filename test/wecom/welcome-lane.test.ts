@@ -4,8 +4,7 @@ import { createApp, startHttpServer, type RunningHttpServer } from '../../server
 import { Health, createLogger, createMetrics } from '../../server/src/observability/index.ts';
 import { openStore, type Store } from '../../server/src/store/index.ts';
 import { createWecomIntegration, type WecomIntegration } from '../../server/src/wecom/index.ts';
-import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
-import type { CallbackEvent } from '../../server/src/wecom-simulator/callbacks/events.ts';
+import { startWecomSimulator, type CallbackEvent, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 import { openTestStore } from '../support/db.ts';
 import { eventually } from '../support/eventually.ts';
 import { TestClock, buildSop, planFromYaml, type SopHarness } from '../sop/harness.ts';
