@@ -9,7 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { events, signCallback } from '../../server/src/wecom-simulator/index.ts';
+import { events, randomCorp, signCallback } from '../../server/src/wecom-simulator/index.ts';
 import { startBenchSystem } from './demo-system.ts';
 import type { FromLoad, ToLoad } from './lib/paced-offers.ts';
 import { machineLine, percentile } from './machine.ts';
@@ -44,7 +44,7 @@ function loadProcess() {
 
 async function measureWelcomes(wecom: 'simulator' | 'instant') {
   const load = loadProcess();
-  const corp = { corpId: `ww${randomBytes(8).toString('hex')}`, agentId: 1000002, secret: randomBytes(32).toString('base64url'), token: randomBytes(12).toString('base64url'), encodingAesKey: randomBytes(32).toString('base64').slice(0, 43) };
+  const corp = randomCorp();
   const instant = wecom === 'instant' ? await load.ask({ type: 'instant-wecom' }, 'instant-wecom') : null;
   const system = await startBenchSystem({
     WORK_THREADS: String(WORK_THREADS),

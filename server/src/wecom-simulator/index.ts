@@ -1,4 +1,4 @@
-export { startWecomSimulator, type SimulatorOptions, type WecomSimulator } from './simulator.ts';
+export { randomCorp, startWecomSimulator, type SimulatorOptions, type WecomSimulator } from './simulator.ts';
 export { seedDemoCorp } from './demo-seed.ts';
 export { SimState, type NewContact, type NewFollow } from './state.ts';
 export type { Fault } from './faults.ts';

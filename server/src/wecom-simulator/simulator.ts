@@ -57,7 +57,7 @@ export interface WecomSimulator {
 }
 
 /** A random corp, so two simulators never accept each other's tokens or callbacks. */
-function defaultCorp(): SimCorp {
+export function randomCorp(): SimCorp {
   return {
     corpId: `ww${randomBytes(8).toString('hex')}`,
     agentId: 1000002,
@@ -69,7 +69,7 @@ function defaultCorp(): SimCorp {
 }
 
 export async function startWecomSimulator(options: SimulatorOptions = {}): Promise<WecomSimulator> {
-  const corp: SimCorp = { ...defaultCorp(), ...options.corp };
+  const corp: SimCorp = { ...randomCorp(), ...options.corp };
   const state = new SimState(corp, options.now ?? Date.now);
   if (options.seed === 'demo') seedDemoCorp(state);
   const faults = new FaultPlan();
