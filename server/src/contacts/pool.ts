@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import type { ContactModels, CustomerGroup, GroupMember, Tag } from './models.ts';
+import { ShortLivedReads } from '../short-lived-reads/index.ts';
 
 /** What we know of a contact from WeCom (externalcontact/get or batch/get_by_user), in our words. */
 export interface ContactSnapshot {
@@ -87,7 +88,7 @@ const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 110
  * a sync converges on the same state instead of duplicating anything.
  */
 export class ContactPool {
-  private readonly channelTags = new Map<string, { tagIds: Promise<string[]>; until: number }>();
+  private readonly channelTags = new ShortLivedReads<string[]>(CHANNEL_TAGS_TTL_MS);
 
   constructor(private readonly models: ContactModels) {}
 
@@ -392,14 +393,7 @@ export class ContactPool {
    * channel's tags reaches new contacts after that).
    */
   tagIdsForState(state: string): Promise<string[]> {
-    const now = Date.now();
-    const cached = this.channelTags.get(state);
-    if (cached && cached.until > now) return cached.tagIds;
-    const tagIds = this.models.Channel.findOne({ state }, { tagIds: 1 }).lean().then((channel) => channel?.tagIds ?? []);
-    if (this.channelTags.size > 1_000) this.channelTags.clear();
-    this.channelTags.set(state, { tagIds, until: now + CHANNEL_TAGS_TTL_MS });
-    tagIds.catch(() => this.channelTags.delete(state));
-    return tagIds;
+    return this.channelTags.get(state, () => this.models.Channel.findOne({ state }, { tagIds: 1 }).lean().then((channel) => channel?.tagIds ?? []));
   }
 }
 
