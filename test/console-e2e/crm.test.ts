@@ -6,7 +6,7 @@ import type { System } from '../../server/src/main.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startDemoSystem, type DemoSystem } from '../support/demo-system.ts';
 import { eventually } from '../support/eventually.ts';
-import { morningClock, textUntil } from '../support/e2e.ts';
+import { morningClock, openConsolePage, textUntil } from '../support/e2e.ts';
 
 /**
  * Issue 14, second "Done when": in Chromium, against the whole demo system, the operator filters
@@ -40,13 +40,8 @@ beforeAll(async () => {
   demo = await startDemoSystem('crm-e2e', { now: clock.now });
   system = demo.system;
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN', timezoneId: ZONE });
   // Confirm dialogs (window.confirm) are accepted, and recorded.
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.accept();
-  });
-  page.on('pageerror', (err) => browserErrors.push(err.message));
+  page = await openConsolePage(browser, { timezoneId: ZONE, dialogs, errors: browserErrors, confirm: 'accept' });
   await mkdir('test-results', { recursive: true });
 }, 60_000);
 

@@ -7,7 +7,7 @@ import type { System } from '../../server/src/main.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startDemoSystem, type DemoSystem } from '../support/demo-system.ts';
 import { eventually } from '../support/eventually.ts';
-import { morningClock, textUntil } from '../support/e2e.ts';
+import { morningClock, openConsolePage, textUntil } from '../support/e2e.ts';
 
 /**
  * Issue 13, first "Done when": a journey written from scratch on the console's journey editor
@@ -47,16 +47,8 @@ beforeAll(async () => {
   page = await openPage(ZONE);
 }, 60_000);
 
-async function openPage(timezoneId: string): Promise<Page> {
-  const opened = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN', timezoneId });
-  // The editor asks with window.confirm only when deleting a branch or leaving unsaved work: neither should happen here.
-  opened.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  opened.on('pageerror', (err) => browserErrors.push(err.message));
-  return opened;
-}
+// The editor asks with window.confirm only when deleting a branch or leaving unsaved work: neither should happen here.
+const openPage = (timezoneId: string): Promise<Page> => openConsolePage(browser, { timezoneId, dialogs, errors: browserErrors, confirm: 'dismiss' });
 
 afterAll(async () => {
   await browser?.close();

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Locator } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { eventually } from './eventually.ts';
 
 /**
@@ -32,4 +32,21 @@ export async function textUntil(locator: Locator, check: (seen: string) => boole
   } catch (err) {
     throw new Error(`${(err as Error).message} (last text: ${JSON.stringify(seen)})`);
   }
+}
+
+/**
+ * A console page as the e2e tests open it: a Chinese-speaking operator's 1280×1000 window in `timezoneId`,
+ * every window.confirm recorded in `dialogs` (then accepted or dismissed) and every uncaught page error in `errors`.
+ */
+export async function openConsolePage(
+  browser: Browser,
+  opts: { timezoneId: string; dialogs: string[]; errors: string[]; confirm: 'accept' | 'dismiss' },
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'zh-CN', timezoneId: opts.timezoneId });
+  page.on('dialog', (dialog) => {
+    opts.dialogs.push(dialog.message());
+    void (opts.confirm === 'accept' ? dialog.accept() : dialog.dismiss());
+  });
+  page.on('pageerror', (err) => opts.errors.push(err.message));
+  return page;
 }
