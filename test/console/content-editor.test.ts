@@ -1,13 +1,17 @@
 // @vitest-environment happy-dom
-import { flushPromises, mount } from '@vue/test-utils';
+import { enableAutoUnmount, flushPromises, mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent, h, ref } from 'vue';
 import ContentEditor from '../../sidebar/src/shared/ContentEditor.vue';
 import SchedulePicker from '../../sidebar/src/shared/SchedulePicker.vue';
 import type { Content, ScheduleTrigger, Target } from '../../sidebar/src/shared/journey.ts';
 import { previewLabel, previewTarget } from '../../sidebar/src/shared/preview.ts';
+import { eventually } from '../support/eventually.ts';
 import { mockFetch } from './fetch-mock.ts';
 import { consoleI18n } from './i18n.ts';
+
+// The preview target is shared page state: an editor left mounted by an earlier test would preview too.
+enableAutoUnmount(afterEach);
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -58,7 +62,8 @@ describe('content editor', () => {
     const box = wrapper.find('[data-field="preview-for"]');
     await box.trigger('focus');
     await box.setValue('张');
-    await new Promise((r) => setTimeout(r, 300));
+    // The search is debounced: wait for it to reach the server, not for a fixed time.
+    await eventually(async () => calls.find((c) => c.path.startsWith('/api/admin/contacts?')), 'the contact search');
     await flushPromises();
     expect(calls.filter((c) => c.path.startsWith('/api/admin/contacts?')).at(-1)?.path).toBe('/api/admin/contacts?q=%E5%BC%A0&limit=8');
     const options = wrapper.findAll('[data-contact-option]');
@@ -75,7 +80,7 @@ describe('content editor', () => {
     expect(wrapper.find('[data-contact-options]').exists()).toBe(false);
     expect((box.element as HTMLInputElement).value).toBe('张先生（张伟）');
     expect(previewTarget.value).toBe('wm_zhang');
-    await new Promise((r) => setTimeout(r, 450));
+    await eventually(async () => calls.find((c) => (c.body as { externalUserId?: string } | undefined)?.externalUserId === 'wm_zhang'), 'the preview for the chosen customer');
     await flushPromises();
     expect(calls.at(-1)?.body).toEqual({ content: { text: '{{name}}您好', attachments: [] }, target: 'contact', externalUserId: 'wm_zhang' });
     expect(wrapper.find('[data-preview]').text()).toBe('张先生您好');
@@ -92,7 +97,7 @@ describe('schedule picker', () => {
     await wrapper.find('[data-weekday="4"]').setValue(true);
     expect(trigger.value).toEqual({ type: 'schedule', cron: '0 10 * * 1,4' });
     expect(wrapper.find('[data-schedule-words]').text()).toBe('每周一、周四 10:00');
-    await new Promise((r) => setTimeout(r, 350));
+    await eventually(async () => calls.find((c) => (c.body as { trigger?: { cron?: string } } | undefined)?.trigger?.cron === '0 10 * * 1,4'), 'the next-runs request');
     await flushPromises();
     expect(calls.at(-1)?.body).toEqual({ trigger: { type: 'schedule', cron: '0 10 * * 1,4' }, timeZone: 'Asia/Shanghai' });
     expect(wrapper.find('[data-schedule-runs]').text()).toBe('2026-12-07 周一 10:00');
