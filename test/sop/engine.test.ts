@@ -425,3 +425,34 @@ steps:
     expect((await jobsOf(chen.externalUserId))[0]).toMatchObject({ outcome: 'sent', detail: { resumed: true } });
   });
 });
+
+describe('enrolling a whole audience in one occurrence (a schedule slot)', () => {
+  it('reads and writes it batch by batch, each target once, and a rerun adds nothing but the jobs a crash left out', async () => {
+    const plan = await planFromYaml(h.sop, `
+id: slot-push
+name: 整批推送
+trigger: { type: schedule, cron: "0 10 * * 1" }
+steps:
+  - id: push
+    type: mass_send
+    content: { text: "本周活动" }
+`);
+    const ids = Array.from({ length: 5_100 }, (_, i) => `wmSLOT${i}`); // more than one batch of 5,000
+    await h.contacts.FollowRelation.collection.insertMany([
+      ...ids.map((id) => ({ externalUserId: id, userId: 'zhangwei', status: 'active', tagIds: [], remark: '' })),
+      { externalUserId: 'wmSLOT0', userId: 'lina', status: 'active', tagIds: [], remark: '' }, // a second rep: still one target
+    ]);
+    const existing = (await h.sop.engine.audienceTargets(plan)).length;
+    expect(await h.sop.engine.enrolAudience(plan, 'slot-1', clock.now())).toBe(existing);
+    const jobs = () => h.sop.models.Job.countDocuments({ planId: plan._id });
+    expect(await jobs()).toBe(existing);
+    expect(await h.sop.models.Enrollment.countDocuments({ planId: plan._id, targetId: 'wmSLOT0' })).toBe(1);
+
+    await h.sop.models.Job.deleteMany({ planId: plan._id, targetId: mongoose.trusted({ $in: ['wmSLOT1', 'wmSLOT5099'] }) });
+    expect(await h.sop.engine.enrolAudience(plan, 'slot-1', clock.now())).toBe(0);
+    expect(await jobs()).toBe(existing);
+    await h.sop.models.Job.deleteMany({ planId: plan._id });
+    await h.sop.models.Enrollment.deleteMany({ planId: plan._id });
+    await h.contacts.FollowRelation.deleteMany({ externalUserId: mongoose.trusted({ $in: ids }) });
+  });
+});

@@ -1,6 +1,7 @@
 import { BSON } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../server/src/store/embedded/engine.ts';
+import type { SnapshotPolicy } from '../../server/src/store/embedded/engine.ts';
 import { createPersistence } from '../../server/src/store/embedded/persistence/index.ts';
 import type { Persistence } from '../../server/src/store/embedded/persistence/index.ts';
 import { makeTempDir } from './persistence-helpers.ts';
@@ -65,6 +66,44 @@ describe('snapshots while writes go on', () => {
       }
     } finally {
       await cleanup();
+    }
+  });
+});
+
+describe('when a due snapshot is written', () => {
+  /** Writes a small batch every 20 ms until `stop`, recording each write and each snapshot in order. */
+  async function burst(policy: SnapshotPolicy, batches: number): Promise<string[]> {
+    const { dir, cleanup } = await makeTempDir();
+    const events: string[] = [];
+    const persistence = createPersistence({ dir, fsync: 'never' });
+    const engine = new Engine(persistence, (_level, msg) => void (msg === 'snapshot written' && events.push('snapshot')), policy);
+    try {
+      await engine.recover();
+      for (let b = 0; b < batches; b++) {
+        await insert(engine, b * 10, b * 10 + 10);
+        events.push('write');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      events.push('burst over');
+      for (let i = 0; i < 100 && !events.includes('snapshot'); i++) await new Promise((r) => setTimeout(r, 20));
+      return events;
+    } finally {
+      await engine.close();
+      await cleanup();
+    }
+  }
+  const small = { journalBytes: 2_000, quietMs: 150, maxWaitMs: 60_000, hardJournalBytes: 100_000_000 };
+
+  it('waits for a pause in writes once the journal is due for one', async () => {
+    const events = await burst(small, 30);
+    expect(events.indexOf('snapshot')).toBeGreaterThan(events.indexOf('burst over'));
+  });
+
+  it('does not wait past the longest wait, nor once the journal reaches its hard bound', async () => {
+    for (const policy of [{ ...small, maxWaitMs: 100 }, { ...small, hardJournalBytes: 20_000 }]) {
+      const events = await burst(policy, 30);
+      expect(events.indexOf('snapshot')).toBeGreaterThan(-1);
+      expect(events.indexOf('snapshot')).toBeLessThan(events.indexOf('burst over'));
     }
   });
 });

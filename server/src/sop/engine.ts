@@ -1,3 +1,4 @@
+import type { Document } from 'mongodb';
 import mongoose, { type HydratedDocument, type Types } from 'mongoose';
 import { schedule, type ScheduledTask } from 'node-cron';
 import { Counter } from 'prom-client';
@@ -41,6 +42,12 @@ const SOP_CONCURRENCY = 16;
 
 /** A step job's unique key: one job per (plan, step, target, occurrence). */
 const jobKey = (planId: Types.ObjectId, stepId: string, targetId: string, occurrence: string) => `${planId}:${stepId}:${targetId}:${occurrence}`;
+
+export type EnrolEntry = { target: Target; occurrence: string; at: Date; context?: Record<string, unknown> };
+
+async function* inBatches<T>(items: T[]): AsyncGenerator<T[]> {
+  for (let i = 0; i < items.length; i += BULK) yield items.slice(i, i + BULK);
+}
 
 type JobSource = { _id: Types.ObjectId; targetId: string; occurrence: string; version?: number | null };
 
@@ -273,61 +280,73 @@ export class SopEngine {
    * the two writes, since each job has its own key. No per-target reads: the enrolment _ids are
    * chosen here, and only enrolments that already existed are read back for their jobs.
    */
-  async enrolMany(
-    plan: HydratedDocument<Plan>,
-    entries: Array<{ target: Target; occurrence: string; at: Date; context?: Record<string, unknown> }>,
-  ): Promise<number> {
-    const { Enrollment, Job } = this.opts.models;
+  async enrolMany(plan: HydratedDocument<Plan>, entries: EnrolEntry[] | AsyncIterable<EnrolEntry[]>): Promise<number> {
     const first = plan.template.steps[0];
     if (!first) return 0;
     const version = plan.version ?? 1;
     let created = 0;
-    // One batch's jobs are written while the next batch's enrolments are: the store and this process
-    // then work at once instead of in turns. A batch's jobs still start only after its enrolments are in.
+    // One batch's jobs are written while the next batch's enrolments are, and the next batch is read
+    // meanwhile: the store and this process then work at once instead of in turns. A batch's jobs
+    // still start only after its enrolments are in.
     let jobsWritten: Promise<unknown> = Promise.resolve();
-    for (let i = 0; i < entries.length; i += BULK) {
-      const now = this.now();
-      // Everything mongoose would add (defaults, timestamps), since these go through the driver.
-      const docs = entries.slice(i, i + BULK).map((e) => ({
-        _id: new mongoose.Types.ObjectId(),
-        key: `${plan._id}:${e.target.id}:${e.occurrence}`,
-        planId: plan._id,
-        targetKind: e.target.kind,
-        targetId: e.target.id,
-        userId: e.target.userId,
-        occurrence: e.occurrence,
-        status: 'active',
-        enrolledAt: e.at,
-        currentStep: first.id,
-        version,
-        exitReason: null,
-        context: e.context ?? {},
-        createdAt: now,
-        updatedAt: now,
-      }));
-      const existed = await insertAbsent(Enrollment.collection, docs);
-      created += docs.length - existed.size;
-      // Those keep their stored _id and version (an enrolment moved to a newer version stays there).
-      const known = existed.size === 0 ? [] : await Enrollment.find(
-        { key: mongoose.trusted({ $in: [...existed].map((k) => docs[k]!.key) }) },
-        { _id: 1, key: 1, targetId: 1, occurrence: 1, version: 1 },
-      ).lean();
-      const at = new Map(docs.map((d) => [d.key, d.enrolledAt]));
-      const sources = [...docs.filter((_, k) => !existed.has(k)), ...known];
-      await jobsWritten;
-      jobsWritten = insertAbsent(
-        Job.collection,
-        sources.map((enrollment) => {
-          const job = jobFields(plan, enrollment, first, at.get(enrollment.key)!);
-          // Object.assign, not spreads: spreading into a literal this wide cost ~20 µs a job (2 s a 100,000 slot).
-          return Object.assign(job, workFieldsFor(job.dueAt), { outcome: null, detail: null, createdAt: now, updatedAt: now });
-        }),
-      );
-      // Its failure is thrown where it is awaited; until then it must not count as unhandled.
-      jobsWritten.catch(() => undefined);
+    const batches = (Array.isArray(entries) ? inBatches(entries) : entries)[Symbol.asyncIterator]();
+    let upcoming = batches.next();
+    try {
+      for (;;) {
+        const batch = await upcoming;
+        if (batch.done) break;
+        upcoming = batches.next();
+        // Its failure is thrown where it is awaited; until then it must not count as unhandled.
+        upcoming.catch(() => undefined);
+        const { created: added, jobs } = await this.enrolBatch(plan, first, version, batch.value);
+        created += added;
+        await jobsWritten;
+        jobsWritten = insertAbsent(this.opts.models.Job.collection, jobs);
+        jobsWritten.catch(() => undefined);
+      }
+    } finally {
+      await batches.return?.();
     }
     await jobsWritten;
     return created;
+  }
+
+  /** One batch of enrolMany: writes its enrolments, resolves how many are new and their first-step jobs to write. */
+  private async enrolBatch(plan: HydratedDocument<Plan>, first: SopStep, version: number, entries: EnrolEntry[]): Promise<{ created: number; jobs: Document[] }> {
+    const { Enrollment } = this.opts.models;
+    const now = this.now();
+    // Everything mongoose would add (defaults, timestamps), since these go through the driver.
+    const docs = entries.map((e) => ({
+      _id: new mongoose.Types.ObjectId(),
+      key: `${plan._id}:${e.target.id}:${e.occurrence}`,
+      planId: plan._id,
+      targetKind: e.target.kind,
+      targetId: e.target.id,
+      userId: e.target.userId,
+      occurrence: e.occurrence,
+      status: 'active',
+      enrolledAt: e.at,
+      currentStep: first.id,
+      version,
+      exitReason: null,
+      context: e.context ?? {},
+      createdAt: now,
+      updatedAt: now,
+    }));
+    const existed = await insertAbsent(Enrollment.collection, docs);
+    // Those keep their stored _id and version (an enrolment moved to a newer version stays there).
+    const known = existed.size === 0 ? [] : await Enrollment.find(
+      { key: mongoose.trusted({ $in: [...existed].map((k) => docs[k]!.key) }) },
+      { _id: 1, key: 1, targetId: 1, occurrence: 1, version: 1 },
+    ).lean();
+    const at = new Map(docs.map((d) => [d.key, d.enrolledAt]));
+    const sources = [...docs.filter((_, k) => !existed.has(k)), ...known];
+    const jobs = sources.map((enrollment) => {
+      const job = jobFields(plan, enrollment, first, at.get(enrollment.key)!);
+      // Object.assign, not spreads: spreading into a literal this wide cost ~20 µs a job (2 s a 100,000 slot).
+      return Object.assign(job, workFieldsFor(job.dueAt), { outcome: null, detail: null, createdAt: now, updatedAt: now });
+    });
+    return { created: docs.length - existed.size, jobs };
   }
 
   private async scheduleStep(plan: HydratedDocument<Plan>, enrollment: HydratedDocument<Enrollment>, step: SopStep, from: Date): Promise<void> {
@@ -432,6 +451,13 @@ export class SopEngine {
 
   /** Contacts (one relation each) or groups a scheduled or batch plan reaches. */
   async audienceTargets(plan: HydratedDocument<Plan>): Promise<Target[]> {
+    const targets: Target[] = [];
+    for await (const batch of this.audienceBatches(plan)) targets.push(...batch);
+    return targets;
+  }
+
+  /** The same, read and yielded a batch at a time: a schedule slot may reach 100,000 contacts. */
+  async *audienceBatches(plan: HydratedDocument<Plan>): AsyncGenerator<Target[]> {
     const audience = plan.audience ?? { tags: [], channels: [], reps: [], groups: [], stages: [] };
     if (plan.template.target === 'group') {
       const groups = await this.opts.contacts.CustomerGroup.find({
@@ -439,24 +465,42 @@ export class SopEngine {
         ...(audience.groups.length ? { chatId: mongoose.trusted({ $in: audience.groups }) } : {}),
         ...(audience.reps.length ? { owner: mongoose.trusted({ $in: audience.reps }) } : {}),
       }).lean();
-      return groups.map((g) => ({ kind: 'group', id: g.chatId, userId: g.owner || null }));
+      yield groups.map((g) => ({ kind: 'group', id: g.chatId, userId: g.owner || null }));
+      return;
     }
     const tagIds = [...(await tagIdsByName(this.opts.contacts, audience.tags)).values()];
-    if (tagIds.length < audience.tags.length) return []; // a tag nobody has: nobody matches
-    const relations = await this.opts.contacts.FollowRelation.find({
+    if (tagIds.length < audience.tags.length) return; // a tag nobody has: nobody matches
+    const members = audience.segment ? await this.segmentMembers(audience.segment) : null;
+    const relations = this.opts.contacts.FollowRelation.find({
       status: 'active',
       ...(audience.channels.length ? { state: mongoose.trusted({ $in: audience.channels }) } : {}),
       ...(audience.reps.length ? { userId: mongoose.trusted({ $in: audience.reps }) } : {}),
       ...(tagIds.length ? { tagIds: mongoose.trusted({ $all: tagIds }) } : {}),
-    }, { _id: 0, externalUserId: 1, userId: 1 }).lean(); // a slot may read 100,000 relations: only what a target needs
+    }, { _id: 0, externalUserId: 1, userId: 1 }).lean().cursor({ batchSize: BULK }); // only what a target needs
     const seen = new Set<string>();
-    const members = audience.segment ? await this.segmentMembers(audience.segment) : null;
-    const targets = relations.flatMap((r) =>
-      seen.has(r.externalUserId) || (members && !members.has(r.externalUserId)) ? [] : (seen.add(r.externalUserId), [{ kind: 'contact' as const, id: r.externalUserId, userId: r.userId }]),
-    );
-    if (!audience.stages?.length || targets.length === 0) return targets;
-    const stages = await stagesOf(this.opts.contacts, targets.map((t) => t.id), this.now());
-    return targets.filter((t) => audience.stages.includes(stages.get(t.id)!));
+    let batch: Target[] = [];
+    const filtered = async (targets: Target[]) => {
+      if (!audience.stages?.length || targets.length === 0) return targets;
+      const stages = await stagesOf(this.opts.contacts, targets.map((t) => t.id), this.now());
+      return targets.filter((t) => audience.stages.includes(stages.get(t.id)!));
+    };
+    for await (const r of relations) {
+      if (seen.has(r.externalUserId) || (members && !members.has(r.externalUserId))) continue;
+      seen.add(r.externalUserId);
+      batch.push({ kind: 'contact', id: r.externalUserId, userId: r.userId });
+      if (batch.length < BULK) continue;
+      yield await filtered(batch);
+      batch = [];
+    }
+    if (batch.length) yield await filtered(batch);
+  }
+
+  /** Enrols a plan's whole audience in one occurrence, reading the audience while it writes. */
+  async enrolAudience(plan: HydratedDocument<Plan>, occurrence: string, at: Date): Promise<number> {
+    const batches = this.audienceBatches(plan);
+    return this.enrolMany(plan, (async function* () {
+      for await (const targets of batches) yield targets.map((target) => ({ target, occurrence, at }));
+    })());
   }
 
   private inSegment(segmentId: string, externalUserId: string): Promise<boolean> {
@@ -477,8 +521,7 @@ export class SopEngine {
     const from = Math.floor(Math.max(plan.scheduledThrough?.getTime() ?? plan.updatedAt.getTime(), through - lookback) / MINUTE) * MINUTE;
     // Slots after the last minute enrolled, so a one-off runs at its minute once, also across restarts.
     for (const slot of scheduleSlots(trigger, plan.timeZone, new Date(from), new Date(through))) {
-      const targets = await this.audienceTargets(plan);
-      await this.enrolMany(plan, targets.map((target) => ({ target, occurrence: `at:${slot.toISOString()}`, at: slot })));
+      await this.enrolAudience(plan, `at:${slot.toISOString()}`, slot);
       this.log.info({ plan: plan.name, occurrence: slot.toISOString() }, 'scheduled SOP occurrence enrolled');
     }
     await this.opts.models.Plan.updateOne({ _id: plan._id }, { $max: { scheduledThrough: new Date(through) } });

@@ -12,7 +12,20 @@ import { normalize } from './values.ts';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
-const SNAPSHOT_JOURNAL_BYTES = 64 * 1024 * 1024;
+/**
+ * A snapshot is compaction, background work: once the journal reaches `journalBytes` it waits for a
+ * pause in writes (`quietMs`), so a burst (a schedule slot inserting 200,000 documents) is not
+ * slowed by writing out the whole store; it waits at most `maxWaitMs`, and not at all once the
+ * journal has reached `hardJournalBytes`.
+ */
+export interface SnapshotPolicy {
+  journalBytes: number;
+  quietMs: number;
+  maxWaitMs: number;
+  hardJournalBytes: number;
+}
+
+const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { journalBytes: 64 * 1024 * 1024, quietMs: 250, maxWaitMs: 30_000, hardJournalBytes: 256 * 1024 * 1024 };
 
 export class Engine {
   readonly dbs = new Map<string, Map<string, Collection>>();
@@ -21,7 +34,11 @@ export class Engine {
   /** Set while a snapshot is being written; writes go on meanwhile (see snapshot()). */
   private snapshotting: Promise<void> | undefined;
 
-  constructor(private readonly persistence: Persistence | null, private readonly log: LogFn) {}
+  constructor(
+    private readonly persistence: Persistence | null,
+    private readonly log: LogFn,
+    private readonly policy: SnapshotPolicy = DEFAULT_SNAPSHOT_POLICY,
+  ) {}
 
   collection(db: string, name: string): Collection | undefined {
     return this.dbs.get(db)?.get(name);
@@ -74,9 +91,34 @@ export class Engine {
   }
 
   private pendingAppend: Promise<void> | undefined;
+  private lastWriteAt = 0;
+  /** When the journal first grew past the snapshot size since the last snapshot started. */
+  private snapshotDueAt: number | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
 
   private maybeSnapshot(): void {
-    if (!this.persistence || this.snapshotting || this.persistence.journalBytes() < SNAPSHOT_JOURNAL_BYTES) return;
+    const now = Date.now();
+    this.lastWriteAt = now;
+    if (!this.persistence || this.snapshotting) return;
+    const bytes = this.persistence.journalBytes();
+    if (bytes < this.policy.journalBytes) return;
+    this.snapshotDueAt ??= now;
+    if (bytes >= this.policy.hardJournalBytes) this.startSnapshot();
+    else this.snapshotTimer ??= setTimeout(() => this.snapshotWhenQuiet(), this.policy.quietMs).unref();
+  }
+
+  private snapshotWhenQuiet(): void {
+    this.snapshotTimer = undefined;
+    const now = Date.now();
+    const quietFor = now - this.lastWriteAt;
+    if (quietFor >= this.policy.quietMs || now - (this.snapshotDueAt ?? now) >= this.policy.maxWaitMs) this.startSnapshot();
+    else this.snapshotTimer = setTimeout(() => this.snapshotWhenQuiet(), this.policy.quietMs - quietFor).unref();
+  }
+
+  private startSnapshot(): void {
+    clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    this.snapshotDueAt = undefined;
     void this.snapshot().catch((err: unknown) => this.log('error', 'snapshot failed', { err: String(err) }));
   }
 
@@ -192,6 +234,7 @@ export class Engine {
   /** Waits for in-flight appends, writes a final snapshot, closes persistence. */
   async close(): Promise<void> {
     this.cursors.close();
+    clearTimeout(this.snapshotTimer);
     if (!this.persistence) return;
     await this.pendingAppend;
     try {
