@@ -1,5 +1,5 @@
 /**
- * `npm run import -- KIND FILE`: imports a CSV of channels, contacts or orders into the store with a
+ * `npm run import -- KIND FILE`: imports a CSV of channels, contacts, orders or leads into the store with a
  * progress bar — the same code as POST /api/admin/import/KIND (idempotent, rejected rows listed by
  * line), without the HTTP body limit. Stop the server first when it runs the embedded store on the
  * same DATA_DIR (or point both at one MONGODB_URI).
@@ -8,9 +8,11 @@ import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { readProcessConfig } from '../server/src/config/index.ts';
 import { registerContactModels } from '../server/src/contacts/index.ts';
+import { Identity, registerIdentityModels } from '../server/src/identity/index.ts';
 import { CsvFileError, IMPORT_KINDS, Importer, type ImportKind } from '../server/src/import/index.ts';
 import { createLogger } from '../server/src/observability/index.ts';
 import { OrderBook, registerOrderModel } from '../server/src/orders/index.ts';
+import { registerSopModels } from '../server/src/sop/index.ts';
 import { openStore } from '../server/src/store/index.ts';
 
 const [kind, file] = process.argv.slice(2);
@@ -37,8 +39,11 @@ const store = await openStore(config.store, logger).catch((err: unknown) => {
 
 const contacts = registerContactModels(store.connection);
 const orderModel = registerOrderModel(store.connection);
+const sop = registerSopModels(store.connection);
 await Promise.all([...Object.values(contacts), orderModel].map((m) => m.init()));
-const importer = new Importer({ contacts, orders: new OrderBook({ orders: orderModel, contacts }), timeZone: config.timeZone }, logger);
+const identity = new Identity({ contacts, orders: orderModel, sop, models: registerIdentityModels(store.connection) });
+await identity.init();
+const importer = new Importer({ contacts, orders: new OrderBook({ orders: orderModel, contacts }), identity, timeZone: config.timeZone }, logger);
 
 const bar = new cliProgress.SingleBar({ hideCursor: true, format: ` ${kind.padEnd(8)} |{bar}| {value}/{total} rows` }, cliProgress.Presets.shades_classic);
 let exitCode = 0;
@@ -54,6 +59,7 @@ try {
     `\nImported ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
       `${report.inserted} inserted, ${report.updated} updated, ${report.rejected.length} rejected.`,
   );
+  if ('matched' in report) console.log(`Leads: ${report.matched} matched, ${report.probable} probable (to review), ${report.unmatched} unmatched, ${report.unchanged} already imported.`);
   for (const { line, error } of report.rejected.slice(0, 50)) console.log(`  line ${line}: ${error}`);
   if (report.rejected.length > 50) console.log(`  … and ${report.rejected.length - 50} more`);
   if (report.rejected.length > 0) exitCode = 1;

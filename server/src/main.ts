@@ -15,11 +15,13 @@ import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWo
 import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Importer, importModule } from './import/index.ts';
+import { Identity, identityModule, registerIdentityModels } from './identity/index.ts';
 import { createMedia } from './media/index.ts';
 import { createMassSends } from './mass-sends/index.ts';
 import { audienceSource, createCustomers } from './customers/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
 import { createSop, stagesOf, type Sop } from './sop/index.ts';
+import { createChurnRisk } from './churn/index.ts';
 import { OrderBook, registerOrderModel } from './orders/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule } from './script-library/index.ts';
@@ -135,7 +137,20 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       timeZone: config.timeZone,
       logger,
       ...(options.now ? { now: options.now } : {}),
+      churn: { idsInRange: (range) => churn.idsInRange(range), scoresOf: (ids) => churn.scoresOf(ids) },
     });
+    // Churn scores: daily and on activity, on one instance at a time (lease `churn-scores`); a rise
+    // past a churn_risk plan's threshold enrols through the engine.
+    const churn = await createChurnRisk({
+      connection: store.connection,
+      contacts: contactModels,
+      orders: orderModel,
+      logger,
+      timeZone: config.timeZone,
+      ...(options.now ? { now: options.now } : {}),
+      onScored: (event) => sop.engine.onChurnScored(event),
+    });
+    const churnLease = plan.runsWork ? instance.leases.lease('churn-scores') : null;
     // Taken (or not) before the ticks start, so the first tick already knows whether it leads. The
     // bot starts here on the instance that takes lease `bot`, and stops with its lease.
     await instance.leases.start();
@@ -143,6 +158,8 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     if (plan.runsWork) customers.start({ isLeader: instance.leadsCustomerIndex });
     cleanup.push(async () => customers.stop());
     if (plan.runsWork) sop.engine.start();
+    if (plan.runsWork) churn.start({ isLeader: () => churnLease?.isLeader() ?? false });
+    cleanup.push(() => churn.stop());
     cleanup.push(() => sop.engine.stop());
     health.register(sop.engine.probe);
 
@@ -157,6 +174,10 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       metrics,
       onContactAdded: (event) => sop.engine.onContactAdded(event),
       onContactTagged: (event) => sop.engine.onContactTagged(event),
+      onContactLost: async (event) => {
+        await sop.engine.onContactLost(event);
+        await churn.recompute([event.externalUserId]);
+      },
       welcomeNow: (event, known) => sop.engine.welcomeNow(event, known),
       onStored: () => threads?.kick(),
     });
@@ -198,6 +219,9 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     const analyticsLease: ReturnType<Leases['lease']> | null = plan.servesApp ? instance.leases.lease(ANALYTICS_SNAPSHOT_LEASE, { leads: analytics.snapshotKeeper({ isLeader: () => analyticsLease?.isLeader() ?? false, logger }) }) : null;
     await analyticsLease?.start();
 
+    // ONE_ID: lead import, the review of probable duplicates, merges and their undo.
+    const identity = new Identity({ contacts: contactModels, orders: orderModel, sop: sop.models, models: registerIdentityModels(store.connection) });
+    await identity.init();
     const modules: HttpModule[] = [
       wecom.http,
       authModule({
@@ -228,10 +252,11 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       botAdminModule({ status: customerBot.status, handoffs: customerBot.bot?.handoffs ?? null, adminGuard }),
       ...(customerBot.bot && customerBot.world ? [botPlaygroundModule({ bot: customerBot.bot, world: customerBot.world })] : []),
       importModule({
-        importer: new Importer({ contacts: contactModels, orders, timeZone: config.timeZone }, logger),
+        importer: new Importer({ contacts: contactModels, orders, identity, timeZone: config.timeZone }, logger),
         adminGuard,
         bodyLimitKb: config.http.bodyLimitKb,
       }),
+      identityModule({ identity, adminGuard }),
       analyticsModule({
         analytics,
         adminGuard,
@@ -251,6 +276,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
         client,
         corp,
         onContactTagged: (event) => sop.engine.onContactTagged(event),
+        churnRisk: (externalUserId) => churn.scoreOf(externalUserId),
       }),
       webModule(),
     ];

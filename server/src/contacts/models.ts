@@ -16,9 +16,23 @@ const contactSchema = new Schema(
     corpName: { type: String, default: '' },
     corpFullName: { type: String, default: '' },
     position: { type: String, default: '' },
+    /** The first of `phones`: kept because bot linking and older readers look a contact up by it. */
     phone: { type: String, default: null },
-    /** Where we first learned of this contact. */
-    origin: { type: String, enum: ['wecom', 'bot', 'import'], default: 'wecom' },
+    /** Every phone known for the person, normalised (identity/phone.ts): what ONE_ID matches on. */
+    phones: { type: [String], default: [] },
+    /** The customer's own company and job title as a lead form or import gave them (corpName/position are WeCom's). */
+    company: { type: String, default: '' },
+    title: { type: String, default: '' },
+    email: { type: String, default: '' },
+    /** identity/key.ts of name and company: the index a probable (same name, same company) match is read from. */
+    nameCompanyKey: { type: String, default: null },
+    /** Where each identity value came from and when ('wecom', 'bot', 'import', 'lead:<source>'). */
+    identitySources: {
+      type: [new Schema({ field: { type: String, required: true }, value: { type: String, default: '' }, source: { type: String, required: true }, at: { type: Date, required: true } }, { _id: false })],
+      default: [],
+    },
+    /** Where we first learned of this contact ('lead': a form submission no rep has met yet). */
+    origin: { type: String, enum: ['wecom', 'bot', 'import', 'lead'], default: 'wecom' },
     /** The personal-WeChat (bot) contact id this person has, once the bot met them (linked by unionid or phone when known). */
     botContactId: { type: String, default: null },
     /** Tag names the bot's keyword rules gave (bot-only contacts have no rep relation to carry WeCom tags). */
@@ -34,6 +48,8 @@ const contactSchema = new Schema(
 contactSchema.index({ lastActivityAt: 1 });
 contactSchema.index({ unionId: 1 }, { partialFilterExpression: { unionId: { $type: 'string' } } });
 contactSchema.index({ phone: 1 }, { partialFilterExpression: { phone: { $type: 'string' } } });
+contactSchema.index({ phones: 1 });
+contactSchema.index({ nameCompanyKey: 1 }, { partialFilterExpression: { nameCompanyKey: { $type: 'string' } } });
 contactSchema.index({ botContactId: 1 }, { partialFilterExpression: { botContactId: { $type: 'string' } } });
 // The customer index re-reads only contacts whose updatedAt moved.
 contactSchema.index({ updatedAt: 1 });

@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
-import type { ContactModels, CustomerGroup, GroupMember, Tag } from './models.ts';
+import type { Contact, ContactModels, CustomerGroup, GroupMember, Tag } from './models.ts';
 import { ShortLivedReads } from '../short-lived-reads/index.ts';
+import { nameCompanyKey, normalisePhones } from '../identity/index.ts';
 
 /** What we know of a contact from WeCom (externalcontact/get or batch/get_by_user), in our words. */
 export interface ContactSnapshot {
@@ -137,7 +138,49 @@ export class ContactPool {
       ).lean();
       if (!previous || previous.status !== 'active') newFollows.push(follow.userId);
     }
+    await this.recordIdentity(snapshot.externalUserId, {
+      phones: normalisePhones(snapshot.follows.flatMap((f) => f.remarkMobiles ?? [])),
+      name: snapshot.name,
+      company: snapshot.corpName ?? '',
+      source: 'wecom',
+      at,
+    }, before ?? { name: snapshot.name });
     return { created: before === null, newFollows };
+  }
+
+  /**
+   * Joins phones (normalised) to the contact's identity with their provenance, keeps `phone` the
+   * first of them, and keeps the name + company key current. A write only when something changed,
+   * so a re-sync of a known contact costs one read.
+   */
+  async recordIdentity(
+    externalUserId: string,
+    input: { phones: string[]; name?: string; company?: string; source: string; at: Date },
+    /** The contact as it was, when the caller just read it (saves the read). */
+    known?: Pick<Contact, 'name'> & Partial<Pick<Contact, 'phone' | 'phones' | 'company' | 'corpName' | 'nameCompanyKey'>>,
+  ): Promise<void> {
+    const { Contact } = this.models;
+    const current = known ?? (await Contact.findOne({ externalUserId }, { name: 1, phone: 1, phones: 1, company: 1, corpName: 1, nameCompanyKey: 1 }).lean());
+    if (!current) return;
+    const had = new Set(current.phones ?? []);
+    const added = input.phones.filter((p) => !had.has(p));
+    const key = nameCompanyKey(input.name ?? current.name, current.company || input.company || current.corpName);
+    const set: Record<string, unknown> = {};
+    if (key !== (current.nameCompanyKey ?? null)) set.nameCompanyKey = key;
+    if (!current.phone && (current.phones?.[0] ?? added[0])) set.phone = current.phones?.[0] ?? added[0];
+    if (added.length === 0 && Object.keys(set).length === 0) return;
+    await Contact.updateOne(
+      { externalUserId },
+      {
+        ...(Object.keys(set).length > 0 ? { $set: set } : {}),
+        ...(added.length > 0
+          ? {
+              $addToSet: { phones: { $each: added } },
+              $push: { identitySources: { $each: added.map((value) => ({ field: 'phone', value, source: input.source, at: input.at })) } },
+            }
+          : {}),
+      },
+    );
   }
 
   /** add_half_external_contact: the customer added the rep, who has not confirmed yet. */
@@ -296,8 +339,10 @@ export class ContactPool {
     if (known) return { externalUserId: known.externalUserId, linked: known.origin !== 'bot', created: false };
 
     const match = await this.findByIdentity(snapshot);
+    const phones = normalisePhones(snapshot.phones ?? []);
     if (match) {
       await Contact.updateOne({ externalUserId: match }, { $set: { botContactId: snapshot.botContactId } });
+      await this.recordIdentity(match, { phones, source: 'bot', at });
       return { externalUserId: match, linked: true, created: false };
     }
     const externalUserId = `bot:${snapshot.botContactId}`;
@@ -309,13 +354,14 @@ export class ContactPool {
           avatar: snapshot.avatar ?? '',
           gender: snapshot.gender ?? 0,
           unionId: snapshot.unionId ?? null,
-          phone: snapshot.phones?.[0] ?? null,
+          phone: phones[0] ?? null,
         },
         $setOnInsert: { origin: 'bot', botContactId: snapshot.botContactId },
         $min: { enteredAt: at },
       },
       { upsert: true, returnDocument: 'before' },
     ).lean();
+    await this.recordIdentity(externalUserId, { phones, source: 'bot', at });
     return { externalUserId, linked: false, created: before === null };
   }
 
@@ -327,9 +373,13 @@ export class ContactPool {
       const byUnion = await Contact.findOne({ unionId: snapshot.unionId, ...wecomSide }, { externalUserId: 1 }).lean();
       if (byUnion) return byUnion.externalUserId;
     }
-    const phones = (snapshot.phones ?? []).filter(Boolean);
+    const raw = (snapshot.phones ?? []).filter(Boolean);
+    // Raw spellings too: relations and contacts stored before phones were normalised hold them as WeCom gave them.
+    const phones = [...new Set([...normalisePhones(raw), ...raw])];
     if (phones.length === 0) return null;
-    const byPhone = await Contact.findOne({ phone: mongoose.trusted({ $in: phones }), ...wecomSide }, { externalUserId: 1 }).lean();
+    const byPhone =
+      (await Contact.findOne({ phones: mongoose.trusted({ $in: phones }), ...wecomSide }, { externalUserId: 1 }).lean()) ??
+      (await Contact.findOne({ phone: mongoose.trusted({ $in: phones }), ...wecomSide }, { externalUserId: 1 }).lean());
     if (byPhone) return byPhone.externalUserId;
     const byRemark = await FollowRelation.findOne({ remarkMobiles: mongoose.trusted({ $in: phones }) }, { externalUserId: 1 }).lean();
     return byRemark?.externalUserId ?? null;

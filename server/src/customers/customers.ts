@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import type { ContactModels } from '../contacts/index.ts';
 import { andOf, pageRows, tagNamer, itemOf, type Sort } from './list.ts';
-import { compileFilter, customerFilterSchema, type CustomerFilter } from './filter.ts';
+import { compileFilter, customerFilterSchema, type ChurnSource, type CustomerFilter } from './filter.ts';
 import type { CustomerModels, CustomerRow } from './models.ts';
 import type { CustomerIndexer } from './refresh.ts';
 
@@ -17,7 +17,7 @@ const AUDIENCE_BATCH = 1_000;
  * answer reflects the writes made before it was asked.
  */
 export class Customers {
-  constructor(private readonly deps: { models: CustomerModels; contacts: ContactModels; indexer: CustomerIndexer; timeZone: string }) {}
+  constructor(private readonly deps: { models: CustomerModels; contacts: ContactModels; indexer: CustomerIndexer; timeZone: string; churn?: ChurnSource | undefined }) {}
 
   async filterOf(source: FilterOrSegment): Promise<CustomerFilter> {
     if (!('segmentId' in source)) return source;
@@ -69,7 +69,14 @@ export class Customers {
   }
 
   async items(rows: CustomerRow[]) {
-    const tags = await tagNamer(this.deps.contacts, rows);
-    return rows.map((row) => itemOf(row, tags));
+    const [tags, risks] = await Promise.all([
+      tagNamer(this.deps.contacts, rows),
+      this.deps.churn && rows.length ? this.deps.churn.scoresOf(rows.map((r) => r.externalUserId)) : Promise.resolve(new Map<string, never>()),
+    ]);
+    // null: not scored yet (or no churn module), which the list shows as a dash rather than 0.
+    return rows.map((row) => {
+      const risk = risks.get(row.externalUserId);
+      return { ...itemOf(row, tags), risk: risk ? { score: risk.score, reasons: risk.reasons.map((r) => ({ code: r.code, label: r.label, points: r.points })) } : null };
+    });
   }
 }

@@ -27,6 +27,9 @@ export const customerFilterSchema = z
     inactiveSince: day.optional(),
     minScore: z.coerce.number().min(0).max(100).optional(),
     maxScore: z.coerce.number().min(0).max(100).optional(),
+    /** Churn risk (churn/ module, 0–100), as opposed to the lead score above. */
+    minRisk: z.coerce.number().min(0).max(100).optional(),
+    maxRisk: z.coerce.number().min(0).max(100).optional(),
     minOrders: count.optional(),
     minSpentFen: count.optional(),
     groups: list(z.string().min(1).max(100)),
@@ -36,7 +39,7 @@ export type CustomerFilter = z.infer<typeof customerFilterSchema>;
 
 /** Query parameter → filter field: the plural ones may repeat (`tag=a&tag=b`). */
 const PLURAL_PARAMS = { tag: 'tags', anyTag: 'anyTags', notTag: 'notTags', stage: 'stages', channel: 'channels', rep: 'reps', group: 'groups' } as const;
-const SINGLE_PARAMS = ['q', 'status', 'addedFrom', 'addedTo', 'activeSince', 'inactiveSince', 'minScore', 'maxScore', 'minOrders', 'minSpentFen'] as const;
+const SINGLE_PARAMS = ['q', 'status', 'addedFrom', 'addedTo', 'activeSince', 'inactiveSince', 'minScore', 'maxScore', 'minRisk', 'maxRisk', 'minOrders', 'minSpentFen'] as const;
 /** Parameters the list reads itself, not part of the filter. */
 const PAGING_PARAMS = new Set(['sort', 'limit', 'cursor']);
 
@@ -69,13 +72,19 @@ async function resolveTags(contacts: ContactModels, values: string[]): Promise<M
   return new Map(values.map((v) => [v, tags.filter((t) => t.tagId === v || t.name === v).map((t) => t.tagId)]));
 }
 
+/** Churn scores live in their own collection (churn/ module, injected by main.ts), not in the index. */
+export interface ChurnSource {
+  idsInRange(range: { min?: number; max?: number }): Promise<string[]>;
+  scoresOf(ids: string[]): Promise<Map<string, { score: number; reasons: Array<{ code: string; label: { zh: string; en: string }; points: number }> }>>;
+}
+
 const NOTHING = { externalUserId: mongoose.trusted({ $in: [] }) };
 
 /**
  * The customer_index query for a filter, as `$and` clauses (the store's planner bounds an index
  * from them; the caller adds its keyset clause the same way). User text only reaches a regex escaped.
  */
-export async function compileFilter(filter: CustomerFilter, deps: { contacts: ContactModels; timeZone: string }): Promise<Array<Record<string, unknown>>> {
+export async function compileFilter(filter: CustomerFilter, deps: { contacts: ContactModels; timeZone: string; churn?: ChurnSource | undefined }): Promise<Array<Record<string, unknown>>> {
   const and: Array<Record<string, unknown>> = [];
   const tz = deps.timeZone;
   const ids = await resolveTags(deps.contacts, [...(filter.tags ?? []), ...(filter.anyTags ?? []), ...(filter.notTags ?? [])]);
@@ -103,6 +112,11 @@ export async function compileFilter(filter: CustomerFilter, deps: { contacts: Co
   if (filter.inactiveSince) and.push({ activityKey: mongoose.trusted({ $lt: instant(filter.inactiveSince, tz, false).getTime() }) });
   if (filter.minScore !== undefined) and.push({ score: mongoose.trusted({ $gte: filter.minScore }) });
   if (filter.maxScore !== undefined) and.push({ score: mongoose.trusted({ $lte: filter.maxScore }) });
+  if (filter.minRisk !== undefined || filter.maxRisk !== undefined) {
+    // Without the churn module nobody has a risk score, so a risk bound matches nobody.
+    const ids = deps.churn ? await deps.churn.idsInRange({ ...(filter.minRisk !== undefined ? { min: filter.minRisk } : {}), ...(filter.maxRisk !== undefined ? { max: filter.maxRisk } : {}) }) : [];
+    and.push({ externalUserId: mongoose.trusted({ $in: ids }) });
+  }
   if (filter.minOrders !== undefined && filter.minOrders > 0) and.push({ orders: mongoose.trusted({ $gte: filter.minOrders }) });
   if (filter.minSpentFen !== undefined && filter.minSpentFen > 0) and.push({ spentFen: mongoose.trusted({ $gte: filter.minSpentFen }) });
   return and;

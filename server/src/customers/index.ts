@@ -6,12 +6,12 @@ import type { OrderModel } from '../orders/index.ts';
 import { registerSidebarModels } from '../sidebar-api/index.ts';
 import type { SopModels } from '../sop/index.ts';
 import { Customers, type FilterOrSegment } from './customers.ts';
-import { customerFilterSchema, type CustomerFilter } from './filter.ts';
+import { customerFilterSchema, type ChurnSource, type CustomerFilter } from './filter.ts';
 import { registerCustomerModels, type CustomerModels } from './models.ts';
 import { CustomerIndexer } from './refresh.ts';
 import { customersAdminModule } from './routes.ts';
 
-export { customerFilterSchema, filterFromQuery, type CustomerFilter } from './filter.ts';
+export { customerFilterSchema, filterFromQuery, type ChurnSource, type CustomerFilter } from './filter.ts';
 export { UnknownSegment, type FilterOrSegment } from './customers.ts';
 export { registerCustomerModels, type CustomerModels, type CustomerRow, type Segment } from './models.ts';
 export { CustomerIndexer } from './refresh.ts';
@@ -32,6 +32,8 @@ export interface CustomersDeps {
   timeZone: string;
   logger: Logger;
   now?: () => Date;
+  /** Churn risk scores for the list column and the minRisk/maxRisk filter (the churn module); absent = none. */
+  churn?: ChurnSource;
 }
 
 /** What other modules (SOP audiences, bulk tagging, 群发) use, injected by main.ts. */
@@ -53,7 +55,7 @@ export async function createCustomers(deps: CustomersDeps): Promise<CustomersMod
   await Promise.all([...Object.values(models), ...Object.values(sidebar)].map((m) => m.init()));
   const now = deps.now ?? (() => new Date());
   const indexer = new CustomerIndexer({ contacts: deps.contacts, orders: deps.orders, stageOverrides: sidebar.StageOverride, models, now, logger: deps.logger.child({ module: 'customers' }) });
-  const customers = new Customers({ models, contacts: deps.contacts, indexer, timeZone: deps.timeZone });
+  const customers = new Customers({ models, contacts: deps.contacts, indexer, timeZone: deps.timeZone, churn: deps.churn });
   return {
     audience: (source) => customers.audience(source),
     count: (source) => customers.count(source),

@@ -26,10 +26,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
 }
 
 /**
- * Parses a CSV with a header row naming exactly `columns` (any order). Records that cannot be read
+ * Parses a CSV with a header row naming exactly `columns` (any order), plus any of `optional`
+ * (a row of a file without one reads it as ''). Records that cannot be read
  * (an unclosed quote, a wrong number of fields) are rejected with their line; the rest go on.
  */
-export function parseCsv(text: string, columns: readonly string[]): { rows: CsvRow[]; rejected: Rejection[] } {
+export function parseCsv(text: string, columns: readonly string[], optional: readonly string[] = []): { rows: CsvRow[]; rejected: Rejection[] } {
   const rejected: Rejection[] = [];
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
@@ -51,11 +52,12 @@ export function parseCsv(text: string, columns: readonly string[]): { rows: CsvR
   if (!header) throw new CsvFileError(`the file is empty: expected a header row ${columns.join(',')}`);
   const names = header.record.map((name) => name.toLowerCase());
   const missing = columns.filter((c) => !names.includes(c));
-  const extra = names.filter((n) => !columns.includes(n));
+  const extra = names.filter((n) => !columns.includes(n) && !optional.includes(n));
   const repeated = names.filter((n, i) => names.indexOf(n) !== i);
   if (missing.length > 0 || extra.length > 0 || repeated.length > 0) {
     throw new CsvFileError(
       `line 1 must be the header ${columns.join(',')}` +
+        (optional.length > 0 ? ` (optionally also ${optional.join(',')})` : '') +
         (missing.length > 0 ? `; missing: ${missing.join(', ')}` : '') +
         (extra.length > 0 ? `; unknown: ${extra.join(', ')}` : '') +
         (repeated.length > 0 ? `; repeated: ${repeated.join(', ')}` : ''),
@@ -64,7 +66,7 @@ export function parseCsv(text: string, columns: readonly string[]): { rows: CsvR
   const rows = body.map(({ record, info }) => ({
     // csv-parse counts to a record's last line; a quoted field may span several.
     line: info.lines - record.reduce((n, field) => n + (field.match(/\n/g)?.length ?? 0), 0),
-    values: Object.fromEntries(names.map((name, i) => [name, record[i] ?? ''])),
+    values: { ...Object.fromEntries(optional.map((name) => [name, ''])), ...Object.fromEntries(names.map((name, i) => [name, record[i] ?? ''])) },
   }));
   return { rows, rejected };
 }

@@ -1,12 +1,26 @@
 import { ZodError } from 'zod';
 import type { Logger } from '../observability/index.ts';
 import { decodeUtf8, parseCsv, type CsvRow, type Rejection } from './csv.ts';
+import type { LeadOutcome } from '../identity/index.ts';
 import { IMPORT_SPECS, type ImportKind, type ImportKindSpec, type ImportTargets } from './kinds.ts';
 
 export interface ImportReport {
   inserted: number;
   updated: number;
   rejected: Rejection[];
+}
+
+/**
+ * A lead import's answer: the match report on top of the common one. `inserted` counts new leads
+ * (matched + probable + unmatched), `unchanged` the lead_ids already imported; rejections carry
+ * their message as `reason` too, the name the match report uses (`error` keeps the Import page working).
+ */
+export interface LeadImportReport extends ImportReport {
+  matched: number;
+  probable: number;
+  unmatched: number;
+  unchanged: number;
+  rejected: Array<Rejection & { reason: string }>;
 }
 
 export interface ImportProgress {
@@ -25,22 +39,33 @@ const BATCH = 500;
 export class Importer {
   constructor(private readonly targets: ImportTargets, private readonly logger: Logger) {}
 
-  async run(kind: ImportKind, bytes: Uint8Array, onProgress?: (progress: ImportProgress) => void): Promise<ImportReport> {
+  async run(kind: ImportKind, bytes: Uint8Array, onProgress?: (progress: ImportProgress) => void): Promise<ImportReport | LeadImportReport> {
     const text = decodeUtf8(bytes);
     // One call per kind so each spec keeps its own row type.
     switch (kind) {
       case 'channels':
-        return this.importRows(kind, IMPORT_SPECS.channels, text, onProgress);
+        return (await this.importRows(kind, IMPORT_SPECS.channels, text, onProgress)).report;
       case 'contacts':
-        return this.importRows(kind, IMPORT_SPECS.contacts, text, onProgress);
+        return (await this.importRows(kind, IMPORT_SPECS.contacts, text, onProgress)).report;
       case 'orders':
-        return this.importRows(kind, IMPORT_SPECS.orders, text, onProgress);
+        return (await this.importRows(kind, IMPORT_SPECS.orders, text, onProgress)).report;
+      case 'leads': {
+        if (!this.targets.identity) throw new Error('lead import needs the identity module (ImportTargets.identity)');
+        const { report, leads } = await this.importRows(kind, IMPORT_SPECS.leads, text, onProgress);
+        return { inserted: report.inserted, updated: report.updated, ...leads, rejected: report.rejected.map((r) => ({ ...r, reason: r.error })) };
+      }
     }
   }
 
-  private async importRows<Row>(kind: ImportKind, spec: ImportKindSpec<Row>, text: string, onProgress?: (progress: ImportProgress) => void): Promise<ImportReport> {
-    const { rows, rejected } = parseCsv(text, spec.columns);
+  private async importRows<Row>(
+    kind: ImportKind,
+    spec: ImportKindSpec<Row>,
+    text: string,
+    onProgress?: (progress: ImportProgress) => void,
+  ): Promise<{ report: ImportReport; leads: Record<LeadOutcome, number> }> {
+    const { rows, rejected } = parseCsv(text, spec.columns, spec.optionalColumns);
     const schema = spec.row(this.targets.timeZone);
+    const leads: Record<LeadOutcome, number> = { matched: 0, probable: 0, unmatched: 0, unchanged: 0 };
     const report: ImportReport = { inserted: 0, updated: 0, rejected };
     onProgress?.({ done: 0, total: rows.length });
     for (let i = 0; i < rows.length; i += BATCH) {
@@ -56,14 +81,17 @@ export class Importer {
         outcomes.forEach((outcome, j) => {
           if (outcome === 'inserted') report.inserted++;
           else if (outcome === 'updated') report.updated++;
-          else report.rejected.push({ line: readable[j]!.line, error: outcome.error });
+          else if ('lead' in outcome) {
+            leads[outcome.lead]++;
+            if (outcome.lead !== 'unchanged') report.inserted++;
+          } else report.rejected.push({ line: readable[j]!.line, error: outcome.error });
         });
       }
       onProgress?.({ done: Math.min(i + BATCH, rows.length), total: rows.length });
     }
     report.rejected.sort((a, b) => a.line - b.line);
     this.logger.info({ kind, rows: rows.length, inserted: report.inserted, updated: report.updated, rejected: report.rejected.length }, 'CSV imported');
-    return report;
+    return { report, leads };
   }
 }
 

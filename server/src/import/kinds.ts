@@ -1,23 +1,28 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { ContactModels } from '../contacts/index.ts';
+import { nameCompanyKey, normalisePhone, normalisePhones, type Identity, type LeadInput, type LeadOutcome } from '../identity/index.ts';
 import type { OrderBook } from '../orders/index.ts';
 
-export const IMPORT_KINDS = ['channels', 'contacts', 'orders'] as const;
+export const IMPORT_KINDS = ['channels', 'contacts', 'orders', 'leads'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 export interface ImportTargets {
   contacts: Pick<ContactModels, 'Contact' | 'FollowRelation' | 'Channel'>;
   orders: OrderBook;
+  /** ONE_ID: what leads need, and what lets a contacts import merge a contact-to-be it turns out to be. */
+  identity?: Identity;
   timeZone: string;
 }
 
-/** What applying a batch did to each row: written (new or changed), or refused with a reason. */
-export type RowOutcome = 'inserted' | 'updated' | { error: string };
+/** What applying a batch did to each row: written (new or changed), a lead's match, or refused with a reason. */
+export type RowOutcome = 'inserted' | 'updated' | { lead: LeadOutcome } | { error: string };
 
 /** A kind of import: its columns, how a row reads, and how a batch of read rows is written. */
 export interface ImportKindSpec<Row> {
   columns: readonly string[];
+  /** Columns a file may add to `columns` (blank when absent). */
+  optionalColumns?: readonly string[];
   row: (timeZone: string) => z.ZodType<Row>;
   apply: (rows: Row[], targets: ImportTargets) => Promise<RowOutcome[]>;
 }
@@ -69,6 +74,10 @@ const channels: ImportKindSpec<{ state: string; name: string; costFen: number }>
 interface ContactRow {
   externalUserId: string;
   name: string;
+  phones: string[];
+  unionId: string | null;
+  company: string | null;
+  title: string | null;
   followUserId: string;
   state: string | null;
   enteredAt: Date;
@@ -84,6 +93,7 @@ interface ContactRow {
  */
 const contacts: ImportKindSpec<ContactRow> = {
   columns: ['external_userid', 'name', 'follow_userid', 'state', 'entered_at', 'added_at', 'removed_at'],
+  optionalColumns: ['phone', 'unionid', 'company', 'title'],
   row: (zone) =>
     z
       .object({
@@ -94,6 +104,10 @@ const contacts: ImportKindSpec<ContactRow> = {
         entered_at: localTime(zone),
         added_at: blankAsNull(localTime(zone)),
         removed_at: blankAsNull(localTime(zone)),
+        phone: phoneList,
+        unionid: blankAsNull(text(128)),
+        company: blankAsNull(text(200)),
+        title: blankAsNull(text(100)),
       })
       .superRefine((r, ctx) => {
         if (r.added_at && r.added_at < r.entered_at) ctx.addIssue({ code: 'custom', path: ['added_at'], message: 'is before entered_at' });
@@ -108,8 +122,12 @@ const contacts: ImportKindSpec<ContactRow> = {
         enteredAt: r.entered_at,
         addedAt: r.added_at,
         removedAt: r.removed_at,
+        phones: r.phone,
+        unionId: r.unionid,
+        company: r.company,
+        title: r.title,
       })),
-  async apply(rows, { contacts: models }) {
+  async apply(rows, { contacts: models, identity }) {
     const result = await models.Contact.bulkWrite(
       rows.map((r) => ({
         updateOne: {
@@ -142,7 +160,112 @@ const contacts: ImportKindSpec<ContactRow> = {
       })),
       { ordered: true },
     );
+    await writeContactIdentity(rows, models);
+    if (identity) await mergeContactsToBe(rows, identity);
     return outcomes(rows.length, result.upsertedIds);
+  },
+};
+
+/** Several phones in one cell may be separated by `;`, `/` or `、`; each must read as a phone. */
+const phoneList = z.string().max(200, 'at most 200 characters').transform((v, ctx) => {
+  const raws = v.split(/[;/、，,]/).map((p) => p.trim()).filter(Boolean);
+  const bad = raws.filter((p) => normalisePhone(p) === null);
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `not a phone number: ${bad.join(', ')}` });
+    return z.NEVER;
+  }
+  return normalisePhones(raws);
+});
+
+/**
+ * The optional identity columns of a contacts import: values are set with `import` as their
+ * source (recorded with the row's entered_at, so a re-import adds no second provenance entry).
+ */
+async function writeContactIdentity(rows: ContactRow[], models: ImportTargets['contacts']): Promise<void> {
+  const withIdentity = rows.filter((r) => r.phones.length > 0 || r.unionId || r.company || r.title);
+  if (withIdentity.length === 0) return;
+  await models.Contact.bulkWrite(
+    withIdentity.map((r) => {
+      const at = r.enteredAt;
+      const values: Array<[string, string]> = [
+        ...r.phones.map((p): [string, string] => ['phone', p]),
+        ...(r.unionId ? [['unionId', r.unionId] as [string, string]] : []),
+        ...(r.company ? [['company', r.company] as [string, string]] : []),
+        ...(r.title ? [['title', r.title] as [string, string]] : []),
+      ];
+      const key = r.company && r.name ? nameCompanyKey(r.name, r.company) : undefined;
+      return {
+        updateOne: {
+          filter: { externalUserId: r.externalUserId },
+          update: {
+            $set: {
+              ...(r.unionId ? { unionId: r.unionId } : {}),
+              ...(r.company ? { company: r.company } : {}),
+              ...(r.title ? { title: r.title } : {}),
+              ...(key ? { nameCompanyKey: key } : {}),
+            },
+            $addToSet: {
+              phones: { $each: r.phones },
+              identitySources: { $each: values.map(([field, value]) => ({ field, value, source: 'import', at })) },
+            },
+          },
+        },
+      };
+    }),
+    { ordered: true },
+  );
+  // `phone` stays the first known phone: set only where there was none.
+  const firstPhones = withIdentity.filter((r) => r.phones.length > 0);
+  if (firstPhones.length > 0) {
+    await models.Contact.bulkWrite(
+      firstPhones.map((r) => ({ updateOne: { filter: { externalUserId: r.externalUserId, phone: null }, update: { $set: { phone: r.phones[0]! } } } })),
+      { ordered: false },
+    );
+  }
+}
+
+/**
+ * A contact imported with a phone or unionid that a lead's contact-to-be already has is that
+ * person: the contact-to-be is merged into it (automatically: the matcher said 'same').
+ */
+async function mergeContactsToBe(rows: ContactRow[], identity: Identity): Promise<void> {
+  for (const r of rows) {
+    if (r.phones.length === 0 && !r.unionId) continue;
+    const match = await identity.match({ unionId: r.unionId, phones: r.phones }, r.externalUserId);
+    if (match.verdict === 'same' && match.contact.origin === 'lead') {
+      await identity.merge({ survivorId: r.externalUserId, mergedId: match.contact.externalUserId, reason: match.reason, auto: true });
+    }
+  }
+}
+
+/**
+ * A lead (a form submission): matched against the pool by phone, else by name and company, once
+ * per lead_id (see identity/leads.ts for what each verdict does).
+ */
+const leads: ImportKindSpec<LeadInput> = {
+  columns: ['lead_id', 'name', 'phone', 'company', 'title', 'email', 'source', 'submitted_at'],
+  row: (zone) =>
+    z
+      .object({
+        lead_id: required(64),
+        name: text(100),
+        phone: blankAsNull(text(32).refine((v) => normalisePhone(v) !== null, 'not a phone number')),
+        company: text(200),
+        title: text(100),
+        email: z.union([z.literal(''), z.email('must be an email address').max(200)]),
+        source: text(64),
+        submitted_at: localTime(zone),
+      })
+      .superRefine((r, ctx) => {
+        if (!r.phone && !r.name) ctx.addIssue({ code: 'custom', path: ['phone'], message: 'a lead needs a phone or a name' });
+      })
+      .transform((r) => ({ leadId: r.lead_id, name: r.name, phone: r.phone, company: r.company, title: r.title, email: r.email, source: r.source, submittedAt: r.submitted_at })),
+  async apply(rows, { identity }) {
+    if (!identity) throw new Error('lead import needs the identity module (ImportTargets.identity)');
+    const results: RowOutcome[] = [];
+    // One by one: a lead may match the contact-to-be an earlier row of the same file created.
+    for (const row of rows) results.push({ lead: await identity.importLead(row) });
+    return results;
   },
 };
 
@@ -158,7 +281,7 @@ const orders: ImportKindSpec<{ orderId: string; externalUserId: string; amountFe
   },
 };
 
-export const IMPORT_SPECS = { channels, contacts, orders } satisfies Record<ImportKind, unknown>;
+export const IMPORT_SPECS = { channels, contacts, orders, leads } satisfies Record<ImportKind, unknown>;
 
 function outcomes(count: number, upsertedIds: Record<number, unknown>): RowOutcome[] {
   return Array.from({ length: count }, (_, i) => (i in upsertedIds ? 'inserted' : 'updated'));

@@ -8,7 +8,7 @@ import { IMPORT_KINDS } from './kinds.ts';
 const kindParam = z.enum(IMPORT_KINDS, { error: `must be one of ${IMPORT_KINDS.join(', ')}` });
 
 /**
- * `POST /api/admin/import/{channels|contacts|orders}` with a `text/csv` body. The app's body parser
+ * `POST /api/admin/import/{channels|contacts|orders|leads}` with a `text/csv` body. The app's body parser
  * reads only JSON and forms, so the raw bytes are read here, under the same size limit.
  */
 export function importModule(deps: { importer: Importer; adminGuard: Guard; bodyLimitKb: number }): HttpModule {

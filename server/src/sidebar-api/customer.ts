@@ -19,6 +19,15 @@ export interface ReadDeps {
   sidebar: SidebarModels;
   sop: SopModels;
   repNames: RepNames;
+  /** The churn module's stored score for a contact (main.ts); absent = the answer carries risk null. */
+  churnRisk?: ((externalUserId: string) => Promise<ChurnRiskView | null>) | undefined;
+}
+
+/** A churn risk score as the sidebar shows it: each reason with its Chinese and English label. */
+export interface ChurnRiskView {
+  score: number;
+  reasons: Array<{ code: string; label: { zh: string; en: string }; points: number; facts?: Record<string, number | string> }>;
+  computedAt: Date;
 }
 
 /** The rep's own relation to the customer, or null when the rep does not follow them (→ 403). */
@@ -58,13 +67,14 @@ export async function setStageOverride(
  */
 export async function profileOf(deps: ReadDeps, repId: string, externalUserId: string, now: Date) {
   const { contacts } = deps;
-  const [relations, contact, activity, groups, override, catalog] = await Promise.all([
+  const [relations, contact, activity, groups, override, catalog, risk] = await Promise.all([
     contacts.FollowRelation.find({ externalUserId }).lean(),
     contacts.Contact.findOne({ externalUserId }).lean(),
     contacts.TimelineEvent.find({ externalUserId, kind: mongoose.trusted({ $in: ['order_paid', ...REPLY_KINDS] }) }, { _id: 0, kind: 1, at: 1 }).lean(),
     contacts.CustomerGroup.find({ 'members.userId': externalUserId, status: 'active' }, { chatId: 1, name: 1 }).lean(),
     deps.sidebar.StageOverride.findOne({ externalUserId }).lean(),
     deps.catalog.current(),
+    deps.churnRisk ? deps.churnRisk(externalUserId) : Promise.resolve(null),
   ]);
   const relation = relations.find((r) => r.userId === repId && (VISIBLE_STATUSES as string[]).includes(r.status));
   if (!relation) return null;
@@ -101,6 +111,7 @@ export async function profileOf(deps: ReadDeps, repId: string, externalUserId: s
     stage: { computed, override: overridden, effective: overridden ?? computed },
     score: scoreContact({ lastActivityAt, recentReplies, orders, tagNames: [...tagNames.values()], groupCount: groups.length }, now),
     groups: groups.map((g) => ({ chatId: g.chatId, name: g.name })),
+    risk: risk ? { score: risk.score, reasons: risk.reasons, computedAt: risk.computedAt } : null,
   };
 }
 

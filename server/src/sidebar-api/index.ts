@@ -8,12 +8,13 @@ import { RepNames, type ContactTagged, type WecomClient } from '../wecom/index.t
 import { Catalog } from './catalog.ts';
 import { registerSidebarModels } from './models.ts';
 import { mountSidebarRoutes } from './routes.ts';
+import type { ReadDeps } from './customer.ts';
 
 export { jsapiSignature } from './jssdk.ts';
 export { scoreContact, type ScoreFacts } from './score.ts';
 export { rankScripts, type FitFacts } from './ranking.ts';
 export { registerSidebarModels, type SidebarModels } from './models.ts';
-export { setStageOverride } from './customer.ts';
+export { setStageOverride, type ChurnRiskView } from './customer.ts';
 
 export interface SidebarApiDeps {
   connection: Connection;
@@ -27,6 +28,8 @@ export interface SidebarApiDeps {
   corp: { corpId: string; agentId: string };
   /** Tags a rep adds here reach contact_tagged SOPs (WeCom does not call back for API changes). */
   onContactTagged?: (event: ContactTagged) => Promise<void>;
+  /** The churn module's score for the customer card (main.ts); absent = risk null in the answer. */
+  churnRisk?: ReadDeps['churnRisk'];
   now?: () => Date;
 }
 

@@ -255,6 +255,34 @@ export class SopEngine {
     this.worker.kick();
   }
 
+  /** WeCom del_follow_user (the customer deleted the rep): enrols into contact_lost plans, once per loss event. */
+  async onContactLost(event: { externalUserId: string; userId: string; at: Date }): Promise<void> {
+    for (const plan of await this.plans.enabled('contact_lost')) {
+      if (plan.template.trigger.type !== 'contact_lost') continue;
+      if (!(await this.inAudience(plan, event.externalUserId, event.userId, []))) continue;
+      await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: event.userId }, `lost:${event.userId}:${event.at.toISOString()}`);
+    }
+    this.worker.kick();
+  }
+
+  /**
+   * A contact's churn score was recomputed: enrols into churn_risk plans whose threshold it crossed
+   * upwards. The occurrence is the threshold and the UTC day of the crossing, so a second
+   * instance or a repeat computation that still sees the old score the same day adds nothing.
+   */
+  async onChurnScored(event: { externalUserId: string; previous: number | null; score: number; at: Date }): Promise<void> {
+    for (const plan of await this.plans.enabled('churn_risk')) {
+      const trigger = plan.template.trigger;
+      if (trigger.type !== 'churn_risk') continue;
+      if (event.score < trigger.threshold || (event.previous ?? 0) >= trigger.threshold) continue;
+      const relation = await this.opts.contacts.FollowRelation.findOne({ externalUserId: event.externalUserId, status: 'active' }).lean();
+      if (!(await this.inAudience(plan, event.externalUserId, relation?.userId ?? null, []))) continue;
+      const day = event.at.toISOString().slice(0, 10);
+      await this.enrol(plan, { kind: 'contact', id: event.externalUserId, userId: relation?.userId ?? null }, `churn:${trigger.threshold}:${day}`, { score: event.score });
+    }
+    this.worker.kick();
+  }
+
   /** Calendar schedules and "silent for N days": enrols whatever came due since the last tick. */
   async tick(): Promise<void> {
     const now = this.now();

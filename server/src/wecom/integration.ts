@@ -19,6 +19,7 @@ export interface WecomIntegrationDeps {
   metrics: Metrics;
   onContactAdded?: (event: ContactAdded) => Promise<void>;
   onContactTagged?: (event: ContactTagged) => Promise<void>;
+  onContactLost?: EventDeps['onContactLost'];
   /** The welcome lane (the SOP engine's welcomeNow); without it the welcome waits for onContactAdded. */
   welcomeNow?: EventDeps['welcomeNow'];
   /** How much of the 20 s window to keep for the name-free fallback welcome; default 5 s. */
@@ -57,6 +58,7 @@ export function createWecomIntegration(deps: WecomIntegrationDeps): WecomIntegra
         logger,
         onContactAdded: deps.onContactAdded,
         onContactTagged: deps.onContactTagged,
+        onContactLost: deps.onContactLost,
         welcomeNow: deps.welcomeNow,
         welcomeFallbackMarginMs: deps.welcomeFallbackMarginMs,
       }),

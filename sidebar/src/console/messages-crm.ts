@@ -17,7 +17,7 @@ export const crmZh = {
   backToList: '返回客户列表',
   status: { all: '全部', active: '跟进中', lost: '已流失' },
   relationStatus: { active: '正常', lost: '已删除' },
-  col: { customer: '客户', reps: '跟进人', tags: '标签', stage: '阶段', score: '评分', channel: '来源渠道', orders: '订单', spent: '消费金额', lastActivity: '最后互动', addedAt: '添加时间' },
+  col: { customer: '客户', reps: '跟进人', tags: '标签', stage: '阶段', score: '评分', risk: '流失风险', channel: '来源渠道', orders: '订单', spent: '消费金额', lastActivity: '最后互动', addedAt: '添加时间' },
   filter: {
     q: '搜索',
     qHint: '姓名、备注、手机号、企业',
@@ -40,6 +40,7 @@ export const crmZh = {
     activeDays: '近 {days} 天有互动',
     inactiveDays: '{days} 天未互动',
     score: '评分区间',
+    risk: '流失风险区间',
     minOrders: '订单数 ≥',
     minSpent: '消费金额 ≥（元）',
     conditions: '{count} 个条件',
@@ -203,7 +204,7 @@ export const crmEn: typeof crmZh = {
   backToList: 'Back to customers',
   status: { all: 'All', active: 'Active', lost: 'Lost' },
   relationStatus: { active: 'Active', lost: 'Deleted' },
-  col: { customer: 'Customer', reps: 'Reps', tags: 'Tags', stage: 'Stage', score: 'Score', channel: 'Channel', orders: 'Orders', spent: 'Spent', lastActivity: 'Last activity', addedAt: 'Added' },
+  col: { customer: 'Customer', reps: 'Reps', tags: 'Tags', stage: 'Stage', score: 'Score', risk: 'Churn risk', channel: 'Channel', orders: 'Orders', spent: 'Spent', lastActivity: 'Last activity', addedAt: 'Added' },
   filter: {
     q: 'Search',
     qHint: 'Name, remark, phone, company',
@@ -226,6 +227,7 @@ export const crmEn: typeof crmZh = {
     activeDays: 'Active in {days} days',
     inactiveDays: 'Silent {days} days',
     score: 'Score range',
+    risk: 'Churn risk range',
     minOrders: 'Orders ≥',
     minSpent: 'Spent ≥ (yuan)',
     conditions: '{count} conditions',

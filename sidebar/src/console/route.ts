@@ -1,13 +1,14 @@
 import { ref } from 'vue';
 
 // The operator's daily pages first (customers and what to do with them), then the set-up pages.
-export const PAGES = ['customers', 'segments', 'mass-sends', 'sop', 'tags', 'churn', 'groups', 'channels', 'scripts', 'bot', 'import', 'dashboard'] as const;
+export const PAGES = ['customers', 'identity', 'segments', 'mass-sends', 'sop', 'tags', 'churn', 'groups', 'channels', 'scripts', 'bot', 'import', 'dashboard'] as const;
 export type Page = (typeof PAGES)[number];
 
 /**
  * Hash routes: `#/sop`, `#/sop/<planId>`, `#/sop/<planId>/journey` (edit), `#/sop/new` and
  * `#/sop/new/<templateId>` (a new journey, blank or from a template); `#/customers/<externalUserId>`,
- * `#/segments/<id|new>`, `#/mass-sends/<id>` and `#/mass-sends/new[/<segmentId>|/filter]`. The server serves one page at /console/.
+ * `#/segments/<id|new>`, `#/mass-sends/<id>` and `#/mass-sends/new[/<segmentId>|/filter]`; `#/identity[/merges]`
+ * (客户合并审核 and its merge history) and `#/import/<kind>` (the import page with a kind chosen). The server serves one page at /console/.
  */
 export const route = ref(parse());
 

@@ -13,6 +13,8 @@ export interface CustomerRow {
   tags: Array<{ tagId: string; name: string }>;
   stage: Stage | null;
   score: number | null;
+  /** Churn risk (server churn/ module); null until scored. */
+  risk?: { score: number; reasons: Array<{ code: string; label: { zh: string; en: string }; points: number }> } | null;
   channel: string | null;
   orders: number;
   spentFen: number;

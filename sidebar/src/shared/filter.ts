@@ -22,6 +22,8 @@ export interface CustomerFilter {
   inactiveSince?: string;
   minScore?: number;
   maxScore?: number;
+  minRisk?: number;
+  maxRisk?: number;
   minOrders?: number;
   minSpentFen?: number;
   groups?: string[];
@@ -35,7 +37,7 @@ export interface Sort { field: SortField; dir: 'asc' | 'desc' }
 /** Filter field ↔ query parameter; the plural ones repeat (`tag=a&tag=b`). */
 const LISTS = { tags: 'tag', anyTags: 'anyTag', notTags: 'notTag', stages: 'stage', channels: 'channel', reps: 'rep', groups: 'group' } as const;
 const TEXTS = ['q', 'addedFrom', 'addedTo', 'activeSince', 'inactiveSince'] as const;
-const NUMBERS = ['minScore', 'maxScore', 'minOrders', 'minSpentFen'] as const;
+const NUMBERS = ['minScore', 'maxScore', 'minRisk', 'maxRisk', 'minOrders', 'minSpentFen'] as const;
 type ListKey = keyof typeof LISTS;
 
 /**

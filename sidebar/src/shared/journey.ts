@@ -28,6 +28,8 @@ export type Trigger =
   | { type: 'contact_tagged'; tag: string }
   | { type: 'contact_silent'; days: number }
   | { type: 'order_placed' }
+  | { type: 'churn_risk'; threshold: number }
+  | { type: 'contact_lost' }
   | ScheduleTrigger;
 export interface ScheduleTrigger { type: 'schedule'; cron?: string; at?: string }
 export type TriggerType = Trigger['type'];

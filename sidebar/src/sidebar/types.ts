@@ -28,6 +28,8 @@ export interface Profile {
   stage: StageView;
   score: { value: number; reasons: Array<Reason & { points: number }> };
   groups: Array<{ chatId: string; name: string }>;
+  /** Churn risk 0–100 from the daily/on-event scoring; null until first scored. Labels come in both languages. */
+  risk: { score: number; reasons: Array<{ code: string; label: { zh: string; en: string }; points: number }>; computedAt: string } | null;
 }
 
 export interface TagGroup {

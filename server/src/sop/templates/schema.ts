@@ -122,6 +122,18 @@ export const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('contact_silent'), days: z.number().int().min(1).max(365) }).strict(),
   z.object({ type: z.literal('order_placed') }).strict(),
   /**
+   * The contact's churn risk score (churn/ module) rose to `threshold` or above: once per crossing,
+   * so a recomputation never enrols twice, and falling below then crossing again is a new journey.
+   */
+  z
+    .object({
+      type: z.literal('churn_risk'),
+      threshold: z.number({ error: 'threshold must be a number from 1 to 100' }).int('threshold must be a whole number').min(1, 'threshold must be at least 1').max(100, 'threshold must be at most 100 (the score is 0–100)').default(60),
+    })
+    .strict(),
+  /** WeCom del_follow_user: the customer deleted the rep (the relation became lost). */
+  z.object({ type: z.literal('contact_lost') }).strict(),
+  /**
    * A calendar schedule over the plan's audience, in the plan's time zone: repeating (`cron`, 5
    * fields) or once (`at`, a local date-time such as a one-off group push). Exactly one: rules.ts.
    */

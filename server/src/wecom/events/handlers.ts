@@ -43,6 +43,8 @@ export interface EventDeps {
   logger: Logger;
   onContactAdded?: (event: ContactAdded) => Promise<void>;
   onContactTagged?: (event: ContactTagged) => Promise<void>;
+  /** del_follow_user, after the pool recorded the lost relation (contact_lost SOPs, churn scores). */
+  onContactLost?: (event: { externalUserId: string; userId: string; at: Date }) => Promise<void>;
   /**
    * The welcome lane: sends the add event's welcome now, through the SOP engine's plan choice and
    * send ledger. Resolves whether a plan took the code.
@@ -135,6 +137,7 @@ async function externalContactChanged(
     case 'del_follow_user':
       await pool.endFollow({ externalUserId, userId, status: 'lost', at, key });
       await timeline('deleted_rep');
+      await deps.onContactLost?.({ externalUserId, userId, at });
       return;
     case 'transfer_fail':
       await timeline('transfer_failed', { reason: textField(fields, 'FailReason') ?? '' });

@@ -27,7 +27,10 @@ export function triggerDefault(type: TriggerType): Trigger {
     case 'contact_silent':
       return { type, days: 30 };
     case 'order_placed':
+    case 'contact_lost':
       return { type };
+    case 'churn_risk':
+      return { type, threshold: 60 };
     case 'schedule':
       return { type, cron: '0 10 * * 1' };
   }

@@ -70,7 +70,10 @@ export function triggerWords(trigger: Trigger, t: Translate, channelName: (state
     case 'contact_silent':
       return `${t('console.sop.triggers.contact_silent', { days: trigger.days })}`;
     case 'order_placed':
+    case 'contact_lost':
       return label;
+    case 'churn_risk':
+      return `${label} ≥ ${trigger.threshold}`;
     case 'schedule':
       return `${label} · ${scheduleWords(trigger, t)}`;
   }
