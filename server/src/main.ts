@@ -222,6 +222,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     // ONE_ID: lead import, the review of probable duplicates, merges and their undo.
     const identity = new Identity({ contacts: contactModels, orders: orderModel, sop: sop.models, models: registerIdentityModels(store.connection) });
     await identity.init();
+    pool.onIdentityFacts((externalUserId, facts) => identity.reconcile(externalUserId, facts));
     const modules: HttpModule[] = [
       wecom.http,
       authModule({
@@ -296,7 +297,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
 
     // In the background: the server is usable at once, the demo pool fills within a second.
     const ready = simulator
-      ? Promise.all([seedDemoPool({ client, pool, models: contactModels, orders, tasks, logger }), scripts.seed(DEMO_SCRIPTS)]).then(
+      ? Promise.all([seedDemoPool({ client, pool, models: contactModels, orders, tasks, logger, identity }), scripts.seed(DEMO_SCRIPTS)]).then(
           () => undefined,
           (err: unknown) => logger.error({ err }, 'demo data could not be synced'),
         )

@@ -35,6 +35,8 @@ export async function startIdentityHarness(): Promise<IdentityHarness> {
   const models = registerIdentityModels(store.connection);
   const identity = new Identity({ contacts, orders: orderModel, sop, models });
   await identity.init();
+  const pool = new ContactPool(contacts);
+  pool.onIdentityFacts((externalUserId, facts) => identity.reconcile(externalUserId, facts));
   const orders = new OrderBook({ orders: orderModel, contacts });
   const adminGuard = requireAdmin(TOKEN);
   const importer = new Importer({ contacts, orders, identity, timeZone: TIME_ZONE }, createLogger({ level: 'silent' }));
@@ -43,7 +45,7 @@ export async function startIdentityHarness(): Promise<IdentityHarness> {
   return {
     store,
     contacts,
-    pool: new ContactPool(contacts),
+    pool,
     orderModel,
     orders,
     sop,

@@ -1,3 +1,4 @@
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdentityHarness, type IdentityHarness } from './harness.ts';
 
@@ -43,5 +44,34 @@ describe('phones the pool learns', () => {
     const alone = await h.pool.recordBotContact({ botContactId: 'b2', name: '路人', phones: ['+86 137 0000 0000'] }, at);
     expect(alone).toMatchObject({ externalUserId: 'bot:b2', created: true });
     expect(await h.contacts.Contact.findOne({ externalUserId: 'bot:b2' }).lean()).toMatchObject({ phone: '13700000000', phones: ['13700000000'] });
+  });
+});
+
+describe('a WeCom contact arriving with facts the pool already knows', () => {
+  const follow = (remarkMobiles: string[]) => ({ userId: 'rep1', addedAt: at, tagIds: [], remarkMobiles });
+
+  it('absorbs the lead who filled a form with the same phone (automatically, listed as such), and only reviews another WeCom contact', async () => {
+    const lead = await h.upload('leads', 'lead_id,name,phone,company,title,email,source,submitted_at\nF-77,柯南,+86 139-1111-0000,米花侦探社,顾问,,春季展会,2026-04-30 10:00:00\n');
+    expect(await lead.json()).toMatchObject({ inserted: 1, unmatched: 1 });
+    const toBe = await h.contacts.Contact.findOne({ phones: '13911110000' }).lean();
+    expect(toBe?.origin).toBe('lead');
+
+    await h.pool.upsertFromWecom({ externalUserId: 'wm_conan', name: '柯南', type: 1, follows: [follow(['139 1111 0000'])] }, at);
+    expect(await h.contacts.Contact.countDocuments({ externalUserId: toBe!.externalUserId })).toBe(0);
+    expect(await h.contacts.Contact.findOne({ externalUserId: 'wm_conan' }).lean()).toMatchObject({ company: '米花侦探社', title: '顾问', phones: ['13911110000'] });
+    const merges = await h.call<{ items: Array<{ survivor: { externalUserId: string }; merged: { externalUserId: string }; reason: string; auto: boolean }> }>('GET', '/api/admin/identity/merges');
+    expect(merges.body.items).toContainEqual(expect.objectContaining({ survivor: expect.objectContaining({ externalUserId: 'wm_conan' }), merged: expect.objectContaining({ externalUserId: toBe!.externalUserId }), reason: 'phone', auto: true }));
+
+    // The same phone on a second WeCom contact (a shared family phone?): WeCom keeps both ids, an operator decides.
+    await h.pool.upsertFromWecom({ externalUserId: 'wm_conan2', name: '工藤', type: 1, follows: [follow(['13911110000'])] }, at);
+    expect(await h.contacts.Contact.countDocuments({ externalUserId: mongoose.trusted({ $in: ['wm_conan', 'wm_conan2'] }) })).toBe(2);
+    const reviews = await h.call<{ items: Array<{ reason: string; contacts: Array<{ externalUserId: string }> }> }>('GET', '/api/admin/identity/reviews?status=open');
+    const pair = reviews.body.items.find((r) => r.contacts.some((c) => c.externalUserId === 'wm_conan2'));
+    expect(pair?.reason).toBe('phone');
+    expect(pair?.contacts.map((c) => c.externalUserId).sort()).toEqual(['wm_conan', 'wm_conan2']);
+
+    // A re-sync with nothing new asks nothing again: still one review for the pair.
+    await h.pool.upsertFromWecom({ externalUserId: 'wm_conan2', name: '工藤', type: 1, follows: [follow(['13911110000'])] }, at);
+    expect(await h.models.Review.countDocuments({ contactIds: 'wm_conan2' })).toBe(1);
   });
 });

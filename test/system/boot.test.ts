@@ -16,7 +16,7 @@ afterAll(async () => {
   await demo?.dispose();
 });
 
-const count = (collection: string) => system!.store.connection.db!.collection(collection).countDocuments();
+const count = (collection: string, filter: Record<string, unknown> = {}) => system!.store.connection.db!.collection(collection).countDocuments(filter);
 
 describe('the composed system in demo mode', () => {
   it('answers /healthz with the embedded store it started', async () => {
@@ -29,7 +29,11 @@ describe('the composed system in demo mode', () => {
   });
 
   it('fills the pool with the demo corp: customers, relations, groups, tags and channels', async () => {
-    expect(await count('contacts')).toBe(8);
+    expect(await count('contacts', { origin: 'wecom' })).toBe(8);
+    // The demo's form sign-ups: 陈静 matched by phone, 孙丽 probable (for review), one newcomer.
+    expect(await count('contacts', { origin: 'lead' })).toBe(2);
+    expect(await count('identity_reviews', { status: 'open', reason: 'name_company' })).toBe(1);
+    expect(await system!.store.connection.db!.collection('contacts').findOne({ name: '陈静', origin: 'wecom' })).toMatchObject({ phones: ['13805712233'], title: 'CTO' });
     expect(await count('follow_relations')).toBe(8);
     expect(await count('customer_groups')).toBe(2);
     expect(await count('tags')).toBe(14);

@@ -82,6 +82,15 @@ const ACTIVITY_KINDS = new Set(['added', 'message_in', 'replied', 'order_paid', 
 
 const CHANNEL_TAGS_TTL_MS = 2_000;
 
+/** What WeCom says identifies a contact, as the matcher reads it. */
+export interface IdentityFacts {
+  unionId: string | null;
+  phones: string[];
+  name: string;
+  company: string;
+}
+export type IdentityListener = (externalUserId: string, facts: IdentityFacts) => Promise<void>;
+
 const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 /**
@@ -91,7 +100,14 @@ const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 110
 export class ContactPool {
   private readonly channelTags = new ShortLivedReads<string[]>(CHANNEL_TAGS_TTL_MS);
 
+  private readonly identityListeners: IdentityListener[] = [];
+
   constructor(private readonly models: ContactModels) {}
+
+  /** Called when a WeCom contact arrives or brings identity facts it did not have (the identity module matches it; main.ts). */
+  onIdentityFacts(listener: IdentityListener): void {
+    this.identityListeners.push(listener);
+  }
 
   /** Upserts the contact and each listed follow relation; returns the reps whose relation is new or re-activated. */
   async upsertFromWecom(snapshot: ContactSnapshot, at: Date): Promise<{ created: boolean; newFollows: string[] }> {
@@ -138,8 +154,16 @@ export class ContactPool {
       ).lean();
       if (!previous || previous.status !== 'active') newFollows.push(follow.userId);
     }
+    const phones = normalisePhones(snapshot.follows.flatMap((f) => f.remarkMobiles ?? []));
+    // Before the facts are recorded: should reconciling fail, the retried event sees them as new again.
+    const known = new Set(before?.phones ?? []);
+    const news = before === null || phones.some((p) => !known.has(p)) || (!!snapshot.unionId && snapshot.unionId !== before.unionId);
+    if (news) {
+      const facts: IdentityFacts = { unionId: snapshot.unionId ?? null, phones, name: snapshot.name, company: snapshot.corpName ?? '' };
+      for (const listener of this.identityListeners) await listener(snapshot.externalUserId, facts);
+    }
     await this.recordIdentity(snapshot.externalUserId, {
-      phones: normalisePhones(snapshot.follows.flatMap((f) => f.remarkMobiles ?? [])),
+      phones,
       name: snapshot.name,
       company: snapshot.corpName ?? '',
       source: 'wecom',

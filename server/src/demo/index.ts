@@ -1,4 +1,5 @@
 import type { ContactModels, ContactPool } from '../contacts/index.ts';
+import type { Identity } from '../identity/index.ts';
 import type { OrderBook } from '../orders/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import type { Logger } from '../observability/index.ts';
@@ -36,6 +37,17 @@ const DAY = 86_400_000;
  * Some weeks of behaviour per demo customer (days before the first start), so stages, scores,
  * the sidebar timeline, script ranking by last messages and the dashboard have something to show.
  */
+/**
+ * Form sign-ups for the ONE_ID loop: 陈静 under her phone in another spelling (matched to her WeCom
+ * contact), 孙丽 of the same company under another phone (probable: on the review page), and a
+ * newcomer (a contact-to-be attributed to the form).
+ */
+const DEMO_LEADS: Array<[leadId: string, name: string, phone: string | null, company: string, title: string, daysAgo: number]> = [
+  ['demo-lead-1', '陈静', '013805712233', '杭州云帆科技有限公司', 'CTO', 3],
+  ['demo-lead-2', '孙丽', '139 0028 1234', '成都蜀香餐饮管理有限公司', '运营总监', 2],
+  ['demo-lead-3', '钱多多', '+86 137 5555 0101', '宁波甬上贸易有限公司', '采购经理', 1],
+];
+
 const DEMO_HISTORY: Record<string, { messages: Array<[number, string]>; orders: Array<[number, number]>; task?: string }> = {
   陈静: { messages: [[3, '私有化部署大概多久能上线？'], [1, '预算已经批了，想看下报价']], orders: [[2, 12_800]] },
   赵磊: { messages: [[9, '直播间说的优惠还有吗？多少钱']], orders: [] },
@@ -55,10 +67,17 @@ export async function seedDemoPool(deps: {
   orders: OrderBook;
   tasks: RepTaskModel;
   logger: Logger;
+  /** Where the demo's form sign-ups are matched (main.ts); without it the demo has no leads. */
+  identity?: Pick<Identity, 'importLead'>;
   now?: () => Date;
 }) {
   const summary = await syncFromWecom(deps.client, deps.pool);
-  await seedDemoHistory(deps, (deps.now ?? (() => new Date()))().getTime());
+  const now = (deps.now ?? (() => new Date()))().getTime();
+  await seedDemoHistory(deps, now);
+  // Idempotent on lead_id: a restart imports nothing twice.
+  for (const [leadId, name, phone, company, title, daysAgo] of DEMO_LEADS) {
+    await deps.identity?.importLead({ leadId, name, phone, company, title, email: '', source: '官网预约演示表单', submittedAt: new Date(now - daysAgo * DAY) });
+  }
   for (const channel of DEMO_CHANNELS) {
     const tag = await deps.models.Tag.findOne({ name: channel.tag, groupName: '来源渠道' }).lean();
     await deps.models.Channel.updateOne(

@@ -1,12 +1,12 @@
 import mongoose, { type Types } from 'mongoose';
-import type { ContactModels } from '../contacts/index.ts';
+import type { ContactModels, IdentityFacts } from '../contacts/index.ts';
 import type { OrderModel } from '../orders/index.ts';
 import type { SopModels } from '../sop/index.ts';
 import { importLead, type LeadInput, type LeadOutcome } from './leads.ts';
 import { matchContact, type Candidate, type Match } from './matcher.ts';
 import { IdentityError, mergeContacts, undoMerge, type IdentityErrorCode, type MergeStores } from './merge.ts';
 import type { IdentityModels } from './models.ts';
-import { contactCards, type ContactCard } from './reviews.ts';
+import { contactCards, openReview, type ContactCard } from './reviews.ts';
 
 export interface IdentityDeps {
   contacts: Pick<ContactModels, 'Contact' | 'FollowRelation' | 'TimelineEvent'>;
@@ -119,6 +119,19 @@ export class Identity {
         undoneAt: m.undoneAt ?? null,
       })),
     };
+  }
+
+  /**
+   * A WeCom contact that just arrived or brought new facts: a lead's or the bot's contact-to-be with
+   * the same unionid or phone is this person and is merged into it; anything weaker, or another
+   * WeCom contact (WeCom keeps both ids, so only an operator can say they are one), is listed for review.
+   */
+  async reconcile(externalUserId: string, facts: IdentityFacts): Promise<void> {
+    const match = await this.match(facts, externalUserId);
+    if (match.verdict === 'new') return;
+    if (match.verdict === 'same' && match.contact.origin !== 'wecom') {
+      await this.merge({ survivorId: externalUserId, mergedId: match.contact.externalUserId, reason: match.reason, auto: true });
+    } else await openReview(this.deps.models, [match.contact.externalUserId, externalUserId], match.reason);
   }
 
   /** Merges without a review: for callers that know two contacts are one person (the matcher said 'same'). */

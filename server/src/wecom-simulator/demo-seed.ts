@@ -34,10 +34,12 @@ interface DemoCustomer {
   state: string;
   daysAgo: number;
   tags: string[];
+  /** The rep's 备注手机号, as a rep types it. */
+  mobiles?: string[];
 }
 
 const CUSTOMERS: DemoCustomer[] = [
-  { name: '陈静', gender: 2, corpName: '杭州云帆科技有限公司', rep: 'zhangwei', remark: '陈静-云帆科技-CTO', description: '关注私有化部署，预算已批', state: 'expo_sh_2024', daysAgo: 40, tags: ['A类-高意向', '私有化部署', '线下展会', '活跃'] },
+  { name: '陈静', gender: 2, corpName: '杭州云帆科技有限公司', rep: 'zhangwei', remark: '陈静-云帆科技-CTO', description: '关注私有化部署，预算已批', state: 'expo_sh_2024', daysAgo: 40, tags: ['A类-高意向', '私有化部署', '线下展会', '活跃'], mobiles: ['+86 138-0571-2233'] },
   { name: '赵磊', gender: 1, corpName: '深圳微光电子有限公司', rep: 'wangfang', remark: '赵磊-微光电子', description: '直播间咨询价格', state: 'douyin_618', daysAgo: 12, tags: ['B类-跟进中', '专业版', '抖音', '新客'] },
   { name: '孙丽', gender: 2, corpName: '成都蜀香餐饮管理有限公司', rep: 'liuyang', remark: '孙丽-蜀香餐饮-运营总监', description: '12 家门店，想做会员私域', state: 'baidu_sem', daysAgo: 25, tags: ['A类-高意向', '企业版', '百度推广', '活跃'] },
   { name: '周强', gender: 1, corpName: '北京启明教育科技有限公司', rep: 'lina', remark: '周强-启明教育', description: '老客户，续费季', state: 'referral', daysAgo: 380, tags: ['已成交', '企业版', '老客转介绍'] },
@@ -81,6 +83,7 @@ export function seedDemoCorp(state: SimState): void {
           state: customer.state,
           addWay: 1,
           tagIds: customer.tags.map((name) => tagIds.get(name)!),
+          ...(customer.mobiles ? { remarkMobiles: customer.mobiles } : {}),
         },
       ],
     );

@@ -38,6 +38,7 @@ export interface NewFollow {
   state?: string;
   addWay?: number;
   remarkCorpName?: string;
+  remarkMobiles?: string[];
 }
 
 /**
@@ -140,7 +141,7 @@ export class SimState {
       ...(follow.state === undefined ? {} : { state: follow.state }),
       addWay: follow.addWay ?? 1,
       ...(follow.remarkCorpName === undefined ? {} : { remarkCorpName: follow.remarkCorpName }),
-      remarkMobiles: [],
+      remarkMobiles: [...(follow.remarkMobiles ?? [])],
     };
     contact.follows = [...contact.follows.filter((f) => f.userid !== follow.userid), created];
     return created;
