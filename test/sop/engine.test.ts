@@ -293,6 +293,52 @@ steps:
   });
 });
 
+describe('mass-send read-back when WeCom refuses one send', () => {
+  it('records the error on that send, reads the others, retries it with backoff and gives it up with the reason', async () => {
+    await planFromYaml(h.sop, `
+id: readback-push
+name: 回读测试
+trigger: { type: contact_tagged, tag: A类-高意向 }
+quietHours: { start: "00:00", end: "00:00" }
+steps:
+  - id: push
+    type: mass_send
+    content: { text: "回读测试群发" }
+`);
+    const ids = [await tagCustomer('陈静'), await tagCustomer('孙丽')];
+    await drain();
+    const sends = () => h.sop.models.Send.find({ targetId: mongoose.trusted({ $in: ids }), text: '回读测试群发' }).sort({ at: 1, _id: 1 }).lean();
+    const [first, second] = await sends();
+    for (const send of [first!, second!]) sim.state.confirmMassSend(send.msgid!, send.sender!);
+    const asked = () => sim.calls('/externalcontact/get_groupmsg_send_result').length;
+
+    sim.inject({ api: '/externalcontact/get_groupmsg_send_result', errcode: 40058, errmsg: 'invalid msgid', times: 1 });
+    await h.sop.engine.tick();
+    let [a, b] = await sends();
+    expect(a).toMatchObject({ delivery: 'pending', readFailures: 1, readError: expect.stringContaining('40058'), nextCheckAt: expect.any(Date) });
+    expect(b).toMatchObject({ delivery: 'delivered' }); // not held back by the first
+
+    const before = asked();
+    await h.sop.engine.tick(); // inside its backoff: not asked again
+    expect(asked()).toBe(before);
+    clock.advance(2 * 60_000);
+    await h.sop.engine.tick();
+    [a] = await sends();
+    expect(a).toMatchObject({ delivery: 'delivered', nextCheckAt: null });
+
+    // A send WeCom never answers for is given up after a bound, with the reason kept.
+    await h.sop.models.Send.updateOne({ _id: a!._id }, { $set: { delivery: 'pending', readFailures: 0 } });
+    sim.inject({ api: '/externalcontact/get_groupmsg_send_result', errcode: 40058, errmsg: 'invalid msgid', times: 100 });
+    for (let i = 0; i < 8; i++) {
+      await h.sop.engine.tick();
+      clock.advance(3_600_000);
+    }
+    [a] = await sends();
+    expect(a).toMatchObject({ delivery: 'unreadable', readFailures: 8, readError: expect.stringContaining('40058') });
+    sim.clearFaults();
+  });
+});
+
 describe('other triggers and catch-up', () => {
   it('enrols a contact silent for N days once per silent spell (沉睡唤醒)', async () => {
     const template = h.sop.templates.find((t) => t.id === 'winback')!;

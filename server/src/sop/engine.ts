@@ -109,7 +109,7 @@ export class SopEngine {
     });
     this.deliveries = new Counter({
       name: 'sop_mass_send_checks_total',
-      help: 'Mass-send tasks read back from WeCom, by what the rep did (delivered, pending, not_friend, already_received)',
+      help: 'Mass-send tasks read back from WeCom, by what the rep did (delivered, pending, not_friend, already_received), or read_error / unreadable when WeCom refused to say',
       labelNames: ['status'],
       registers: [opts.metrics.registry],
     });

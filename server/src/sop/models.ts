@@ -159,9 +159,14 @@ const sendSchema = new Schema(
     /** The rep a mass-send task was created for (who must confirm it in the client). */
     sender: { type: String, default: null },
     /** Mass sends: what WeCom reports after the task was created — the rep confirmed it, or why not. */
-    delivery: { type: String, enum: ['pending', 'delivered', 'not_friend', 'already_received', null], default: null },
+    /** `unreadable`: WeCom refused to say, MAX_READ_FAILURES times (readError says why). */
+    delivery: { type: String, enum: ['pending', 'delivered', 'not_friend', 'already_received', 'unreadable', null], default: null },
     deliveredAt: { type: Date, default: null },
     checkedAt: { type: Date, default: null },
+    /** Read-back failures in a row, the last one's reason, and when to ask again (backing off). */
+    readFailures: { type: Number, default: 0 },
+    readError: { type: String, default: null },
+    nextCheckAt: { type: Date, default: null },
   },
   { timestamps: true },
 );

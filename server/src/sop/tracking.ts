@@ -48,24 +48,51 @@ export async function findCreatedTask(
 
 const BATCH = 50;
 const TRACK_FOR_DAYS = 3;
+/** Read-back failures of one send before it is given up (backing off 1, 2, 4... minutes, at most an hour). */
+const MAX_READ_FAILURES = 8;
+const backoffMs = (failures: number) => Math.min(60_000 * 2 ** (failures - 1), 3_600_000);
 
 /**
  * A mass send only creates a task; the rep confirms it in the WeCom client, or never does. Reads back
  * what happened to the oldest-checked open sends, a batch per call (the engine calls it every minute).
+ * WeCom refusing one send (40058: a msgid it no longer knows) is that send's business: it is retried
+ * later, given up with the reason after MAX_READ_FAILURES, and never holds back the others.
  */
 export async function trackMassSends(deps: { models: SopModels; client: WecomClient; now: Date }): Promise<Record<string, number>> {
   const { Send } = deps.models;
   const open = await Send.find({
     delivery: 'pending',
     at: mongoose.trusted({ $gte: new Date(deps.now.getTime() - TRACK_FOR_DAYS * 86_400_000) }),
+    $or: [{ nextCheckAt: null }, { nextCheckAt: mongoose.trusted({ $lte: deps.now }) }],
   })
     .sort({ checkedAt: 1 })
     .limit(BATCH)
     .lean();
   const counts: Record<string, number> = {};
+  const count = (status: string) => void (counts[status] = (counts[status] ?? 0) + 1);
   for (const send of open) {
     if (!send.msgid || !send.sender) continue;
-    const page = await deps.client.massSend.getSendResult({ msgid: send.msgid, userid: send.sender, limit: 1000 });
+    let page;
+    try {
+      page = await deps.client.massSend.getSendResult({ msgid: send.msgid, userid: send.sender, limit: 1000 });
+    } catch (err) {
+      const failures = (send.readFailures ?? 0) + 1;
+      const givenUp = failures >= MAX_READ_FAILURES;
+      await Send.updateOne(
+        { _id: send._id },
+        {
+          $set: {
+            checkedAt: deps.now,
+            readFailures: failures,
+            readError: err instanceof Error ? err.message : String(err),
+            nextCheckAt: givenUp ? null : new Date(deps.now.getTime() + backoffMs(failures)),
+            ...(givenUp ? { delivery: 'unreadable' } : {}),
+          },
+        },
+      );
+      count(givenUp ? 'unreadable' : 'read_error');
+      continue;
+    }
     const entry = page.send_list.find((r) => r.external_userid === send.targetId || r.chat_id === send.targetId);
     const delivery = entry ? deliveryOf(entry.status) : null;
     await Send.updateOne(
@@ -73,11 +100,12 @@ export async function trackMassSends(deps: { models: SopModels; client: WecomCli
       {
         $set: {
           checkedAt: deps.now,
+          nextCheckAt: null,
           ...(delivery ? { delivery, deliveredAt: entry?.send_time ? new Date(entry.send_time * 1000) : deps.now } : {}),
         },
       },
     );
-    counts[delivery ?? 'pending'] = (counts[delivery ?? 'pending'] ?? 0) + 1;
+    count(delivery ?? 'pending');
   }
   return counts;
 }

@@ -69,7 +69,7 @@ const zh = {
       nextRuns: '接下来',
       exportYaml: '导出 YAML',
       triggers: { contact_added: '添加好友时', contact_tagged: '打标签时', contact_silent: '沉默 {days} 天', order_placed: '下单时', churn_risk: '流失风险达标时', contact_lost: '客户删除跟进人时', schedule: '定时 · {words}' },
-      deliveries: { pending: '待跟进人确认', delivered: '已确认发送', not_friend: '非好友', already_received: '已收到其他群发' },
+      deliveries: { pending: '待跟进人确认', delivered: '已确认发送', not_friend: '非好友', already_received: '已收到其他群发', unreadable: '企业微信无法返回发送结果' },
       jobStatus: { pending: '待执行', running: '执行中', done: '已完成', dead: '失败，不再重试' },
       outcomes: {
         sent: '已发送',
@@ -441,7 +441,7 @@ const en: Shape = {
       nextRuns: 'Coming up',
       exportYaml: 'Export YAML',
       triggers: { contact_added: 'On add', contact_tagged: 'On tag', contact_silent: 'Silent {days} days', order_placed: 'On order', churn_risk: 'On churn risk', contact_lost: 'On rep deleted', schedule: 'Schedule · {words}' },
-      deliveries: { pending: 'Waiting for the rep', delivered: 'Confirmed and sent', not_friend: 'Not a friend', already_received: 'Got another mass message' },
+      deliveries: { pending: 'Waiting for the rep', delivered: 'Confirmed and sent', not_friend: 'Not a friend', already_received: 'Got another mass message', unreadable: 'WeCom could not report the result' },
       jobStatus: { pending: 'Pending', running: 'Running', done: 'Done', dead: 'Failed, no more retries' },
       outcomes: {
         sent: 'Sent',
