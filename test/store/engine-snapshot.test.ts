@@ -5,6 +5,7 @@ import type { SnapshotPolicy } from '../../server/src/store/embedded/engine.ts';
 import { createPersistence } from '../../server/src/store/embedded/persistence/index.ts';
 import type { Persistence } from '../../server/src/store/embedded/persistence/index.ts';
 import { makeTempDir } from './persistence-helpers.ts';
+import { eventually } from '../support/eventually.ts';
 
 async function open(dir: string): Promise<{ engine: Engine; persistence: Persistence }> {
   const persistence = createPersistence({ dir, fsync: 'never' });
@@ -85,7 +86,7 @@ describe('when a due snapshot is written', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       events.push('burst over');
-      for (let i = 0; i < 100 && !events.includes('snapshot'); i++) await new Promise((r) => setTimeout(r, 20));
+      await eventually(async () => events.includes('snapshot') || null, 'the due snapshot');
       return events;
     } finally {
       await engine.close();

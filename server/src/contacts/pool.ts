@@ -157,8 +157,8 @@ export class ContactPool {
     const phones = normalisePhones(snapshot.follows.flatMap((f) => f.remarkMobiles ?? []));
     // Before the facts are recorded: should reconciling fail, the retried event sees them as new again.
     const known = new Set(before?.phones ?? []);
-    const news = before === null || phones.some((p) => !known.has(p)) || (!!snapshot.unionId && snapshot.unionId !== before.unionId);
-    if (news) {
+    const hasNewFacts = before === null || phones.some((p) => !known.has(p)) || (!!snapshot.unionId && snapshot.unionId !== before.unionId);
+    if (hasNewFacts) {
       const facts: IdentityFacts = { unionId: snapshot.unionId ?? null, phones, name: snapshot.name, company: snapshot.corpName ?? '' };
       for (const listener of this.identityListeners) await listener(snapshot.externalUserId, facts);
     }

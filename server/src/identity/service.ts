@@ -66,7 +66,7 @@ export class Identity {
 
   /** Merges an open review's pair into `survivor` (one of the two). */
   async mergeReview(reviewId: string, survivor: string): Promise<{ id: string; survivor: string; merged: string }> {
-    const review = await this.openReview(reviewId);
+    const review = await this.requireOpenReview(reviewId);
     if (!review.contactIds.includes(survivor)) throw new IdentityError(400, 'invalid_survivor', `survivor: must be one of the review's contacts (${review.contactIds.join(', ')})`);
     const merged = review.contactIds.find((id) => id !== survivor)!;
     const claimed = await this.deps.models.Review.updateOne({ _id: review._id, status: 'open' }, { $set: { status: 'merged', decidedAt: this.now() } });
@@ -80,7 +80,7 @@ export class Identity {
   }
 
   async keepApart(reviewId: string): Promise<void> {
-    const review = await this.openReview(reviewId);
+    const review = await this.requireOpenReview(reviewId);
     const claimed = await this.deps.models.Review.updateOne({ _id: review._id, status: 'open' }, { $set: { status: 'kept_apart', decidedAt: this.now() } });
     if (claimed.modifiedCount === 0) throw new IdentityError(409, 'not_open', `review ${reviewId} was decided meanwhile`);
   }
@@ -143,7 +143,7 @@ export class Identity {
     return undoMerge(this.stores, mergeId, this.now());
   }
 
-  private async openReview(reviewId: string): Promise<{ _id: Types.ObjectId; contactIds: string[]; reason: string }> {
+  private async requireOpenReview(reviewId: string): Promise<{ _id: Types.ObjectId; contactIds: string[]; reason: string }> {
     if (!mongoose.isValidObjectId(reviewId)) throw new IdentityError(404, 'not_found', `no review ${reviewId}`);
     const review = await this.deps.models.Review.findById(reviewId).lean();
     if (!review) throw new IdentityError(404, 'not_found', `no review ${reviewId}`);
@@ -152,7 +152,7 @@ export class Identity {
   }
 
   private async bulkSurvivor(reviewId: string): Promise<string> {
-    const review = await this.openReview(reviewId);
+    const review = await this.requireOpenReview(reviewId);
     const contacts = await this.deps.contacts.Contact.find({ externalUserId: mongoose.trusted({ $in: review.contactIds }) }, { externalUserId: 1, createdAt: 1, enteredAt: 1 }).lean();
     if (contacts.length < 2) throw new IdentityError(409, 'contact_gone', `review ${reviewId}: one of its contacts no longer exists`);
     const withRelation = new Set(await this.deps.contacts.FollowRelation.distinct('externalUserId', { externalUserId: mongoose.trusted({ $in: review.contactIds }) }));
