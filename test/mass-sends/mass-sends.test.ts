@@ -227,6 +227,27 @@ describe('read-back', () => {
     expect(await h.sop.models.Send.countDocuments({ key: /^mass:/, delivery: 'delivered' })).toBe(3);
   });
 
+  it('a read WeCom keeps refusing backs off and is given up with the reason shown, not retried for ever', async () => {
+    const created = await create({});
+    await drain();
+    sim.inject({ api: '/externalcontact/get_groupmsg_task', errcode: 40058, times: 10_000 });
+    for (let i = 0; i < 40; i++) {
+      clock.advance(HOUR);
+      await drain();
+    }
+    const sentParts = (await get(created.id)).perRep.filter((r) => r.msgid);
+    expect(sentParts.length).toBe(3);
+    for (const r of sentParts) expect(r).toMatchObject({ readBackError: expect.stringContaining('40058'), readBackGivenUpAt: expect.any(String) });
+    const asked = sim.calls('/externalcontact/get_groupmsg_task').length;
+    // The first read (before WeCom refused) and 8 refused ones per part, where every 10 minutes for 40 hours would be 240.
+    expect(asked).toBe(sentParts.length * 9);
+    for (let i = 0; i < 10; i++) {
+      clock.advance(HOUR);
+      await drain();
+    }
+    expect(sim.calls('/externalcontact/get_groupmsg_task').length).toBe(asked);
+  });
+
   it('reminds a rep who has not confirmed after 2 hours, once', async () => {
     const created = await create({});
     await drain();

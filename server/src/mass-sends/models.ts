@@ -73,6 +73,9 @@ export interface MassSendRep extends WorkFields {
   checkedAt: Date | null;
   /** The last read-back failure, kept on the part (it is retried later); null once one succeeds. */
   readBackError: string | null;
+  /** Failed reads in a row; when they were given up (the error above says why). */
+  readBackFailures: number;
+  readBackGivenUpAt: Date | null;
   remindedAt: Date | null;
   error: string | null;
 }
@@ -124,6 +127,8 @@ const repPartSchema = withWorkFields(
       confirmedAt: { type: Date, default: null },
       checkedAt: { type: Date, default: null },
       readBackError: { type: String, default: null },
+      readBackFailures: count,
+      readBackGivenUpAt: { type: Date, default: null },
       remindedAt: { type: Date, default: null },
       error: { type: String, default: null },
     },

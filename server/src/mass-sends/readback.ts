@@ -24,12 +24,16 @@ export interface ReadBackDeps {
 
 /** get_groupmsg_task status 2: the rep sent it from the client. */
 const REP_SENT = 2;
+/** Failed reads of one part in a row before it is given up (the wait doubling from everyMs, at most MAX_BACKOFF_MS). */
+const MAX_READ_FAILURES = 8;
+const MAX_BACKOFF_MS = 6 * 3_600_000;
 
 /**
  * Reads back one sent part from WeCom: whether the rep confirmed, and per recipient sent, not a
  * friend, over the receive limit, or still pending. Comes back (a deferral, not an attempt) until
- * nothing is pending or the tracking window ends. A failed read is recorded on the part and retried
- * at the next round; since each part is its own work item, it never holds up another.
+ * nothing is pending or the tracking window ends. A failed read is recorded on the part and retried,
+ * backing off, until MAX_READ_FAILURES or the window's end, when it is given up with the reason kept;
+ * since each part is its own work item, it never holds up another.
  */
 export class ReadBack {
   constructor(private readonly deps: ReadBackDeps) {}
@@ -37,20 +41,28 @@ export class ReadBack {
   async check(massSend: MassSend & { _id: mongoose.Types.ObjectId }, part: HydratedDocument<MassSendRep>): Promise<void> {
     const now = this.deps.now();
     const next = new Date(now.getTime() + this.deps.everyMs);
+    const sentFor = now.getTime() - (part.sentAt ?? now).getTime();
     let read: Awaited<ReturnType<ReadBack['read']>>;
     try {
       read = await this.read(part.msgid!, part.userId);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.deps.logger.warn({ err, massSendId: String(massSend._id), userId: part.userId }, 'mass-send read-back failed; retried later');
-      await this.deps.models.RepPart.updateOne({ _id: part._id }, { $set: { readBackError: message, checkedAt: now } });
-      throw new DeferWork(next, 'read-back failed');
+      const failures = (part.readBackFailures ?? 0) + 1;
+      // A msgid WeCom no longer knows (40058) never becomes readable: asking for ever only burns quota.
+      const givenUp = failures >= MAX_READ_FAILURES || sentFor >= this.deps.trackForMs;
+      this.deps.logger.warn({ err, massSendId: String(massSend._id), userId: part.userId, failures, givenUp }, 'mass-send read-back failed');
+      await this.deps.models.RepPart.updateOne(
+        { _id: part._id },
+        { $set: { readBackError: message, readBackFailures: failures, readBackGivenUpAt: givenUp ? now : null, checkedAt: now } },
+      );
+      if (givenUp) return;
+      const backoff = Math.min(this.deps.everyMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
+      throw new DeferWork(new Date(now.getTime() + backoff), 'read-back failed');
     }
     const { counts, delivered, pendingTargets, confirmedAt } = read;
-    await this.deps.models.RepPart.updateOne({ _id: part._id }, { $set: { ...counts, confirmedAt, checkedAt: now, readBackError: null } });
+    await this.deps.models.RepPart.updateOne({ _id: part._id }, { $set: { ...counts, confirmedAt, checkedAt: now, readBackError: null, readBackFailures: 0 } });
     await this.recordDeliveries(massSend._id, delivered);
 
-    const sentFor = now.getTime() - (part.sentAt ?? now).getTime();
     if (counts.pending > 0 && !part.remindedAt && sentFor >= this.deps.remindAfterMs) await this.remind(massSend, part, counts.pending, pendingTargets[0]!, now);
     if (counts.pending > 0 && sentFor < this.deps.trackForMs) throw new DeferWork(next, 'awaiting the rep');
   }

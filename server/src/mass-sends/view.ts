@@ -33,6 +33,7 @@ function view(m: Stored<MassSend>, parts: PartSummary[]) {
     rep.remindedAt ??= part.remindedAt;
     rep.confirmedAt ??= part.confirmedAt;
     rep.readBackError ??= part.readBackError;
+    rep.readBackGivenUpAt ??= part.readBackGivenUpAt;
     rep.error ??= part.error;
     rep.states.push(part.state);
     byRep.set(part.userId, rep);
@@ -69,6 +70,7 @@ function repView(userId: string) {
     remindedAt: null as Date | null,
     confirmedAt: null as Date | null,
     readBackError: null as string | null,
+    readBackGivenUpAt: null as Date | null,
     error: null as string | null,
     states: [] as string[],
   };

@@ -172,7 +172,7 @@ export function sopAdminModule(deps: SopAdminDeps): HttpModule {
 /** Jobs, newest first, each with its send (and, for mass sends, whether the rep confirmed it). */
 async function listJobs(models: SopModels, filter: Record<string, unknown>, limit: number) {
   const jobs = await models.Job.find(filter, { __v: 0, leaseOwner: 0 }).sort({ dueAt: -1 }).limit(limit).lean();
-  const sends = await models.Send.find({ key: mongoose.trusted({ $in: jobs.map((j) => j.key) }) }, { _id: 0, key: 1, state: 1, msgid: 1, delivery: 1, deliveredAt: 1 }).lean();
+  const sends = await models.Send.find({ key: mongoose.trusted({ $in: jobs.map((j) => j.key) }) }, { _id: 0, key: 1, state: 1, msgid: 1, delivery: 1, deliveredAt: 1, readError: 1, readFailures: 1 }).lean();
   const byKey = new Map(sends.map((s) => [s.key, s]));
   return jobs.map((job) => ({ ...job, version: job.version ?? 1, send: byKey.get(job.key) ?? null }));
 }

@@ -21,7 +21,7 @@ export interface MassSend {
   content: Content;
   audience: MassAudience;
   totals: MassCounts & { targets: number; failed: number };
-  perRep: Array<MassCounts & { userId: string; msgid: string | null; targets: number; remindedAt: string | null }>;
+  perRep: Array<MassCounts & { userId: string; msgid: string | null; targets: number; remindedAt: string | null; readBackError: string | null; readBackGivenUpAt: string | null }>;
 }
 export const SKIP_REASONS = ['optedOut', 'capped', 'noRelation'] as const;
 /** A send is only worth re-reading while WeCom may still report something new. */

@@ -15,7 +15,7 @@ export interface Job {
   attempts: number;
   dueAt: string;
   lastError: string | null;
-  send: { state: string; delivery: string | null; deliveredAt: string | null } | null;
+  send: { state: string; delivery: string | null; deliveredAt: string | null; readError?: string | null; readFailures?: number } | null;
 }
 
 /** The engine's job statuses and outcomes (server/src/sop/models.ts): each has words in the message tables. */
