@@ -1,5 +1,5 @@
 /**
- * `npm run import -- KIND FILE`: imports a CSV of channels, contacts, orders or leads into the store with a
+ * `npm run import -- KIND FILE [--create-placeholder-reps]`: imports a CSV of channels, contacts, orders or leads into the store with a
  * progress bar — the same code as POST /api/admin/import/KIND (idempotent, rejected rows listed by
  * line), without the HTTP body limit. Stop the server first when it runs the embedded store on the
  * same DATA_DIR (or point both at one MONGODB_URI).
@@ -15,9 +15,12 @@ import { OrderBook, registerOrderModel } from '../server/src/orders/index.ts';
 import { registerSopModels } from '../server/src/sop/index.ts';
 import { openStore } from '../server/src/store/index.ts';
 
-const [kind, file] = process.argv.slice(2);
+const PLACEHOLDERS_FLAG = '--create-placeholder-reps';
+const args = process.argv.slice(2);
+const createPlaceholderReps = args.includes(PLACEHOLDERS_FLAG);
+const [kind, file] = args.filter((a) => a !== PLACEHOLDERS_FLAG);
 if (!kind || !file || !(IMPORT_KINDS as readonly string[]).includes(kind)) {
-  process.stderr.write(`usage: npm run import -- ${IMPORT_KINDS.join('|')} FILE.csv\n`);
+  process.stderr.write(`usage: npm run import -- ${IMPORT_KINDS.join('|')} FILE.csv [${PLACEHOLDERS_FLAG}]\n`);
   process.exit(2);
 }
 const bytes = await readFile(file).catch((err: unknown) => {
@@ -53,14 +56,16 @@ try {
   const report = await importer.run(kind as ImportKind, bytes, ({ done, total }) => {
     bar.setTotal(Math.max(total, 1));
     bar.update(done);
-  });
+  }, { createPlaceholderReps });
   bar.stop();
   console.log(
     `\nImported ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
       `${report.inserted} inserted, ${report.updated} updated, ${report.rejected.length} rejected.`,
   );
   if ('matched' in report) console.log(`Leads: ${report.matched} matched, ${report.probable} probable (to review), ${report.unmatched} unmatched, ${report.unchanged} already imported.`);
+  if (report.placeholderReps) console.log(`Placeholder reps: ${report.placeholderReps.join(', ')}.`);
   for (const { line, error } of report.rejected.slice(0, 50)) console.log(`  line ${line}: ${error}`);
+  for (const c of (report.conflicts ?? []).slice(0, 50)) console.log(`  line ${c.line}: kept ${c.field} "${c.kept}" of ${c.externalUserId}, not "${c.offered}"`);
   if (report.rejected.length > 50) console.log(`  … and ${report.rejected.length - 50} more`);
   if (report.rejected.length > 0) exitCode = 1;
 } catch (err) {

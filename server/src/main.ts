@@ -162,6 +162,8 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     cleanup.push(() => churn.stop());
     cleanup.push(() => sop.engine.stop());
     health.register(sop.engine.probe);
+    // Every path an order enters by (import, demo seed) records it through the book.
+    orders.onOrderPlaced((order) => sop.engine.onOrderPlaced(order));
 
     // Started once the HTTP server is up; the callback route wakes them from the start.
     let threads: WorkThreads | undefined;

@@ -6,6 +6,7 @@ import IdentityReviewPage from '../../sidebar/src/console/pages/identity/Identit
 import ImportPage from '../../sidebar/src/console/pages/ImportPage.vue';
 import type { ContactCard, Merge, Review } from '../../sidebar/src/console/pages/identity/identity.ts';
 import { mockFetch } from './fetch-mock.ts';
+import { fakeXhr } from './fake-xhr.ts';
 import { consoleI18n } from './i18n.ts';
 
 afterEach(() => {
@@ -311,36 +312,6 @@ describe('客户合并审核', () => {
 });
 
 /** The import page uploads with XHR (for progress): a stand-in that answers one upload. */
-function fakeXhr(status: number, answer: unknown) {
-  const sent: Array<{ method: string; url: string; body: unknown }> = [];
-  class FakeXhr {
-    status = 0;
-    statusText = '';
-    responseText = '';
-    upload: { onprogress: ((e: ProgressEvent) => void) | null; onload: (() => void) | null } = { onprogress: null, onload: null };
-    onload: (() => void) | null = null;
-    onerror: (() => void) | null = null;
-    private method = '';
-    private url = '';
-    open(method: string, url: string) {
-      this.method = method;
-      this.url = url;
-    }
-    setRequestHeader() {}
-    send(body: unknown) {
-      sent.push({ method: this.method, url: this.url, body });
-      queueMicrotask(() => {
-        this.upload.onload?.();
-        this.status = status;
-        this.responseText = JSON.stringify(answer);
-        this.onload?.();
-      });
-    }
-  }
-  vi.stubGlobal('XMLHttpRequest', FakeXhr);
-  return sent;
-}
-
 describe('导入线索', () => {
   it('opens with leads chosen from #/import/leads, explains the columns, and shows the match report with a link to review', async () => {
     const sent = fakeXhr(200, { inserted: 5, matched: 3, probable: 2, unmatched: 1, rejected: [{ line: 7, reason: 'phone 格式不正确' }] });

@@ -36,6 +36,8 @@ export async function startIdentityHarness(): Promise<IdentityHarness> {
   const identity = new Identity({ contacts, orders: orderModel, sop, models });
   await identity.init();
   const pool = new ContactPool(contacts);
+  // The reps the test files name as follow_userid, as a WeCom sync would list them.
+  await pool.recordWecomReps(['rep1', 'rep2']);
   pool.onIdentityFacts((externalUserId, facts) => identity.reconcile(externalUserId, facts));
   const orders = new OrderBook({ orders: orderModel, contacts });
   const adminGuard = requireAdmin(TOKEN);

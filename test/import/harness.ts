@@ -11,6 +11,8 @@ import { openTestStore } from '../support/db.ts';
 import { serveModules } from '../support/http.ts';
 
 export const TOKEN = 'admin-token-for-tests-0123';
+/** The reps the test corp's WeCom lists (what a sync records): the follow_userids test files may name. */
+export const TEST_REPS = ['zhangsan', 'lisi', 'lina', 'zhangwei', 'wangfang', 'rep1', 'rep2'];
 export const TIME_ZONE = 'Asia/Shanghai';
 
 export interface AdminHarness {
@@ -41,6 +43,8 @@ export async function startAdminHarness(options: { bodyLimitKb?: number } = {}):
   await Promise.all([...Object.values(contacts), ...Object.values(sop), orderModel, tasks].map((m) => m.init()));
   await scripts.init();
   const orders = new OrderBook({ orders: orderModel, contacts });
+  const pool = new ContactPool(contacts);
+  await pool.recordWecomReps(TEST_REPS);
   const logger = createLogger({ level: 'silent' });
   const adminGuard = requireAdmin(TOKEN);
   const analytics = new Analytics({ contacts, orders: orderModel, sop, tasks, scripts, timeZone: TIME_ZONE });
@@ -54,7 +58,7 @@ export async function startAdminHarness(options: { bodyLimitKb?: number } = {}):
   return {
     store,
     contacts,
-    pool: new ContactPool(contacts),
+    pool,
     orderModel,
     orders,
     sop,

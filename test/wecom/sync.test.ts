@@ -78,3 +78,14 @@ describe('full sync from WeCom', () => {
     expect(summary.relations).toBe(238);
   });
 });
+
+describe('the rep roster a sync records', () => {
+  it('lists every rep WeCom has (with or without customers), confirming a placeholder an import made', async () => {
+    await models.Rep.updateOne({ userId: 'lina' }, { $set: { placeholder: true } }, { upsert: true });
+    await syncFromWecom(client, pool);
+    const reps = await models.Rep.find({}, { _id: 0, userId: 1, placeholder: 1 }).sort({ userId: 1 }).lean();
+    expect(reps).toHaveLength(4);
+    expect(reps.every((r) => r.placeholder === false)).toBe(true);
+    expect(reps.map((r) => r.userId)).toContain('lina');
+  });
+});

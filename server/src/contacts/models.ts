@@ -71,6 +71,8 @@ const followRelationSchema = new Schema(
     addedAt: { type: Date, default: null },
     removedAt: { type: Date, default: null },
     tagIds: { type: [String], default: [] },
+    /** Who told us of the relation: WeCom owns its relations (an import only fills their blanks); 'import' ones an import may correct. */
+    origin: { type: String, enum: ['wecom', 'import'], default: 'wecom' },
   },
   { timestamps: true },
 );
@@ -161,6 +163,18 @@ const channelSchema = new Schema(
   { timestamps: true },
 );
 
+/**
+ * A rep (WeCom member with 客户联系) the pool knows: from WeCom's directory, or a placeholder an
+ * operator let an import create for a follow_userid WeCom has not told us of (yet).
+ */
+const repSchema = new Schema(
+  {
+    userId: { type: String, required: true, unique: true },
+    placeholder: { type: Boolean, default: false },
+  },
+  { timestamps: true },
+);
+
 /** Raised when a customer deletes a rep (del_follow_user): the churn signal a rep must see. */
 const churnAlertSchema = new Schema(
   {
@@ -184,6 +198,7 @@ export type CustomerGroup = InferSchemaType<typeof customerGroupSchema>;
 export type GroupMember = InferSchemaType<typeof groupMemberSchema>;
 export type Channel = InferSchemaType<typeof channelSchema>;
 export type ChurnAlert = InferSchemaType<typeof churnAlertSchema>;
+export type Rep = InferSchemaType<typeof repSchema>;
 
 export interface ContactModels {
   Contact: Model<Contact>;
@@ -193,6 +208,7 @@ export interface ContactModels {
   CustomerGroup: Model<CustomerGroup>;
   Channel: Model<Channel>;
   ChurnAlert: Model<ChurnAlert>;
+  Rep: Model<Rep>;
 }
 
 export function registerContactModels(connection: Connection): ContactModels {
@@ -204,5 +220,6 @@ export function registerContactModels(connection: Connection): ContactModels {
     CustomerGroup: connection.model('CustomerGroup', customerGroupSchema, 'customer_groups'),
     Channel: connection.model('Channel', channelSchema, 'channels'),
     ChurnAlert: connection.model('ChurnAlert', churnAlertSchema, 'churn_alerts'),
+    Rep: connection.model('Rep', repSchema, 'reps'),
   };
 }

@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import type { Contact, ContactModels, CustomerGroup, GroupMember, Tag } from './models.ts';
 import { ShortLivedReads } from '../short-lived-reads/index.ts';
 import { nameCompanyKey, normalisePhones } from '../identity/index.ts';
+import { recordWecomReps } from './reps.ts';
 
 /** What we know of a contact from WeCom (externalcontact/get or batch/get_by_user), in our words. */
 export interface ContactSnapshot {
@@ -205,6 +206,11 @@ export class ContactPool {
           : {}),
       },
     );
+  }
+
+  /** The reps WeCom lists (a sync): who an import may name as follow_userid. */
+  recordWecomReps(userIds: string[]): Promise<void> {
+    return recordWecomReps(this.models, userIds);
   }
 
   /** add_half_external_contact: the customer added the rep, who has not confirmed yet. */

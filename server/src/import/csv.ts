@@ -12,6 +12,8 @@ export interface CsvRow {
 export interface Rejection {
   line: number;
   error: string;
+  /** A machine code, for refusals an operator may act on (e.g. `unknown_rep`). */
+  code?: string;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });

@@ -2,12 +2,22 @@ import { ZodError } from 'zod';
 import type { Logger } from '../observability/index.ts';
 import { decodeUtf8, parseCsv, type CsvRow, type Rejection } from './csv.ts';
 import type { LeadOutcome } from '../identity/index.ts';
-import { IMPORT_SPECS, type ImportKind, type ImportKindSpec, type ImportTargets } from './kinds.ts';
+import { IMPORT_SPECS, type ImportKind, type ImportKindSpec, type ImportOptions, type ImportTargets } from './kinds.ts';
+import type { ContactConflict } from './ownership.ts';
+
+/** A value of the file the import did not write, because another source (WeCom, a lead form) owns it. */
+export interface ImportConflict extends ContactConflict {
+  line: number;
+}
 
 export interface ImportReport {
   inserted: number;
   updated: number;
   rejected: Rejection[];
+  /** Present when some row offered values the pool kept (contacts import), by line. */
+  conflicts?: ImportConflict[];
+  /** Present when the operator let the import create placeholder reps: the ones it created or reused. */
+  placeholderReps?: string[];
 }
 
 /**
@@ -39,19 +49,24 @@ const BATCH = 500;
 export class Importer {
   constructor(private readonly targets: ImportTargets, private readonly logger: Logger) {}
 
-  async run(kind: ImportKind, bytes: Uint8Array, onProgress?: (progress: ImportProgress) => void): Promise<ImportReport | LeadImportReport> {
+  async run(
+    kind: ImportKind,
+    bytes: Uint8Array,
+    onProgress?: (progress: ImportProgress) => void,
+    options: ImportOptions = { createPlaceholderReps: false },
+  ): Promise<ImportReport | LeadImportReport> {
     const text = decodeUtf8(bytes);
     // One call per kind so each spec keeps its own row type.
     switch (kind) {
       case 'channels':
-        return (await this.importRows(kind, IMPORT_SPECS.channels, text, onProgress)).report;
+        return (await this.importRows(kind, IMPORT_SPECS.channels, text, options, onProgress)).report;
       case 'contacts':
-        return (await this.importRows(kind, IMPORT_SPECS.contacts, text, onProgress)).report;
+        return (await this.importRows(kind, IMPORT_SPECS.contacts, text, options, onProgress)).report;
       case 'orders':
-        return (await this.importRows(kind, IMPORT_SPECS.orders, text, onProgress)).report;
+        return (await this.importRows(kind, IMPORT_SPECS.orders, text, options, onProgress)).report;
       case 'leads': {
         if (!this.targets.identity) throw new Error('lead import needs the identity module (ImportTargets.identity)');
-        const { report, leads } = await this.importRows(kind, IMPORT_SPECS.leads, text, onProgress);
+        const { report, leads } = await this.importRows(kind, IMPORT_SPECS.leads, text, options, onProgress);
         return { inserted: report.inserted, updated: report.updated, ...leads, rejected: report.rejected.map((r) => ({ ...r, reason: r.error })) };
       }
     }
@@ -61,12 +76,15 @@ export class Importer {
     kind: ImportKind,
     spec: ImportKindSpec<Row>,
     text: string,
+    options: ImportOptions,
     onProgress?: (progress: ImportProgress) => void,
   ): Promise<{ report: ImportReport; leads: Record<LeadOutcome, number> }> {
     const { rows, rejected } = parseCsv(text, spec.columns, spec.optionalColumns);
     const schema = spec.row(this.targets.timeZone);
     const leads: Record<LeadOutcome, number> = { matched: 0, probable: 0, unmatched: 0, unchanged: 0 };
     const report: ImportReport = { inserted: 0, updated: 0, rejected };
+    const conflicts: ImportConflict[] = [];
+    const placeholderReps = new Set<string>();
     onProgress?.({ done: 0, total: rows.length });
     for (let i = 0; i < rows.length; i += BATCH) {
       const batch = rows.slice(i, i + BATCH);
@@ -77,20 +95,29 @@ export class Importer {
         else readable.push({ line: csvRow.line, row: read.row });
       }
       if (readable.length > 0) {
-        const outcomes = await spec.apply(readable.map((r) => r.row), this.targets);
+        const outcomes = await spec.apply(readable.map((r) => r.row), this.targets, options);
         outcomes.forEach((outcome, j) => {
+          const { line } = readable[j]!;
           if (outcome === 'inserted') report.inserted++;
           else if (outcome === 'updated') report.updated++;
-          else if ('lead' in outcome) {
+          else if ('written' in outcome) {
+            report[outcome.written]++;
+            conflicts.push(...outcome.conflicts.map((c) => ({ line, ...c })));
+            if (outcome.placeholderRep) placeholderReps.add(outcome.placeholderRep);
+          } else if ('lead' in outcome) {
             leads[outcome.lead]++;
             if (outcome.lead !== 'unchanged') report.inserted++;
-          } else report.rejected.push({ line: readable[j]!.line, error: outcome.error });
+          } else if (outcome.code) report.rejected.push({ line, error: `第 ${line} 行：${outcome.error}`, code: outcome.code });
+          else report.rejected.push({ line, error: outcome.error });
         });
       }
       onProgress?.({ done: Math.min(i + BATCH, rows.length), total: rows.length });
     }
     report.rejected.sort((a, b) => a.line - b.line);
-    this.logger.info({ kind, rows: rows.length, inserted: report.inserted, updated: report.updated, rejected: report.rejected.length }, 'CSV imported');
+    // Only when there are any: the answer of an import without them stays as it always was.
+    if (conflicts.length > 0) report.conflicts = conflicts;
+    if (placeholderReps.size > 0) report.placeholderReps = [...placeholderReps];
+    this.logger.info({ kind, rows: rows.length, inserted: report.inserted, updated: report.updated, rejected: report.rejected.length, conflicts: conflicts.length, placeholderReps: placeholderReps.size }, 'CSV imported');
     return { report, leads };
   }
 }

@@ -1,22 +1,38 @@
 import { DateTime } from 'luxon';
+import mongoose from 'mongoose';
 import { z } from 'zod';
-import type { ContactModels } from '../contacts/index.ts';
-import { nameCompanyKey, normalisePhone, normalisePhones, type Identity, type LeadInput, type LeadOutcome } from '../identity/index.ts';
+import { addPlaceholderReps, knownReps, type ContactModels } from '../contacts/index.ts';
+import { normalisePhone, normalisePhones, type Identity, type LeadInput, type LeadOutcome } from '../identity/index.ts';
 import type { OrderBook } from '../orders/index.ts';
+import { planContactRow, type ContactConflict } from './ownership.ts';
 
 export const IMPORT_KINDS = ['channels', 'contacts', 'orders', 'leads'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 export interface ImportTargets {
-  contacts: Pick<ContactModels, 'Contact' | 'FollowRelation' | 'Channel'>;
+  contacts: Pick<ContactModels, 'Contact' | 'FollowRelation' | 'Channel' | 'Rep'>;
   orders: OrderBook;
   /** ONE_ID: what leads need, and what lets a contacts import merge a contact-to-be it turns out to be. */
   identity?: Identity;
   timeZone: string;
 }
 
-/** What applying a batch did to each row: written (new or changed), a lead's match, or refused with a reason. */
-export type RowOutcome = 'inserted' | 'updated' | { lead: LeadOutcome } | { error: string };
+/** What the operator chose for one import. */
+export interface ImportOptions {
+  /** Accept a follow_userid WeCom has not told us of, recording it as a placeholder rep (else the row is refused). */
+  createPlaceholderReps: boolean;
+}
+
+/**
+ * What applying a batch did to each row: written (new or changed), written with values kept
+ * against the file (`conflicts`) or naming a placeholder rep it created, a lead's match, or refused with a reason.
+ */
+export type RowOutcome =
+  | 'inserted'
+  | 'updated'
+  | { written: 'inserted' | 'updated'; conflicts: ContactConflict[]; placeholderRep?: string }
+  | { lead: LeadOutcome }
+  | { error: string; code?: string };
 
 /** A kind of import: its columns, how a row reads, and how a batch of read rows is written. */
 export interface ImportKindSpec<Row> {
@@ -24,7 +40,7 @@ export interface ImportKindSpec<Row> {
   /** Columns a file may add to `columns` (blank when absent). */
   optionalColumns?: readonly string[];
   row: (timeZone: string) => z.ZodType<Row>;
-  apply: (rows: Row[], targets: ImportTargets) => Promise<RowOutcome[]>;
+  apply: (rows: Row[], targets: ImportTargets, options: ImportOptions) => Promise<RowOutcome[]>;
 }
 
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
@@ -127,44 +143,90 @@ const contacts: ImportKindSpec<ContactRow> = {
         company: r.company,
         title: r.title,
       })),
-  async apply(rows, { contacts: models, identity }) {
-    const result = await models.Contact.bulkWrite(
-      rows.map((r) => ({
+  async apply(rows, { contacts: models, identity }, options) {
+    const known = await knownReps(models, rows.map((r) => r.followUserId));
+    const unknown = [...new Set(rows.map((r) => r.followUserId).filter((id) => !known.has(id)))];
+    if (options.createPlaceholderReps) await addPlaceholderReps(models, unknown);
+    const placeholders = new Set(options.createPlaceholderReps ? unknown : []);
+    const accepted = rows.filter((r) => known.has(r.followUserId) || placeholders.has(r.followUserId));
+    const written = await writeContactRows(accepted, models);
+    if (identity) await mergeContactsToBe(written.rows, identity);
+    let next = 0;
+    return rows.map((r): RowOutcome => {
+      if (!known.has(r.followUserId) && !placeholders.has(r.followUserId)) {
+        return { error: `跟进人 ${r.followUserId} 不是企业微信通讯录里的成员（先同步企业微信，或勾选“为未知跟进人创建占位成员”）`, code: 'unknown_rep' };
+      }
+      const outcome = written.outcomes[next++]!;
+      return placeholders.has(r.followUserId) ? { ...outcome, placeholderRep: r.followUserId } : outcome;
+    });
+  },
+};
+
+/**
+ * Writes contact rows beside what the pool holds (import/ownership.ts decides what each may write):
+ * the contact, its relation with the rep, and the identity values it owns, each with `import` as
+ * their source (recorded with the row's entered_at, so a re-import adds no second provenance entry).
+ */
+async function writeContactRows(rows: ContactRow[], models: ImportTargets['contacts']): Promise<{ outcomes: Array<{ written: 'inserted' | 'updated'; conflicts: ContactConflict[] }>; rows: ContactRow[] }> {
+  if (rows.length === 0) return { outcomes: [], rows };
+  const ids = [...new Set(rows.map((r) => r.externalUserId))];
+  const among = mongoose.trusted({ $in: ids });
+  const [contacts, relations] = await Promise.all([
+    models.Contact.find({ externalUserId: among }, { externalUserId: 1, name: 1, origin: 1, syncedAt: 1, unionId: 1, company: 1, title: 1, identitySources: 1 }).lean(),
+    models.FollowRelation.find({ externalUserId: among }, { externalUserId: 1, userId: 1, origin: 1, status: 1, state: 1, enteredAt: 1, addedAt: 1, removedAt: 1 }).lean(),
+  ]);
+  const contactOf = new Map(contacts.map((c) => [c.externalUserId, c]));
+  const relationOf = new Map(relations.map((r) => [`${r.externalUserId}\u0000${r.userId}`, r]));
+  const plans = rows.map((r) => planContactRow(r, contactOf.get(r.externalUserId), relationOf.get(`${r.externalUserId}\u0000${r.followUserId}`)));
+  const result = await models.Contact.bulkWrite(
+    rows.map((r, i) => {
+      const plan = plans[i]!;
+      const at = r.enteredAt;
+      const sources = [...r.phones.map((p): [string, string] => ['phone', p]), ...plan.identity];
+      return {
         updateOne: {
           filter: { externalUserId: r.externalUserId },
           update: {
-            ...(r.name ? { $set: { name: r.name } } : {}),
+            ...(Object.keys(plan.set).length > 0 ? { $set: plan.set } : {}),
             $setOnInsert: { origin: 'import' },
-            $min: { enteredAt: r.enteredAt },
+            // Only a relation this row writes moves when the contact first entered.
+            ...(plan.relation && 'status' in plan.relation.set ? { $min: { enteredAt: r.enteredAt } } : {}),
+            ...(sources.length > 0
+              ? { $addToSet: { phones: { $each: r.phones }, identitySources: { $each: sources.map(([field, value]) => ({ field, value, source: 'import', at })) } } }
+              : {}),
           },
           upsert: true,
         },
-      })),
-      { ordered: true },
+      };
+    }),
+    { ordered: true },
+  );
+  const relationWrites = rows.flatMap((r, i) => {
+    const relation = plans[i]!.relation;
+    if (!relation) return [];
+    return [{
+      updateOne: {
+        filter: { externalUserId: r.externalUserId, userId: r.followUserId },
+        update: { $set: relation.set, $setOnInsert: { origin: 'import' } },
+        upsert: true,
+      },
+    }];
+  });
+  if (relationWrites.length > 0) await models.FollowRelation.bulkWrite(relationWrites, { ordered: true });
+  // `phone` stays the first known phone: set only where there was none.
+  const firstPhones = rows.filter((r) => r.phones.length > 0);
+  if (firstPhones.length > 0) {
+    await models.Contact.bulkWrite(
+      firstPhones.map((r) => ({ updateOne: { filter: { externalUserId: r.externalUserId, phone: null }, update: { $set: { phone: r.phones[0]! } } } })),
+      { ordered: false },
     );
-    await models.FollowRelation.bulkWrite(
-      rows.map((r) => ({
-        updateOne: {
-          filter: { externalUserId: r.externalUserId, userId: r.followUserId },
-          update: {
-            $set: {
-              state: r.state,
-              enteredAt: r.enteredAt,
-              addedAt: r.addedAt,
-              removedAt: r.removedAt,
-              status: r.removedAt ? 'lost' : r.addedAt ? 'active' : 'pending',
-            },
-          },
-          upsert: true,
-        },
-      })),
-      { ordered: true },
-    );
-    await writeContactIdentity(rows, models);
-    if (identity) await mergeContactsToBe(rows, identity);
-    return outcomes(rows.length, result.upsertedIds);
-  },
-};
+  }
+  return {
+    outcomes: rows.map((r, i) => ({ written: i in result.upsertedIds ? 'inserted' : 'updated', conflicts: plans[i]!.conflicts.map((c) => ({ externalUserId: r.externalUserId, ...c })) })),
+    // The matcher reads the unionid the contact kept, not one the file offered against it.
+    rows: rows.map((r, i) => (plans[i]!.conflicts.some((c) => c.field === 'unionId') ? { ...r, unionId: null } : r)),
+  };
+}
 
 /** Several phones in one cell may be separated by `;`, `/` or `、`; each must read as a phone. */
 const phoneList = z.string().max(200, 'at most 200 characters').transform((v, ctx) => {
@@ -176,53 +238,6 @@ const phoneList = z.string().max(200, 'at most 200 characters').transform((v, ct
   }
   return normalisePhones(raws);
 });
-
-/**
- * The optional identity columns of a contacts import: values are set with `import` as their
- * source (recorded with the row's entered_at, so a re-import adds no second provenance entry).
- */
-async function writeContactIdentity(rows: ContactRow[], models: ImportTargets['contacts']): Promise<void> {
-  const withIdentity = rows.filter((r) => r.phones.length > 0 || r.unionId || r.company || r.title);
-  if (withIdentity.length === 0) return;
-  await models.Contact.bulkWrite(
-    withIdentity.map((r) => {
-      const at = r.enteredAt;
-      const values: Array<[string, string]> = [
-        ...r.phones.map((p): [string, string] => ['phone', p]),
-        ...(r.unionId ? [['unionId', r.unionId] as [string, string]] : []),
-        ...(r.company ? [['company', r.company] as [string, string]] : []),
-        ...(r.title ? [['title', r.title] as [string, string]] : []),
-      ];
-      const key = r.company && r.name ? nameCompanyKey(r.name, r.company) : undefined;
-      return {
-        updateOne: {
-          filter: { externalUserId: r.externalUserId },
-          update: {
-            $set: {
-              ...(r.unionId ? { unionId: r.unionId } : {}),
-              ...(r.company ? { company: r.company } : {}),
-              ...(r.title ? { title: r.title } : {}),
-              ...(key ? { nameCompanyKey: key } : {}),
-            },
-            $addToSet: {
-              phones: { $each: r.phones },
-              identitySources: { $each: values.map(([field, value]) => ({ field, value, source: 'import', at })) },
-            },
-          },
-        },
-      };
-    }),
-    { ordered: true },
-  );
-  // `phone` stays the first known phone: set only where there was none.
-  const firstPhones = withIdentity.filter((r) => r.phones.length > 0);
-  if (firstPhones.length > 0) {
-    await models.Contact.bulkWrite(
-      firstPhones.map((r) => ({ updateOne: { filter: { externalUserId: r.externalUserId, phone: null }, update: { $set: { phone: r.phones[0]! } } } })),
-      { ordered: false },
-    );
-  }
-}
 
 /**
  * A contact imported with a phone or unionid that a lead's contact-to-be already has is that

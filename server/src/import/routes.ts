@@ -6,9 +6,16 @@ import type { Importer } from './importer.ts';
 import { IMPORT_KINDS } from './kinds.ts';
 
 const kindParam = z.enum(IMPORT_KINDS, { error: `must be one of ${IMPORT_KINDS.join(', ')}` });
+const optionsQuery = z.object({
+  createPlaceholderReps: z
+    .enum(['true', 'false', '1', '0'], { error: 'createPlaceholderReps 只能是 true 或 false' })
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+});
 
 /**
- * `POST /api/admin/import/{channels|contacts|orders|leads}` with a `text/csv` body. The app's body parser
+ * `POST /api/admin/import/{channels|contacts|orders|leads}` with a `text/csv` body; for contacts,
+ * `?createPlaceholderReps=true` accepts follow_userids WeCom has not told us of as placeholder reps. The app's body parser
  * reads only JSON and forms, so the raw bytes are read here, under the same size limit.
  */
 export function importModule(deps: { importer: Importer; adminGuard: Guard; bodyLimitKb: number }): HttpModule {
@@ -17,6 +24,7 @@ export function importModule(deps: { importer: Importer; adminGuard: Guard; body
     mount(router) {
       router.post('/api/admin/import/:kind', deps.adminGuard, async (ctx) => {
         const kind = kindParam.parse(ctx.params.kind);
+        const options = optionsQuery.parse(ctx.query);
         if (!ctx.is('text/csv')) ctx.throw(415, 'import: send the file as Content-Type: text/csv (UTF-8, header row first)');
         const charset = ctx.request.charset;
         if (charset && !/^utf-?8$/i.test(charset)) ctx.throw(400, `import: the file must be UTF-8, not ${charset}`);
@@ -29,7 +37,7 @@ export function importModule(deps: { importer: Importer; adminGuard: Guard; body
           throw err;
         }
         try {
-          ctx.body = await deps.importer.run(kind, bytes);
+          ctx.body = await deps.importer.run(kind, bytes, undefined, options);
         } catch (err) {
           if (err instanceof CsvFileError) ctx.throw(400, `import ${kind}: ${err.message}`);
           throw err;

@@ -11,6 +11,13 @@ export interface PaidOrder {
 
 export type RecordOutcome = 'inserted' | 'updated' | 'unknown_contact';
 
+/** A new order entered the pool (raised once per order id, never for a correction of a known one). */
+export interface OrderPlaced {
+  orderId: string;
+  externalUserId: string;
+}
+export type OrderPlacedListener = (order: OrderPlaced) => Promise<void>;
+
 /** The timeline key of an order: one `order_paid` event per order, however often it is recorded. */
 export const orderEventKey = (orderId: string) => `order:${orderId}`;
 
@@ -20,7 +27,17 @@ export const orderEventKey = (orderId: string) => `order:${orderId}`;
  * customer active. Orders of contacts the pool does not know are refused: analytics could not place them.
  */
 export class OrderBook {
+  private readonly placedListeners: OrderPlacedListener[] = [];
+
   constructor(private readonly deps: { orders: OrderModel; contacts: Pick<ContactModels, 'Contact' | 'TimelineEvent'> }) {}
+
+  /**
+   * Called for every order recorded for the first time, whichever path brought it (import, demo
+   * seed, any later API): what order-triggered SOP plans enrol on (main.ts).
+   */
+  onOrderPlaced(listener: OrderPlacedListener): void {
+    this.placedListeners.push(listener);
+  }
 
   /** Order count and total spent (fen) of each of these contacts (absent = none). */
   async totalsOf(externalUserIds: string[]): Promise<Map<string, { orders: number; spentFen: number }>> {
@@ -80,9 +97,15 @@ export class OrderBook {
       );
     }
     let next = 0;
-    return orders.map((o) => {
+    const outcomes = orders.map((o): RecordOutcome => {
       if (!known.has(o.externalUserId)) return 'unknown_contact';
       return inserted.has(next++) ? 'inserted' : 'updated';
     });
+    // After every write, so a listener reads the order, its timeline event and the contact's activity.
+    for (const [i, o] of orders.entries()) {
+      if (outcomes[i] !== 'inserted') continue;
+      for (const listener of this.placedListeners) await listener({ orderId: o.orderId, externalUserId: o.externalUserId });
+    }
+    return outcomes;
   }
 }

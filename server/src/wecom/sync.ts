@@ -38,6 +38,7 @@ export async function syncFromWecom(
   onProgress({ phase: 'tags', done: tags.length, total: tags.length });
 
   const reps = await client.user.list();
+  await pool.recordWecomReps(reps);
   const contacts = new Set<string>();
   let relations = 0;
   for (let i = 0; i < reps.length; i += REPS_PER_BATCH) {
