@@ -31,6 +31,7 @@ beforeAll(async () => {
   await tasks.init();
   await scripts.put('price', { category: '产品报价', title: '价格', content: '{{name}}您好，专业版 3,980 元/年。我是{{rep}}。', keywords: ['价格', '多少钱'], faq: true });
   await scripts.put('greet', { category: '开场', title: '问候', content: '您好', keywords: ['价格'], faq: false });
+  await scripts.put('invoice', { category: '售后', title: '发票', content: '{{company}}的发票抬头已登记。', keywords: ['发票抬头'], faq: true });
 });
 afterAll(async () => {
   await store.dispose();
@@ -121,6 +122,18 @@ describe('the customer bot through wechaty-puppet-mock', () => {
     ]);
     const usage = await scripts.usageCounts({ from: new Date(0), to: new Date(Date.now() + 60_000) });
     expect(usage).toContainEqual({ scriptKey: 'price', action: 'bot_reply', count: 1 });
+  });
+
+  it('hands an FAQ answer whose variable has no value for this customer to a rep instead of sending it broken', async () => {
+    const { mocker, user, bot, sent } = await startWorld();
+    const customer = mocker.createContact({ name: '吴先生' });
+    const outcome = handled(bot, customer.id);
+    customer.say('发票抬头怎么填？').to(user);
+    expect(await outcome).toBe('handed_off');
+    expect(sent.map((m) => m.text)).toEqual(['好的，已为您转接人工客服，请稍候，同事会尽快回复您～']);
+    expect(sent.some((m) => m.text.includes('的发票抬头已登记'))).toBe(false);
+    expect(await bot.handoffs.active()).toMatchObject([{ contactId: customer.id, reason: 'unanswered' }]);
+    await bot.handoffs.resume(customer.id, new Date()); // the other tests count their own handoffs
   });
 
   it('in a room answers only when mentioned, and records the room in the pool', async () => {

@@ -33,7 +33,7 @@ describe('plan execution view', () => {
     expect(rows.map((r) => r.attributes('data-job-step'))).toEqual(['welcome', 'branch-1', 'send-1', 'join-1', 'task-1', 'old-3']);
     expect(rows.map((r) => r.attributes('data-job-outcome'))).toEqual(['sent', 'branched', 'capped', 'branched', '', 'failed']);
     expect(rows.map((r) => r.find('[data-job-step-name]').text())).toEqual(['欢迎语', '是否回复', '群发消息 send-1', '汇合', '电话回访', 'old-3（新版本已删除此步骤）']);
-    expect(rows.map((r) => r.find('[data-job-outcome-words]').text())).toEqual(['已发送', '条件成立，走「是」', '超过每日发送上限，未发', '条件成立，走「是」', '—', '执行失败']);
+    expect(rows.map((r) => r.find('[data-job-outcome-words]').text())).toEqual(['已发送', '条件成立，走「是」', '因频次上限未发送', '条件成立，走「是」', '—', '执行失败']);
     expect(rows.map((r) => r.find('[data-job-status-words]').text())).toEqual(['已完成', '已完成', '已完成', '已完成', '待执行', '失败，不再重试']);
     expect(rows[2]!.find('[data-job-outcome-words]').attributes('title')).toBe('capped');
     expect(rows[4]!.find('[data-job-status-words]').attributes('title')).toBe('pending');
@@ -41,6 +41,17 @@ describe('plan execution view', () => {
     // 02:00 UTC is 10:00 in Shanghai whatever zone the browser is in.
     expect(rows[0]!.findAll('td')[6]!.text()).toBe('2026-05-03 10:00');
     expect(table.find('[data-jobs-zone]').text()).toBe('计划时间（Asia/Shanghai）');
+  });
+
+  it('says which happened to a capped message (moved to which day, or not sent) and which variable held a step back', () => {
+    const t = translator();
+    const deferredTo = '2026-11-24T00:00:00.000Z';
+    expect(outcomeWords({ outcome: null, detail: { deferredTo, capPolicy: 'defer' } }, t, 'Asia/Shanghai')).toBe('因频次上限顺延至 2026-11-24 08:00');
+    expect(outcomeWords({ outcome: 'sent', detail: { deferredTo } }, t, 'Asia/Shanghai')).toBe('已发送（因频次上限顺延至 2026-11-24 08:00）');
+    expect(outcomeWords({ outcome: 'capped', detail: { capPolicy: 'drop' } }, t)).toBe('因频次上限未发送');
+    expect(outcomeWords({ outcome: 'capped', detail: { capPolicy: 'defer', beyondCatchUp: true, maxLatenessHours: 12 } }, t)).toBe('因频次上限未发送（顺延将超过补发时限 12 小时）');
+    expect(outcomeWords({ outcome: 'held_missing_variable', detail: { variables: ['company'] } }, t)).toBe('缺少变量 company，未发送');
+    expect(outcomeWords({ outcome: 'held_missing_variable', detail: { variables: ['company'] } }, translator('en'))).toBe('Missing variable company, not sent');
   });
 
   it('has words for every status and outcome the engine writes, in Chinese and English', () => {

@@ -34,6 +34,7 @@ describe('server problems → the place on the page', () => {
     expect(explainProblem('no step has id "nowhere"', t)).toBe('没有 id 为「nowhere」的步骤');
     expect(explainProblem('send_welcome must be the first step: because', t)).toContain('欢迎语必须是第一步');
     expect(explainProblem('Too small: expected string to have >=1 characters', t)).toBe('不能为空');
+    expect(explainProblem('{{compny}} is not a variable (known: name, rep, company, group, date)', t)).toBe('没有「compny」这个变量（可用：name、rep、company、group、date）');
     expect(explainProblem('something new', t)).toBe('something new');
   });
 

@@ -28,7 +28,8 @@ beforeAll(async () => {
   const client = createWecomClient({ apiBase: sim.apiBase, corpId: sim.corp.corpId, secret: sim.corp.secret, logger });
   const scripts = new ScriptLibrary(registerScriptModels(store.connection));
   await scripts.init();
-  await scripts.seed(DEMO_SCRIPTS);
+  // One script whose variable has no default, beside the demo's (which all give one).
+  await scripts.seed([...DEMO_SCRIPTS, { key: 'ask-company-it', category: '产品咨询', title: '对接 IT', content: '我安排技术同事和{{company}}的 IT 对接一次。', stages: [], keywords: [], order: 99 }]);
   const sessions = new Sessions({ ttlMs: 3_600_000 });
   const corp = { corpId: sim.corp.corpId, agentId: String(sim.corp.agentId), oauthBase: sim.oauthBase };
   server = await serveModules(
@@ -240,6 +241,20 @@ describe('sidebar API for the customer in front of the rep', () => {
     expect(await again.json()).toEqual({ recorded: false });
     expect(await store.connection.db!.collection('script_usages').countDocuments({ key: usage.key })).toBe(1);
     expect(await harness.contacts.TimelineEvent.countDocuments({ externalUserId: chenJing, kind: 'script_sent' })).toBe(1);
+  });
+
+  it('marks a script not ready, naming the variable, for a customer it has no value for', async () => {
+    const company = (await harness.contacts.Contact.findOne({ externalUserId: chenJing }).lean())!.corpName;
+    await harness.contacts.Contact.updateOne({ externalUserId: chenJing }, { $set: { corpName: '' } });
+    try {
+      const scripts = (await (await (await as('zhangwei'))(`/api/sidebar/customers/${chenJing}/scripts`)).json()) as Array<{ key: string; complete: boolean; missing: string[] }>;
+      expect(scripts.find((s) => s.key === 'ask-company-it')).toMatchObject({ complete: false, missing: ['company'] });
+      // The demo's own scripts say 贵公司 where the company is unknown.
+      expect(scripts.find((s) => s.key === 'greet-expo')).toMatchObject({ complete: true, missing: [] });
+      expect(scripts.find((s) => s.key === 'price-overview')).toMatchObject({ complete: true, missing: [] });
+    } finally {
+      await harness.contacts.Contact.updateOne({ externalUserId: chenJing }, { $set: { corpName: company } });
+    }
   });
 
   it('signs the JS-SDK config with both tickets', async () => {

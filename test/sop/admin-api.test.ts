@@ -117,6 +117,16 @@ describe('SOP operator API', () => {
     expect(bad.body.issues[0]?.path).toBe('quietHours.start');
   });
 
+  it('keeps a plan’s choice for capped messages: defer by default, drop when asked', async () => {
+    const created = await call<{ plan: PlanView & { capPolicy: string } }>('POST', '/plans', { name: '频次', templateId: 'renewal' });
+    expect(created.body.plan.capPolicy).toBe('defer');
+    const patched = await call<{ plan: { capPolicy: string } }>('PATCH', `/plans/${created.body.plan.id}`, { capPolicy: 'drop' });
+    expect(patched.body.plan.capPolicy).toBe('drop');
+    const bad = await call<{ issues: Array<{ path: string }> }>('PATCH', `/plans/${created.body.plan.id}`, { capPolicy: 'later' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0]?.path).toBe('capPolicy');
+  });
+
   it('names the field in every invalid request', async () => {
     const unknownTemplate = await call<{ message: string }>('POST', '/plans', { name: 'x', templateId: 'nope' });
     expect(unknownTemplate.status).toBe(400);

@@ -214,7 +214,71 @@ steps:
     const id = await enrolChen();
     await drain();
     expect(massSends()).toHaveLength(1);
-    expect((await jobsOf(id)).map((j) => j.outcome).sort()).toEqual(['capped', 'sent']);
+    // The other plan's message waits for the next day (deferred, see below).
+    expect((await jobsOf(id)).map((j) => j.outcome ?? 'deferred').sort()).toEqual(['deferred', 'sent']);
+  });
+
+  it('defers a capped message to the next day the cap allows, in allowed hours, and sends it then', async () => {
+    await planFromYaml(h.sop, NOW_SEND('first'));
+    await enrolChen();
+    await drain();
+    const second = await planFromYaml(h.sop, NOW_SEND('second'));
+    const id = await enrolChen();
+    await drain();
+    expect(massSends()).toHaveLength(1);
+    const deferred = (await jobsOf(id)).find((j) => j.outcome === null)!;
+    // Tuesday 00:00 local is in quiet hours (22:00–08:00): the run lands at 08:00 local.
+    expect(deferred).toMatchObject({ status: 'pending', runAt: new Date('2026-11-24T00:00:00Z'), detail: { deferredTo: '2026-11-24T00:00:00.000Z' } });
+    expect(String(deferred.planId)).toBe(String(second._id));
+    clock.set('2026-11-24T00:00:00Z');
+    await drain();
+    expect(massSends()).toHaveLength(2);
+    expect((await jobsOf(id)).find((j) => String(j.planId) === String(second._id))).toMatchObject({ outcome: 'sent', detail: { deferredTo: '2026-11-24T00:00:00.000Z' } });
+  });
+
+  it('drops a capped message when the plan says so, or when the next allowed day is past the catch-up bound', async () => {
+    await planFromYaml(h.sop, NOW_SEND('first'));
+    await enrolChen();
+    await drain();
+    const dropping = await planFromYaml(h.sop, NOW_SEND('dropping'));
+    await h.sop.models.Plan.updateOne({ _id: dropping._id }, { $set: { capPolicy: 'drop' } });
+    const bounded = await planFromYaml(h.sop, NOW_SEND('bounded'));
+    await h.sop.models.Plan.updateOne({ _id: bounded._id }, { $set: { catchUp: { policy: 'run', maxLatenessHours: 12 } } });
+    const id = await enrolChen();
+    await drain();
+    const jobs = await jobsOf(id);
+    expect(jobs.find((j) => String(j.planId) === String(dropping._id))).toMatchObject({ outcome: 'capped', detail: { capPolicy: 'drop' } });
+    expect(jobs.find((j) => String(j.planId) === String(bounded._id))).toMatchObject({ outcome: 'capped', detail: { capPolicy: 'defer', beyondCatchUp: true } });
+  });
+
+  describe('a variable without a value', () => {
+    const COMPANY_SEND = (id: string, text: string) => NOW_SEND(id).replace(`今日优惠 ${id}`, text);
+    let company: string;
+    beforeEach(async () => {
+      const chen = await contactNamed('陈静');
+      company = chen.corpName;
+      await h.contacts.Contact.updateOne({ externalUserId: chen.externalUserId }, { $set: { corpName: '' } });
+    });
+    afterEach(async () => {
+      await h.contacts.Contact.updateOne({ name: '陈静' }, { $set: { corpName: company } });
+    });
+
+    it('holds the step back for that contact, naming the variable, instead of sending broken text', async () => {
+      await planFromYaml(h.sop, COMPANY_SEND('nocompany', '{{company}}的专属优惠'));
+      const id = await enrolChen();
+      await drain();
+      expect(massSends()).toHaveLength(0);
+      expect(await jobsOf(id)).toMatchObject([{ status: 'done', outcome: 'held_missing_variable', detail: { variables: ['company'] } }]);
+      expect(await h.sop.models.Send.countDocuments({ targetId: id })).toBe(0);
+    });
+
+    it('sends the variable’s default in its place', async () => {
+      await planFromYaml(h.sop, COMPANY_SEND('fallback', '{{company|贵公司}}的专属优惠'));
+      const id = await enrolChen();
+      await drain();
+      expect(massSends().map((task) => task.text?.content)).toEqual(['贵公司的专属优惠']);
+      expect(await jobsOf(id)).toMatchObject([{ outcome: 'sent' }]);
+    });
   });
 
   it('sends no marketing to a contact carrying the opt-out tag', async () => {

@@ -197,6 +197,18 @@ describe('parseTemplate', () => {
   });
 });
 
+describe('variables in step text', () => {
+  const step = (text: string) => lines(...HEAD, '  - id: a', '    type: mass_send', `    content: { text: "${text}" }`);
+  it('accepts a default ({{company|贵公司}})', async () => {
+    expect(await errorsOf(step('{{company|贵公司}}您好'))).toEqual([]);
+  });
+  it('rejects an unknown variable, with or without a default', async () => {
+    const errors = await errorsOf(step('{{compny|贵公司}}您好'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/steps\[0\]\.content\.text: \{\{compny\}\} is not a variable/);
+  });
+});
+
 describe('renderContent', () => {
   it('fills variables, spaces allowed inside the braces', () => {
     expect(renderContent('{{name}}您好，我是{{ rep }}。', { name: '陈总', rep: '张伟' })).toEqual({ text: '陈总您好，我是张伟。', missing: [] });
@@ -204,6 +216,13 @@ describe('renderContent', () => {
 
   it('blanks and reports missing or empty ones, once each', () => {
     expect(renderContent('{{name}}您好，{{company}}的{{name}}，{{rep}}', { name: '', rep: '李娜' })).toEqual({ text: '您好，的，李娜', missing: ['name', 'company'] });
+  });
+
+  it('uses a variable’s default when it has no value, and lists only those with neither', () => {
+    expect(renderContent('{{name|您}}好，{{ company | 贵公司 }}的方案，{{rep}}', { name: '陈总' })).toEqual({ text: '陈总好，贵公司的方案，', missing: ['rep'] });
+    expect(renderContent('{{company|贵公司}}', { company: '云帆' })).toEqual({ text: '云帆', missing: [] });
+    // An empty default is the author accepting the gap.
+    expect(renderContent('{{name|}}您好', {})).toEqual({ text: '您好', missing: [] });
   });
 
   it('never reads inherited properties', () => {

@@ -215,9 +215,12 @@ export function createBot(deps: BotDeps): Bot {
     const chat = room ? { kind: 'room' as const, id: room.id } : { kind: 'contact' as const, id: talker.id };
     const say = (words: string) => () => (room ? room.say(words, talker) : talker.say(words));
 
-    const decision = decideReply(text, await faqEntries());
-    if (decision.kind === 'answer') {
-      const words = renderContent(decision.entry.content, { name: person.name, rep: wechaty.currentUser.name(), company: person.company }).text;
+    let decision = decideReply(text, await faqEntries());
+    const answer = decision.kind === 'answer' ? renderContent(decision.entry.content, { name: person.name, rep: wechaty.currentUser.name(), company: person.company }) : null;
+    // An answer that would go out with a gap (a variable with neither value nor default) is a rep's to give.
+    if (answer?.missing.length) decision = { kind: 'handoff', reason: 'unanswered' };
+    if (decision.kind === 'answer' && answer) {
+      const words = answer.text;
       await send(chat, 'reply', words, say(words), { externalUserId: person.externalUserId, chatId, key: `bot:reply:${msg.id}` });
       await deps.scripts.recordUsage({
         key: `bot:${msg.id}`.slice(0, 64),

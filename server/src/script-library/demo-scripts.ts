@@ -2,7 +2,7 @@ import type { ScriptInput } from './library.ts';
 
 /**
  * A starter library for a B2B SaaS sales team (the demo corp sells 专业版 / 企业版 / 私有化部署),
- * useful as-is and as a model for writing one's own. Variables: {{name}} the customer, {{rep}}
+ * useful as-is and as a model for writing one's own. Variables (with a default after |, used when the customer has no such value): {{name}} the customer, {{rep}}
  * the rep, {{company}} the customer's company.
  */
 export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
@@ -10,7 +10,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'greet-new',
     category: '开场破冰',
     title: '新客首次问候',
-    content: '{{name}}您好，我是{{rep}}，很高兴认识您！我们帮企业用企业微信做客户运营和私域增长。方便说下您现在最想解决的问题吗？我给您发一份对应的资料。',
+    content: '{{name|}}您好，我是{{rep}}，很高兴认识您！我们帮企业用企业微信做客户运营和私域增长。方便说下您现在最想解决的问题吗？我给您发一份对应的资料。',
     stages: ['new'],
     keywords: ['你好', '您好', '在吗'],
     order: 1,
@@ -19,7 +19,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'greet-expo',
     category: '开场破冰',
     title: '展会加微后跟进',
-    content: '{{name}}您好，感谢您在上海零售展来我们展位交流！现场提到的{{company}}的需求我记下了，这是展会上演示的案例合集，您有空可以先看看。',
+    content: '{{name|}}您好，感谢您在上海零售展来我们展位交流！现场提到的{{company|贵公司}}的需求我记下了，这是展会上演示的案例合集，您有空可以先看看。',
     tags: ['线下展会'],
     stages: ['new'],
     attachments: [{ type: 'link', title: '零售行业私域案例合集', url: 'https://example.com/cases/retail', description: '12 个品牌的企业微信私域实践' }],
@@ -29,7 +29,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'greet-douyin',
     category: '开场破冰',
     title: '直播间来的新客',
-    content: '{{name}}您好，我是直播间的顾问{{rep}}～直播里讲的 618 专属优惠还在有效期内，您想先了解专业版还是企业版？',
+    content: '{{name|}}您好，我是直播间的顾问{{rep}}～直播里讲的 618 专属优惠还在有效期内，您想先了解专业版还是企业版？',
     tags: ['抖音'],
     stages: ['new'],
     order: 3,
@@ -38,7 +38,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'price-overview',
     category: '产品报价',
     title: '价格与版本说明',
-    content: '{{name}}，我们有三个版本：专业版 3,980 元/年（20 个员工账号），企业版 12,800 元/年（不限账号，含 SOP 与数据分析），私有化部署按需报价。您的团队大概多少人在用企业微信？我帮您算一下最划算的方案。',
+    content: '{{name|您好}}，我们有三个版本：专业版 3,980 元/年（20 个员工账号），企业版 12,800 元/年（不限账号，含 SOP 与数据分析），私有化部署按需报价。您的团队大概多少人在用企业微信？我帮您算一下最划算的方案。',
     keywords: ['价格', '多少钱', '报价', '费用', '收费', '版本'],
     faq: true,
     order: 1,
@@ -47,7 +47,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'price-discount',
     category: '产品报价',
     title: '优惠政策',
-    content: '目前签约年付享 8.5 折，两年付 7.5 折；老客户转介绍成功双方各得一个月使用期。{{name}}如果这个月确定，我可以帮您申请额外赠送 5 个员工账号。',
+    content: '目前签约年付享 8.5 折，两年付 7.5 折；老客户转介绍成功双方各得一个月使用期。{{name|您}}如果这个月确定，我可以帮您申请额外赠送 5 个员工账号。',
     keywords: ['优惠', '折扣', '便宜', '活动'],
     tags: ['A类-高意向', 'B类-跟进中'],
     faq: true,
@@ -57,7 +57,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'trial',
     category: '产品报价',
     title: '申请免费试用',
-    content: '可以先免费试用 14 天，全部功能开放。{{name}}把公司名称和管理员手机号发我，我十分钟内帮您开通，并安排一次 30 分钟的上手演示。',
+    content: '可以先免费试用 14 天，全部功能开放。{{name|您}}把公司名称和管理员手机号发我，我十分钟内帮您开通，并安排一次 30 分钟的上手演示。',
     keywords: ['试用', '体验', '演示', 'demo'],
     faq: true,
     order: 3,
@@ -66,7 +66,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'private-deploy',
     category: '产品介绍',
     title: '私有化部署说明',
-    content: '私有化部署支持部署在您自己的服务器或云上（阿里云、腾讯云、华为云均可），数据完全在您方，提供部署手册和一年运维支持。实施周期一般两周。需要的话我安排技术同事和{{company}}的 IT 对接一次。',
+    content: '私有化部署支持部署在您自己的服务器或云上（阿里云、腾讯云、华为云均可），数据完全在您方，提供部署手册和一年运维支持。实施周期一般两周。需要的话我安排技术同事和{{company|贵公司}}的 IT 对接一次。',
     keywords: ['私有化', '本地部署', '数据安全', '服务器'],
     tags: ['私有化部署'],
     faq: true,
@@ -76,7 +76,7 @@ export const DEMO_SCRIPTS: Array<ScriptInput & { key: string }> = [
     key: 'sop-intro',
     category: '产品介绍',
     title: 'SOP 自动化介绍',
-    content: '我们的 SOP 可以按客户来源和标签自动发欢迎语、7 天培育消息和社群推送，频次和免打扰时段都能设置，不会骚扰客户。{{company}}有多少门店或社群？我给您看一个同行业的配置。',
+    content: '我们的 SOP 可以按客户来源和标签自动发欢迎语、7 天培育消息和社群推送，频次和免打扰时段都能设置，不会骚扰客户。{{company|贵公司}}有多少门店或社群？我给您看一个同行业的配置。',
     keywords: ['自动', 'sop', '群发', '社群'],
     tags: ['企业版'],
     order: 2,

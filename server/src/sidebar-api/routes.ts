@@ -299,7 +299,9 @@ async function suggestions(library: ScriptLibrary, facts: FitFacts, vars: Record
         attachments: s.attachments,
         fit: s.fit,
         reasons: s.reasons,
+        // Not ready to send: these variables have no value for this customer and no default.
         complete: rendered.missing.length === 0,
+        missing: rendered.missing,
       };
     })
     .sort((a, b) => b.fit - a.fit || Number(b.complete) - Number(a.complete));

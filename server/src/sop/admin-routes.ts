@@ -23,6 +23,8 @@ const audience = z
     segment: z.string().regex(/^[0-9a-f]{24}$/, 'expected a segment id').nullable().optional(),
   })
   .strict();
+/** What a marketing step the frequency cap stops does: wait for the next allowed day, or not send. */
+const capPolicy = z.enum(['defer', 'drop']);
 const createPlan = z
   .object({
     name: z.string().trim().min(1).max(60),
@@ -34,6 +36,7 @@ const createPlan = z
     timeZone: timeZone.optional(),
     quietHours: quietHoursSchema.nullable().optional(),
     catchUp: catchUpSchema.nullable().optional(),
+    capPolicy: capPolicy.optional(),
     enabled: z.boolean().default(false),
   })
   .strict()
@@ -45,6 +48,7 @@ const updatePlan = z
     timeZone,
     quietHours: quietHoursSchema.nullable(),
     catchUp: catchUpSchema.nullable(),
+    capPolicy,
     enabled: z.boolean(),
   })
   .partial()

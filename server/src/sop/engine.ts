@@ -438,7 +438,7 @@ export class SopEngine {
         ? ({ outcome: 'skipped_late', detail: { lateHours: Math.round(lateHours * 10) / 10 } } as const)
         : await this.runner.run({ plan, journey, enrollment, job, step, now, ...(prepared?.known ? { known: prepared.known } : {}) });
 
-    if ('wait' in result) throw new DeferWork(result.wait, result.reason);
+    if ('wait' in result) throw new DeferWork(result.wait, result.reason, result.detail ? { detail: result.detail } : {});
     const next = 'goto' in result && result.goto !== undefined
       ? result.goto === null ? undefined : journey.steps.find((s) => s.id === result.goto)
       : journey.steps[index + 1];

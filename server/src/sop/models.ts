@@ -40,6 +40,8 @@ const planSchema = new Schema(
     /** Overrides of the template's quiet hours and catch-up policy for this plan (null = the template's). */
     quietHours: { type: Schema.Types.Mixed, default: null },
     catchUp: { type: Schema.Types.Mixed, default: null },
+    /** A marketing step the frequency cap stops: moved to the next day the cap allows (within catch-up), or not sent. */
+    capPolicy: { type: String, enum: ['defer', 'drop'], default: 'defer' },
     enabled: { type: Boolean, default: false },
     builtIn: { type: Boolean, default: false },
     /** Set on built-in plans, unique, so concurrent start-ups create each once. */
@@ -94,6 +96,8 @@ export type JobOutcome =
   | 'tagged'
   | 'branched'
   | 'capped'
+  /** A variable the text uses has no value for this contact and no default: held back, never sent broken. */
+  | 'held_missing_variable'
   | 'opted_out'
   | 'skipped_late'
   | 'code_expired'

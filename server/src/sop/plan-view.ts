@@ -38,6 +38,7 @@ export function planView(plan: HydratedDocument<Plan>, now: Date) {
     audience: plan.audience,
     timeZone: plan.timeZone,
     ...planSettings(plan),
+    capPolicy: plan.capPolicy ?? 'defer',
     enabled: plan.enabled,
     builtIn: plan.builtIn,
     nextRun: plan.enabled ? (runs[0] ?? null) : null,

@@ -8,7 +8,7 @@ import { toWecomAttachments, type MediaIds } from './attachments.ts';
 import { conditionHolds, tagIdsByName } from './conditions.ts';
 import { optedOutAmong, recordSend } from './guardrails.ts';
 import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
-import { localDay, quietUntil } from './time.ts';
+import { localDay, nextLocalDay, quietUntil } from './time.ts';
 import { findCreatedTask } from './tracking.ts';
 import { renderContent } from './templates/content.ts';
 import type { SopContent, SopJourney, SopStep } from './templates/schema.ts';
@@ -80,8 +80,8 @@ export interface RenderTarget {
 
 export type StepResult =
   | { outcome: JobOutcome; detail?: Record<string, unknown>; goto?: string | null }
-  /** Not now (quiet hours): the job waits until `until` and runs again. */
-  | { wait: Date; reason: string };
+  /** Not now (quiet hours, the cap): the job waits until `wait` and runs again; `detail` shows why meanwhile. */
+  | { wait: Date; reason: string; detail?: Record<string, unknown> };
 
 /** Executes one step for one target. Sends are recorded before they leave, so a resumed job never sends twice. */
 export class StepRunner {
@@ -92,6 +92,13 @@ export class StepRunner {
   }
 
   async run(run: StepRun): Promise<StepResult> {
+    const result = await this.runStep(run);
+    // A job the cap moved to another day still says so once it has run.
+    const deferredTo = run.job.detail?.deferredTo;
+    return deferredTo && 'outcome' in result ? { ...result, detail: { deferredTo, ...result.detail } } : result;
+  }
+
+  private async runStep(run: StepRun): Promise<StepResult> {
     const { step } = run;
     switch (step.type) {
       case 'send_welcome':
@@ -169,6 +176,7 @@ export class StepRunner {
     const named = renderContent(content.text, vars);
     // The name is not in the store yet (the welcome lane could not wait for externalcontact/get).
     const message = named.missing.includes('name') && step.fallbackText ? renderContent(step.fallbackText, vars) : named;
+    if (message.missing.length) return heldBack(message.missing);
     return this.recordedSend(run, { channel: 'welcome', marketing: false, text: message.text }, async () => {
       const attachments = await toWecomAttachments(content.attachments, this.deps.media ?? null);
       await this.deps.client.welcome.send({
@@ -198,6 +206,7 @@ export class StepRunner {
     }
 
     const message = await this.render(run, content, isGroup ? undefined : run.known);
+    if (message.missing.length) return heldBack(message.missing);
     const marketing = journey.marketing && !isGroup;
     return this.recordedSend(run, { channel, marketing, text: message.text }, async () => {
       if (channel === 'bot') {
@@ -231,8 +240,27 @@ export class StepRunner {
     const entry = { key: run.job.key, targetId: run.enrollment.targetId, day, ...send, at: run.now, sender: run.enrollment.userId ?? null };
     const recorded = await recordSend(this.deps.models.Send, entry, this.deps.guardrails.frequencyCapPerDay);
     if (recorded === 'duplicate') return this.resume(run, send.channel, deliver);
-    if (recorded === 'capped') return { outcome: 'capped', detail: { capPerDay: this.deps.guardrails.frequencyCapPerDay, day } };
+    if (recorded === 'capped') return this.capped(run, day);
     return this.deliver(run, deliver);
+  }
+
+  /**
+   * The cap took the contact's day: by the plan's capPolicy the job waits for the next local day (at
+   * the end of quiet hours if it starts inside them) and asks the cap again, unless that is later
+   * than the catch-up bound allows from when the step was due — then, or with 'drop', it is not sent.
+   */
+  private capped(run: StepRun, day: string): StepResult {
+    const { plan, journey, job } = run;
+    const capPolicy = plan.capPolicy ?? 'defer';
+    const base = { capPerDay: this.deps.guardrails.frequencyCapPerDay, day, capPolicy };
+    if (capPolicy === 'drop') return { outcome: 'capped', detail: base };
+    const { quietHours, catchUp } = planSettings(plan, journey);
+    const nextDay = nextLocalDay(run.now, plan.timeZone);
+    const deferredTo = quietUntil(nextDay, quietHours, plan.timeZone) ?? nextDay;
+    if ((deferredTo.getTime() - job.dueAt.getTime()) / 3_600_000 > catchUp.maxLatenessHours) {
+      return { outcome: 'capped', detail: { ...base, beyondCatchUp: true, maxLatenessHours: catchUp.maxLatenessHours } };
+    }
+    return { wait: deferredTo, reason: 'frequency cap', detail: { ...base, deferredTo: deferredTo.toISOString() } };
   }
 
   /** The ledger says this job already began a send: finish it without sending twice. */
@@ -314,6 +342,9 @@ export class StepRunner {
     return { outcome: 'tagged', detail: { added: addIds, removed: removeIds, ...(unknown.length ? { unknownTags: unknown } : {}) } };
   }
 }
+
+/** A variable with neither a value nor a default: the text would go out broken, so it does not go. */
+const heldBack = (variables: string[]): StepResult => ({ outcome: 'held_missing_variable', detail: { variables } });
 
 class RefusedByWecom extends Error {}
 

@@ -34,6 +34,11 @@ export function quietUntil(at: Date, quiet: { start: string; end: string }, time
   return (endToday > local ? endToday : endToday.plus({ days: 1 })).toJSDate();
 }
 
+/** The first moment of the local day after `at`'s (the cap counts local days). */
+export function nextLocalDay(at: Date, timeZone: string): Date {
+  return DateTime.fromJSDate(at, { zone: timeZone }).plus({ days: 1 }).startOf('day').toJSDate();
+}
+
 /** The calendar day of `at` in the time zone: the unit of the per-contact frequency cap. */
 export function localDay(at: Date, timeZone: string): string {
   return DateTime.fromJSDate(at, { zone: timeZone }).toISODate() ?? at.toISOString().slice(0, 10);

@@ -6,6 +6,9 @@ import { WEB_DIST } from './build.ts';
 
 export { buildWebIfStale, WEB_DIST } from './build.ts';
 
+/** The pages' icon (each page also names it inline), for browsers and tools that ask /favicon.ico. */
+const ICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#07c160"/><path d="M9 17l5 5 9-11" stroke="white" stroke-width="3.5" fill="none" stroke-linecap="round"/></svg>';
+
 /** The page apps in the bundle; each is served at `/<name>/`. */
 const PAGES = ['sidebar', 'console', 'bot-playground'] as const;
 
@@ -33,6 +36,11 @@ export function webModule(deps: { distDir?: string } = {}): HttpModule {
     mount(router) {
       // Both spellings serve the page: its assets use absolute paths, so no redirect is needed.
       for (const name of PAGES) router.get([`/${name}`, `/${name}/`], page(name));
+      router.get('/favicon.ico', (ctx) => {
+        ctx.set('Cache-Control', 'public, max-age=86400');
+        ctx.type = 'image/svg+xml';
+        ctx.body = ICON;
+      });
       router.get('/assets/:file', async (ctx) => {
         ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
         await sendOr404(ctx, `assets/${path.basename(ctx.params.file ?? '')}`);

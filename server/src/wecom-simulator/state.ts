@@ -116,7 +116,7 @@ export class SimState {
       externalUserid: contact.externalUserid ?? this.newId('wm'),
       name: contact.name,
       type: contact.type ?? 1,
-      avatar: `https://wework.qpic.cn/sim/${encodeURIComponent(contact.name)}/0`,
+      avatar: simulatedAvatar(contact.name),
       gender: contact.gender ?? 0,
       ...(contact.corpName === undefined ? {} : { corpName: contact.corpName, corpFullName: contact.corpName }),
       ...(contact.position === undefined ? {} : { position: contact.position }),
@@ -343,4 +343,15 @@ export class SimState {
       }
     }
   }
+}
+
+/**
+ * An avatar the simulator draws itself (the first character on a colour of the name), as a data URL:
+ * an offline demo asks no image host, so a browser logs no failed request.
+ */
+export function simulatedAvatar(name: string): string {
+  const hue = [...name].reduce((h, c) => (h * 31 + c.codePointAt(0)!) % 360, 0);
+  const initial = [...name][0] ?? '?';
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" fill="hsl(${hue},55%,55%)"/><text x="32" y="42" font-size="30" text-anchor="middle" fill="white" font-family="sans-serif">${initial.replace(/[<>&"]/g, '')}</text></svg>`;
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }

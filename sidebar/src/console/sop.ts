@@ -53,5 +53,6 @@ export interface PlanView {
 
 /** Fills {{variables}} with sample values, the way the engine does per customer. */
 export function previewText(text: string, sample: Record<string, string>): string {
-  return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => sample[name] ?? whole);
+  // `{{company|贵公司}}`: the default shows when the sample has no value, as the engine renders it.
+  return text.replace(/\{\{\s*(\w+)\s*(?:\|([^{}]*))?\}\}/g, (whole, name: string, fallback?: string) => sample[name] || fallback?.trim() || (fallback === undefined ? whole : ''));
 }

@@ -41,6 +41,7 @@ const zh = {
     sent: '已发送',
     copied: '已复制',
     noScripts: '话术库为空',
+    notReady: '未就绪：缺少变量 {variables}（复制后补全再发）',
     loadMore: '加载更多',
     noEvents: '暂无动态',
     kind: {
@@ -129,6 +130,7 @@ const en: Shape = {
     sent: 'Sent',
     copied: 'Copied',
     noScripts: 'The script library is empty',
+    notReady: 'Not ready: missing variable {variables} (copy it and fill it in)',
     loadMore: 'Load more',
     noEvents: 'Nothing yet',
     kind: {

@@ -69,6 +69,8 @@ export interface Suggestion {
   attachments: Array<{ type: 'image' | 'link' | 'file' | 'miniprogram'; title: string; url: string; description: string }>;
   fit: number;
   reasons: Reason[];
+  /** Variables with no value for this customer and no default: the text is not ready to send as is. */
+  missing?: string[];
 }
 
 export interface GroupProfile {

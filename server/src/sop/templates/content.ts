@@ -7,20 +7,25 @@ export const TEMPLATE_VARIABLES = {
   date: '今天的日期（按计划时区），YYYY-MM-DD，如 2026-11-23',
 } as const satisfies Record<string, string>;
 
-/** `{{name}}`, `{{ rep }}`: a name made of letters, digits, `_`, `-` or `.`; spaces allowed inside the braces. */
-const VARIABLE = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g;
+/**
+ * `{{name}}`, `{{ rep }}`: a name made of letters, digits, `_`, `-` or `.`; spaces allowed inside the
+ * braces. `{{company|贵公司}}`: the text after `|` (trimmed, may be empty) stands in when the variable has no value.
+ */
+const VARIABLE = /\{\{\s*([A-Za-z_][\w.-]*)\s*(?:\|([^{}]*))?\}\}/g;
 
 /**
- * Fills `{{variables}}` in step text. A variable with no value (absent or empty) becomes '' and is
- * listed in `missing`, so a dry-run can show which contacts would get a gap — write templates so a
- * gap still reads well ("{{name}}您好" → "您好").
+ * Every text a customer receives is filled here (SOP steps, scripts, bot replies, 群发, previews).
+ * A variable with no value (absent or empty) takes its default; one with neither becomes '' and is
+ * listed in `missing`: a sender holds such a text back (an SOP step, a script not ready) instead of
+ * sending it broken, and a dry-run shows which contacts would be held.
  */
 export function renderContent(text: string, vars: Record<string, string | undefined>): { text: string; missing: string[] } {
   const missing = new Set<string>();
-  const rendered = text.replace(VARIABLE, (_match, name: string) => {
+  const rendered = text.replace(VARIABLE, (_match, name: string, fallback: string | undefined) => {
     // hasOwn: `{{constructor}}` must not pick up Object.prototype members.
-    const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
-    if (!value) missing.add(name);
+    // An explicit default, even an empty one (`{{name|}}您好`), is the author accepting the gap.
+    const value = (Object.hasOwn(vars, name) ? vars[name] : undefined) || fallback?.trim();
+    if (!value && fallback === undefined) missing.add(name);
     return value ?? '';
   });
   return { text: rendered, missing: [...missing] };

@@ -3,7 +3,7 @@ import { validateDetailed } from 'node-cron';
 import type { z } from 'zod';
 import { journeySchema, templateSchema } from './schema.ts';
 import type { SopJourney, SopStep, SopTrigger } from './schema.ts';
-import { variablesIn } from './content.ts';
+import { TEMPLATE_VARIABLES, variablesIn } from './content.ts';
 import type { Problem } from './issues.ts';
 
 const CRON_FIELDS = ['minute', 'hour', 'day-of-month', 'month', 'day-of-week'] as const;
@@ -62,8 +62,10 @@ function* stepProblems(t: SopJourney): Generator<Problem> {
     }
     if ('content' in step) {
       const wrong = t.target === 'group' ? CONTACT_ONLY_VARIABLES : GROUP_ONLY_VARIABLES;
-      for (const name of variablesIn(step.content.text).filter((v) => wrong.has(v))) {
-        yield { path: ['steps', i, 'content', 'text'], message: `{{${name}}} has no value in a ${t.target} journey` };
+      for (const name of variablesIn(step.content.text)) {
+        if (!Object.hasOwn(TEMPLATE_VARIABLES, name)) {
+          yield { path: ['steps', i, 'content', 'text'], message: `{{${name}}} is not a variable (known: ${Object.keys(TEMPLATE_VARIABLES).join(', ')})` };
+        } else if (wrong.has(name)) yield { path: ['steps', i, 'content', 'text'], message: `{{${name}}} has no value in a ${t.target} journey` };
       }
     }
   }

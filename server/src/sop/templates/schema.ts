@@ -65,7 +65,7 @@ export const stepSchema = z.discriminatedUnion('type', [
       content: contentSchema,
       /**
        * Sent instead of content.text when the contact's name is not known in time (WeCom slow near the
-       * end of the 20 s window). Without it the text goes with {{name}} left empty.
+       * end of the 20 s window). Without it the welcome is held back, unless the text gives {{name}} a default ({{name|}}).
        */
       fallbackText: z
         .string()

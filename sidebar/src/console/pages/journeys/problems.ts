@@ -81,6 +81,7 @@ const EXPLAIN: Array<[RegExp, string]> = [
   [/^send_welcome cannot wait/, 'welcomeWait'],
   [/^a group journey takes only/, 'groupSteps'],
   [/^\{\{(\w+)\}\} has no value/, 'variable'],
+  [/^\{\{(.+?)\}\} is not a variable/, 'unknownVariable'],
   [/can never run/, 'unreachable'],
   [/^a group journey needs trigger schedule/, 'groupTrigger'],
   [/^a group journey cannot have exitWhen/, 'groupExit'],

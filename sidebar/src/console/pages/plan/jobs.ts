@@ -21,7 +21,7 @@ export interface Job {
 /** The engine's job statuses and outcomes (server/src/sop/models.ts): each has words in the message tables. */
 export const JOB_STATUSES = ['pending', 'running', 'done', 'dead'] as const;
 export const JOB_OUTCOMES = [
-  'sent', 'task_created', 'tagged', 'branched', 'capped', 'opted_out', 'skipped_late', 'code_expired',
+  'sent', 'task_created', 'tagged', 'branched', 'capped', 'held_missing_variable', 'opted_out', 'skipped_late', 'code_expired',
   'chat_started', 'no_welcome_code', 'no_relation', 'bot_unavailable', 'exited', 'plan_disabled', 'failed',
 ] as const;
 const known = <T extends string>(list: readonly T[], code: string): code is T => (list as readonly string[]).includes(code);
@@ -40,9 +40,17 @@ export function stepLabel(steps: readonly Step[] | undefined, stepId: string, t:
 
 export const statusWords = (status: string, t: Translate): string => (known(JOB_STATUSES, status) ? t(`console.sop.jobStatus.${status}`) : status);
 
-export function outcomeWords(job: Pick<Job, 'outcome' | 'detail'>, t: Translate): string {
+/** `timeZone`: the plan's, for the day a capped message was moved to. */
+export function outcomeWords(job: Pick<Job, 'outcome' | 'detail'>, t: Translate, timeZone = 'Asia/Shanghai'): string {
   const code = job.outcome;
-  if (!code) return '—';
+  const deferredTo = typeof job.detail?.deferredTo === 'string' ? zonedTime(job.detail.deferredTo, timeZone) : null;
+  // Still waiting: the frequency cap moved it to another day (drop/defer is the plan's 频次上限处理).
+  if (!code) return deferredTo ? t('console.sop.jobsView.deferred', { at: deferredTo }) : '—';
+  if (code === 'sent' && deferredTo) return t('console.sop.jobsView.sentDeferred', { at: deferredTo });
+  if (code === 'capped' && job.detail?.beyondCatchUp) return t('console.sop.jobsView.cappedBeyondCatchUp', { hours: String(job.detail.maxLatenessHours ?? '') });
+  if (code === 'held_missing_variable' && Array.isArray(job.detail?.variables)) {
+    return t('console.sop.jobsView.missingVariables', { variables: job.detail.variables.join('、') });
+  }
   // A branch says which lane it took: that is what the operator wants to know from the row.
   if (code === 'branched' && typeof job.detail?.holds === 'boolean') return t(job.detail.holds ? 'console.sop.jobsView.branchedYes' : 'console.sop.jobsView.branchedNo');
   return known(JOB_OUTCOMES, code) ? t(`console.sop.outcomes.${code}`) : code;
