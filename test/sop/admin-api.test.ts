@@ -127,6 +127,19 @@ describe('SOP operator API', () => {
     expect(bad.body.issues[0]?.path).toBe('capPolicy');
   });
 
+  it('keeps a plan’s re-entry rule: the journey’s until set, per_days needs its days', async () => {
+    type Reentry = { reentry: { mode: string; days?: number }; reentryDefault: boolean };
+    const created = await call<{ plan: PlanView & Reentry }>('POST', '/plans', { name: '重复进入', templateId: 'renewal' });
+    expect(created.body.plan).toMatchObject({ reentry: { mode: 'per_days', days: 180 }, reentryDefault: true });
+    const patched = await call<{ plan: Reentry }>('PATCH', `/plans/${created.body.plan.id}`, { reentry: { mode: 'every_time' } });
+    expect(patched.body.plan).toMatchObject({ reentry: { mode: 'every_time' }, reentryDefault: false });
+    const noDays = await call<{ issues: Array<{ path: string; message: string }> }>('PATCH', `/plans/${created.body.plan.id}`, { reentry: { mode: 'per_days' } });
+    expect(noDays.status).toBe(400);
+    expect(noDays.body.issues[0]).toMatchObject({ path: 'reentry.days', message: expect.stringContaining('天数') });
+    const reset = await call<{ plan: Reentry }>('PATCH', `/plans/${created.body.plan.id}`, { reentry: null });
+    expect(reset.body.plan).toMatchObject({ reentry: { mode: 'per_days', days: 180 }, reentryDefault: true });
+  });
+
   it('names the field in every invalid request', async () => {
     const unknownTemplate = await call<{ message: string }>('POST', '/plans', { name: 'x', templateId: 'nope' });
     expect(unknownTemplate.status).toBe(400);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { ContactPool, registerContactModels, type ContactModels } from '../../server/src/contacts/index.ts';
 import { requireAdmin } from '../../server/src/http/index.ts';
-import { createLogger, createMetrics } from '../../server/src/observability/index.ts';
+import { createLogger, createMetrics, type Metrics } from '../../server/src/observability/index.ts';
 import { createMedia, type Media } from '../../server/src/media/index.ts';
 import { createSop, parseTemplate, type Sop, type SopDeps } from '../../server/src/sop/index.ts';
 import { registerRepTasks, type RepTaskModel } from '../../server/src/tasks/index.ts';
@@ -32,6 +32,7 @@ export interface SopHarness {
   client: WecomClient;
   /** With options.media: the media module (operator images, WeCom media_id cache) on the same clock. */
   media: Media | null;
+  metrics: Metrics;
 }
 
 export const SOP_ADMIN_TOKEN = 'sop-admin-token-0123456789';
@@ -55,6 +56,7 @@ export async function buildSop(
   const media = options.media
     ? await createMedia({ connection, client, adminGuard, publicUrl: 'http://scrm.test', now: clock.ms })
     : null;
+  const metrics = createMetrics();
   const sop = await createSop({
     connection,
     contacts,
@@ -63,7 +65,7 @@ export async function buildSop(
     client,
     bot: options.bot ?? null,
     logger,
-    metrics: createMetrics(),
+    metrics,
     templatesDir: TEMPLATES_DIR,
     timeZone: 'Asia/Shanghai',
     adminGuard,
@@ -73,7 +75,7 @@ export async function buildSop(
     ...(options.testSend ? { testSend: options.testSend } : {}),
     ...(options.segments ? { segmentHas: options.segments.has, segmentAudience: options.segments.audience } : {}),
   });
-  return { sop, contacts, pool, tasks, client, media };
+  return { sop, contacts, pool, tasks, client, media, metrics };
 }
 
 /** Creates an enabled plan from inline YAML (validated like a file in sop-templates/). */

@@ -11,7 +11,7 @@ import { TemplateLibrary } from './library.ts';
 import { mountLibraryRoutes } from './library-routes.ts';
 import { objectId, planView, timeZone, type PlanLookup } from './plan-view.ts';
 import type { StepRunner } from './steps.ts';
-import { catchUpSchema, quietHoursSchema, type SopJourney, type SopTemplate, type TemplateError } from './templates/index.ts';
+import { catchUpSchema, quietHoursSchema, reentrySchema, type SopJourney, type SopTemplate, type TemplateError } from './templates/index.ts';
 
 const audience = z
   .object({
@@ -25,6 +25,8 @@ const audience = z
   .strict();
 /** What a marketing step the frequency cap stops does: wait for the next allowed day, or not send. */
 const capPolicy = z.enum(['defer', 'drop']);
+/** A plan's own re-entry rule; null = its journey's (see reentryRule). */
+const reentry = reentrySchema.nullable();
 const createPlan = z
   .object({
     name: z.string().trim().min(1).max(60),
@@ -37,6 +39,7 @@ const createPlan = z
     quietHours: quietHoursSchema.nullable().optional(),
     catchUp: catchUpSchema.nullable().optional(),
     capPolicy: capPolicy.optional(),
+    reentry: reentry.optional(),
     enabled: z.boolean().default(false),
   })
   .strict()
@@ -49,6 +52,7 @@ const updatePlan = z
     quietHours: quietHoursSchema.nullable(),
     catchUp: catchUpSchema.nullable(),
     capPolicy,
+    reentry,
     enabled: z.boolean(),
   })
   .partial()

@@ -14,9 +14,14 @@ export async function insertAbsent(collection: Pick<Collection, 'insertMany'>, d
     await collection.insertMany(docs, { ordered: false });
     return new Set();
   } catch (err) {
-    const errors = (err as Partial<MongoBulkWriteError>).writeErrors;
-    const list = errors === undefined ? [] : Array.isArray(errors) ? errors : [errors];
-    if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err;
-    return new Set(list.map((e) => e.index));
+    return duplicateKeyIndexes(err);
   }
+}
+
+/** The indexes of an unordered bulk write's statements that hit a unique key; any other error is rethrown. */
+export function duplicateKeyIndexes(err: unknown): Set<number> {
+  const errors = (err as Partial<MongoBulkWriteError>).writeErrors;
+  const list = errors === undefined ? [] : Array.isArray(errors) ? errors : [errors];
+  if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err;
+  return new Set(list.map((e) => e.index));
 }

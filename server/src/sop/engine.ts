@@ -11,6 +11,7 @@ import { planSettings, type Enrollment, type Plan, type SopJob } from './models.
 import { StepRunner, type KnownContact, type StepDeps } from './steps.ts';
 import { applyDelay, scheduleSlots } from './time.ts';
 import { trackMassSends } from './tracking.ts';
+import { admitEntries, reentryRule } from './reentry.ts';
 import { resolveWelcome } from './welcome-choice.ts';
 import type { SopStep } from './templates/schema.ts';
 import { JourneyVersions } from './versions.ts';
@@ -93,6 +94,7 @@ export class SopEngine {
   private readonly prepared = new Map<string, { enrollment: HydratedDocument<Enrollment>; known: KnownContact | undefined }>();
   private readonly outcomes: Counter<'plan' | 'step' | 'outcome'>;
   private readonly deliveries: Counter<'status'>;
+  private readonly reentryRefused: Counter<'plan'>;
   private ticker: ScheduledTask | undefined;
 
   constructor(private readonly opts: EngineOptions) {
@@ -111,6 +113,12 @@ export class SopEngine {
       name: 'sop_mass_send_checks_total',
       help: 'Mass-send tasks read back from WeCom, by what the rep did (delivered, pending, not_friend, already_received), or read_error / unreadable when WeCom refused to say',
       labelNames: ['status'],
+      registers: [opts.metrics.registry],
+    });
+    this.reentryRefused = new Counter({
+      name: 'sop_reentry_refused_total',
+      help: 'Enrolments a plan\'s re-entry rule refused (the target had entered within the rule\'s window), by plan',
+      labelNames: ['plan'],
       registers: [opts.metrics.registry],
     });
     this.worker = new QueueWorker<SopJob>({
@@ -340,9 +348,10 @@ export class SopEngine {
   }
 
   /** One batch of enrolMany: writes its enrolments, resolves how many are new and their first-step jobs to write. */
-  private async enrolBatch(plan: HydratedDocument<Plan>, first: SopStep, version: number, entries: EnrolEntry[]): Promise<{ created: number; jobs: Document[] }> {
+  private async enrolBatch(plan: HydratedDocument<Plan>, first: SopStep, version: number, offered: EnrolEntry[]): Promise<{ created: number; jobs: Document[] }> {
     const { Enrollment } = this.opts.models;
     const now = this.now();
+    const entries = await this.admitted(plan, offered);
     // Everything mongoose would add (defaults, timestamps), since these go through the driver.
     const docs = entries.map((e) => ({
       _id: new mongoose.Types.ObjectId(),
@@ -375,6 +384,23 @@ export class SopEngine {
       return Object.assign(job, workFieldsFor(job.dueAt), { outcome: null, detail: null, createdAt: now, updatedAt: now });
     });
     return { created: docs.length - existed.size, jobs };
+  }
+
+  /** The entries the plan's re-entry rule lets in; the others are counted and logged, never enrolled. */
+  private async admitted(plan: HydratedDocument<Plan>, entries: EnrolEntry[]): Promise<EnrolEntry[]> {
+    // A welcome is per relation: a second rep adding the same customer welcomes them too.
+    const perRelation = plan.template.trigger.type === 'contact_added';
+    const verdicts = await admitEntries(this.opts.models.Entry.collection, plan, entries.map((e) => ({
+      subject: perRelation ? `${e.target.id}:${e.target.userId ?? ''}` : e.target.id,
+      targetId: e.target.id,
+      occurrence: e.occurrence,
+      at: e.at,
+    })));
+    const refused = verdicts.filter((ok) => !ok).length;
+    if (refused === 0) return entries;
+    this.reentryRefused.inc({ plan: plan.name }, refused);
+    this.log.info({ plan: plan.name, refused, rule: reentryRule(plan) }, 're-entry refused by the plan\'s rule');
+    return entries.filter((_, i) => verdicts[i]);
   }
 
   private async scheduleStep(plan: HydratedDocument<Plan>, enrollment: HydratedDocument<Enrollment>, step: SopStep, from: Date): Promise<void> {

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 import { withWorkFields, type WorkFields } from '../queue/index.ts';
-import type { SopJourney } from './templates/schema.ts';
+import { registerEntryModel, type SopEntry } from './reentry.ts';
+import type { ReentryRule, SopJourney } from './templates/schema.ts';
 
 /** Who a plan reaches: contacts matching every given criterion (an empty list = no restriction). */
 const audienceSchema = new Schema(
@@ -42,6 +43,8 @@ const planSchema = new Schema(
     catchUp: { type: Schema.Types.Mixed, default: null },
     /** A marketing step the frequency cap stops: moved to the next day the cap allows (within catch-up), or not sent. */
     capPolicy: { type: String, enum: ['defer', 'drop'], default: 'defer' },
+    /** How often one target may start the journey (null = the trigger's default, see reentryRule). */
+    reentry: { type: Schema.Types.Mixed, default: null },
     enabled: { type: Boolean, default: false },
     builtIn: { type: Boolean, default: false },
     /** Set on built-in plans, unique, so concurrent start-ups create each once. */
@@ -198,8 +201,9 @@ const userTemplateSchema = new Schema(
   { timestamps: true },
 );
 
-export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template' | 'quietHours' | 'catchUp'> & {
+export type Plan = Omit<InferSchemaType<typeof planSchema>, 'template' | 'quietHours' | 'catchUp' | 'reentry'> & {
   template: SopJourney;
+  reentry: ReentryRule | null;
   quietHours: SopJourney['quietHours'] | null;
   catchUp: SopJourney['catchUp'] | null;
 };
@@ -220,6 +224,8 @@ export interface SopModels {
   Send: Model<SendRecord>;
   PlanVersion: Model<PlanVersion>;
   UserTemplate: Model<UserTemplate>;
+  /** Which occurrence holds each target's entry into a plan (the re-entry rule). */
+  Entry: Model<SopEntry>;
 }
 
 export function registerSopModels(connection: Connection): SopModels {
@@ -230,5 +236,6 @@ export function registerSopModels(connection: Connection): SopModels {
     Send: connection.model('SopSend', sendSchema, 'sop_sends'),
     PlanVersion: connection.model<PlanVersion>('SopPlanVersion', planVersionSchema, 'sop_plan_versions'),
     UserTemplate: connection.model<UserTemplate>('SopUserTemplate', userTemplateSchema, 'sop_user_templates'),
+    Entry: registerEntryModel(connection),
   };
 }

@@ -2,6 +2,7 @@ import type { HydratedDocument } from 'mongoose';
 import { z } from 'zod';
 import type { AppContext } from '../http/index.ts';
 import { planSettings, type Plan } from './models.ts';
+import { reentryRule } from './reentry.ts';
 import { scheduleSlots } from './time.ts';
 import type { SopJourney } from './templates/index.ts';
 
@@ -39,6 +40,9 @@ export function planView(plan: HydratedDocument<Plan>, now: Date) {
     timeZone: plan.timeZone,
     ...planSettings(plan),
     capPolicy: plan.capPolicy ?? 'defer',
+    /** The rule in force, and whether it is inherited (the plan set none: its journey's, else the trigger's). */
+    reentry: reentryRule(plan),
+    reentryDefault: !plan.reentry,
     enabled: plan.enabled,
     builtIn: plan.builtIn,
     nextRun: plan.enabled ? (runs[0] ?? null) : null,

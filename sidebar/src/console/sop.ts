@@ -1,4 +1,5 @@
 import type { Journey, Trigger } from '../shared/journey.ts';
+import type { Translate } from '../shared/schedule.ts';
 
 /** The shapes of the SOP operator API (`/api/admin/sop/...`) the console reads. */
 export type { Trigger };
@@ -18,10 +19,25 @@ export interface Template {
   trigger: Trigger;
   steps: TemplateStep[];
   quietHours: { start: string; end: string };
+  reentry?: ReentryRule;
   /** Built-in YAML file, or saved by an operator (contract-13). */
   source?: 'builtin' | 'user';
   createdAt?: string;
 }
+
+/** Whether a contact may start a plan again: once ever, once per `days`, or every time the trigger fires. */
+export interface ReentryRule {
+  mode: 'once' | 'per_days' | 'every_time';
+  days?: number;
+}
+
+/** The rule a plan has when the operator sets none: the journey's, else once for add/tag triggers. */
+export function defaultReentry(template: Pick<Template, 'trigger' | 'reentry'>): ReentryRule {
+  if (template.reentry) return template.reentry;
+  return template.trigger.type === 'contact_added' || template.trigger.type === 'contact_tagged' ? { mode: 'once' } : { mode: 'every_time' };
+}
+
+export const reentryWords = (rule: ReentryRule, t: Translate) => t(`console.sop.reentryModes.${rule.mode}`, { days: rule.days ?? 0 });
 
 export interface Audience {
   tags: string[];
@@ -49,6 +65,9 @@ export interface PlanView {
   version?: number;
   journey?: Journey;
   nextRuns?: string[];
+  /** The re-entry rule in force, and whether it is the default (no rule of the plan's own). */
+  reentry?: ReentryRule;
+  reentryDefault?: boolean;
 }
 
 /** Fills {{variables}} with sample values, the way the engine does per customer. */

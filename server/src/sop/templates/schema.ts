@@ -146,6 +146,15 @@ export const catchUpSchema = z
   .object({ policy: z.enum(['run', 'skip']).default('run'), maxLatenessHours: z.number().min(0).max(720).default(24) })
   .strict();
 
+/**
+ * How often one target may start the journey: once ever, at most once per `days`, or on every
+ * trigger. Absent: once for plans entered by being added or tagged, every time otherwise.
+ */
+export const reentrySchema = z
+  .object({ mode: z.enum(['once', 'per_days', 'every_time']), days: z.number().int().min(1).max(3650).nullable().optional() })
+  .strict()
+  .refine((r) => r.mode !== 'per_days' || typeof r.days === 'number', { path: ['days'], message: '“每 N 天一次”需要填写天数（1–3650）' });
+
 export const templateSchema = z
   .object({
     id,
@@ -162,6 +171,7 @@ export const templateSchema = z
     quietHours: quietHoursSchema.default({ start: '22:00', end: '08:00' }),
     /** Jobs that came due while the server was down: run them late, or skip those older than maxLatenessHours. */
     catchUp: catchUpSchema.default({ policy: 'run', maxLatenessHours: 24 }),
+    reentry: reentrySchema.optional(),
   })
   .strict();
 
@@ -171,6 +181,7 @@ export const journeySchema = templateSchema.partial({ id: true });
 export type SopTemplate = z.infer<typeof templateSchema>;
 export type SopJourney = z.infer<typeof journeySchema>;
 export type SopStep = z.infer<typeof stepSchema>;
+export type ReentryRule = z.infer<typeof reentrySchema>;
 export type SopTrigger = z.infer<typeof triggerSchema>;
 export type SopCondition = z.infer<typeof conditionSchema>;
 export type SopContent = z.infer<typeof contentSchema>;
