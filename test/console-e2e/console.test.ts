@@ -52,9 +52,14 @@ describe('the operator console in a real browser, demo mode', () => {
     await page.locator('input[name=name]').fill('E2E 培育计划');
     await page.locator('input[name=sampleName]').fill('测试客户');
     expect(await text('[data-preview]')).toContain('测试客户您好');
+    // A tag-triggered journey: entering once per customer is the default the operator is shown.
+    expect(await text('select[name=reentry] option[value=default]')).toBe('默认（每位客户只进入一次）');
+    await page.selectOption('select[name=reentry]', 'per_days');
+    await page.locator('input[name=reentryDays]').fill('90');
     await page.click('form[data-form=new-plan] button[type=submit]');
 
     expect(await text('[data-plan-name]')).toBe('E2E 培育计划');
+    expect(await text('[data-field=reentry]')).toBe('每 90 天最多进入一次');
     await page.click('[data-action=audience]');
     expect(await text('[data-audience-count]')).toMatch(/^受众人数：[1-9]\d*$/);
     await page.click('[data-action=dry-run]');
@@ -65,7 +70,7 @@ describe('the operator console in a real browser, demo mode', () => {
 
     const plans = await system.sop.models.Plan.find({ name: 'E2E 培育计划' }).lean();
     expect(plans).toHaveLength(1);
-    expect(plans[0]).toMatchObject({ templateId: 'nurture-7d', enabled: false });
+    expect(plans[0]).toMatchObject({ templateId: 'nurture-7d', enabled: false, reentry: { mode: 'per_days', days: 90 } });
   });
 
   it('uploads a contacts CSV on the Import page and shows inserted and rejected rows', async () => {
@@ -128,5 +133,24 @@ describe('the operator console in a real browser, demo mode', () => {
     expect(await system.store.connection.db!.collection('channels').findOne({ state: 'e2e_flyer' })).toMatchObject({ name: '传单', cost: 250, qrCode: expect.stringMatching(/^https:/) });
     // The QR code came from WeCom's add_contact_way, carrying the channel's state.
     expect(system.simulator!.calls('/externalcontact/add_contact_way').at(-1)!.body).toMatchObject({ state: 'e2e_flyer', user: ['zhangwei'], scene: 2 });
+  });
+
+  it('records a channel’s spend by month on the Channels page (last day inclusive on the page)', async () => {
+    await page.click('[data-nav=channels]');
+    await page.click('text=新建渠道');
+    await page.locator('form[data-form=channel] input[name=state]').fill('e2e_ads');
+    await page.locator('form[data-form=channel] input[name=name]').fill('信息流');
+    await page.click('[data-action=add-cost]');
+    const row = page.locator('[data-cost-row]').first();
+    await row.locator('input[name=costFrom]').fill('2026-11-01');
+    await row.locator('input[name=costTo]').fill('2026-11-30');
+    await row.locator('input[name=costAmount]').fill('3000');
+    await row.locator('input[name=costNote]').fill('11 月');
+    await page.click('form[data-form=channel] button[type=submit]');
+    await page.locator('[data-table=channels] td[data-field=cost]:has-text("1 笔，共 3000 元")').waitFor();
+    // Stored with `to` exclusive: the day after the last day the operator entered.
+    expect(await system.store.connection.db!.collection('channels').findOne({ state: 'e2e_ads' })).toMatchObject({
+      costs: [{ from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z'), amount: 3000, note: '11 月' }],
+    });
   });
 });

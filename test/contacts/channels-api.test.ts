@@ -67,4 +67,39 @@ describe('channels admin API', () => {
     const res = await put('inj', { name: 'x', tagIds: [{ $ne: null }] });
     expect(res.status).toBe(400);
   });
+
+  it('keeps dated costs (to exclusive), answers them as dates, and keeps them when a caller omits them', async () => {
+    const res = await put('ads', { name: '信息流', costs: [{ from: '2026-11-01', to: '2026-12-01', amount: 3000, note: '11 月投放' }, { from: '2026-12-01', to: '2027-01-01', amount: 6000 }] });
+    expect(res.status).toBe(200);
+    const costs = [
+      { from: '2026-11-01', to: '2026-12-01', amount: 3000, note: '11 月投放' },
+      { from: '2026-12-01', to: '2027-01-01', amount: 6000, note: '' },
+    ];
+    expect(((await res.json()) as { channel: { costs: unknown } }).channel.costs).toEqual(costs);
+    // A caller from before dated costs (name and tags only) does not wipe them.
+    const renamed = await put('ads', { name: '信息流（改）' });
+    expect(((await renamed.json()) as { channel: { costs: unknown } }).channel.costs).toEqual(costs);
+  });
+
+  it('names each bad cost entry by its number and field, in Chinese, and changes nothing', async () => {
+    await put('ads2', { name: '搜索', costs: [{ from: '2026-10-01', to: '2026-11-01', amount: 100 }] });
+    const res = await put('ads2', {
+      name: '搜索',
+      costs: [
+        { from: '2026-11-01', to: '2026-12-01', amount: 1 },
+        { from: '2026-02-30', to: '2026-03-01', amount: 1 },
+        { from: '2026-12-01', to: '2026-12-01', amount: 1 },
+        { from: '2026-12-01', to: '2026-12-31', amount: -5 },
+      ],
+    });
+    expect(res.status).toBe(400);
+    const issues = ((await res.json()) as { issues: Array<{ path: string; message: string }> }).issues;
+    expect(issues).toEqual([
+      { path: 'costs.1.from', message: '第 2 条成本：开始日期不是有效的日期：2026-02-30' },
+      { path: 'costs.2.to', message: '第 3 条成本：结束日期须晚于开始日期（结束日期当天不计入）' },
+      { path: 'costs.3.amount', message: '第 4 条成本：金额不能为负数' },
+    ]);
+    const kept = await models.Channel.findOne({ state: 'ads2' }).lean();
+    expect(kept?.costs).toHaveLength(1);
+  });
 });

@@ -5,6 +5,7 @@ import { FactsMirror, type CurrentFacts, type MirrorOptions } from './facts.ts';
 import { FactsSnapshots, type SnapshotHead } from './snapshot.ts';
 import { computeMetrics, type ChannelInfo, type ChannelMetrics, type BusinessMetrics, type Period } from './metrics.ts';
 import { buckets } from './period.ts';
+import { businessMidnight } from './cost.ts';
 import { repActivity, scriptUsage, sopFunnel, type ActivityDeps } from './activity.ts';
 
 export interface AnalyticsReport {
@@ -152,9 +153,18 @@ export class Analytics {
   private async load(): Promise<Loaded> {
     const [current, channels] = await Promise.all([
       this.mirror.current(),
-      this.deps.contacts.Channel.find({}, { _id: 0, state: 1, name: 1, cost: 1 }).sort({ state: 1 }).lean(),
+      this.deps.contacts.Channel.find({}, { _id: 0, state: 1, name: 1, cost: 1, costs: 1 }).sort({ state: 1 }).lean(),
     ]);
-    return { ...current, channels: channels.map((c) => ({ state: c.state, name: c.name, cost: c.cost ?? 0 })) };
+    const { timeZone } = this.deps;
+    return {
+      ...current,
+      channels: channels.map((c) => ({
+        state: c.state,
+        name: c.name,
+        cost: c.cost ?? 0,
+        costs: (c.costs ?? []).map((e) => ({ from: businessMidnight(e.from, timeZone), to: businessMidnight(e.to, timeZone), amount: e.amount })),
+      })),
+    };
   }
 }
 

@@ -1,3 +1,4 @@
+import { periodCost, type ChannelSpend } from './cost.ts';
 import type { ContactFacts, OrderFacts } from './facts.ts';
 
 const DAY_MS = 86_400_000;
@@ -17,15 +18,16 @@ export interface BusinessMetrics {
   ltv: number | null;
 }
 
-export interface ChannelInfo {
+/** A channel and its spend (undated `cost`, dated `costs`), as analytics reads it. */
+export interface ChannelInfo extends ChannelSpend {
   state: string;
   name: string;
-  cost: number;
 }
 
 export interface ChannelMetrics extends BusinessMetrics {
   state: string;
   name: string;
+  /** The channel's cost of this period (dated costs prorated to it; see periodCost), in yuan. */
   cost: number;
   roi: number | null;
 }
@@ -153,7 +155,8 @@ export function computeMetrics(facts: ContactFacts, orders: OrderFacts, channels
     overall: overall.metrics(),
     channels: channels.map((channel, i) => {
       const metrics = tallies[i]!.metrics();
-      return { ...channel, ...metrics, roi: channel.cost === 0 ? null : (metrics.revenue - channel.cost) / channel.cost };
+      const cost = periodCost(channel, { from, to });
+      return { state: channel.state, name: channel.name, cost, ...metrics, roi: cost === 0 ? null : (metrics.revenue - cost) / cost };
     }),
   };
 }

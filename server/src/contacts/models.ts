@@ -149,6 +149,23 @@ customerGroupSchema.index({ botRoomId: 1 }, { partialFilterExpression: { botRoom
 // The customer index re-reads only groups whose updatedAt moved.
 customerGroupSchema.index({ updatedAt: 1 });
 
+/**
+ * One dated spend on a channel (a month, a campaign): `amount` yuan spent over the calendar days
+ * [from, to) — `from` inclusive, `to` EXCLUSIVE, like the analytics period `?from&to` (November is
+ * from 2025-11-01 to 2025-12-01). Both are calendar dates stored as UTC midnight of that date;
+ * analytics reads them as midnights on the business clock. Entries may overlap (a monthly fee and a
+ * campaign): each counts.
+ */
+const channelCostSchema = new Schema(
+  {
+    from: { type: Date, required: true },
+    to: { type: Date, required: true },
+    amount: { type: Number, required: true, min: 0 },
+    note: { type: String, default: '' },
+  },
+  { _id: false },
+);
+
 /** A 联系我 channel: contacts arriving with its `state` get its tags automatically. */
 const channelSchema = new Schema(
   {
@@ -157,8 +174,13 @@ const channelSchema = new Schema(
     tagIds: { type: [String], default: [] },
     configId: { type: String, default: null },
     qrCode: { type: String, default: null },
-    /** Spend on this channel for the analysed period, in yuan. */
+    /**
+     * Undated spend on this channel, in yuan: counted whole in every period, and only while the
+     * channel has no dated `costs` (channels and API callers from before dated costs).
+     */
     cost: { type: Number, default: 0 },
+    /** Dated spend: a period's cost is each entry prorated by the days it shares with the period. */
+    costs: { type: [channelCostSchema], default: [] },
   },
   { timestamps: true },
 );
