@@ -26,6 +26,7 @@ import { OrderBook, registerOrderModel } from './orders/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule } from './script-library/index.ts';
 import { createTagLibrary } from './tag-library/index.ts';
+import { Replies, replySourcesModule, type ChatArchiveSource } from './replies/index.ts';
 import { registerRepTasks } from './tasks/index.ts';
 import { buildWebIfStale, webModule } from './web/index.ts';
 import { instanceLeases } from './instance.ts';
@@ -66,6 +67,8 @@ export interface System {
 export interface SystemOptions {
   /** The clock of the scheduled work (SOP enrolments and due jobs, the customer index, 群发 sends and read-backs): a test moves it forward past waits. */
   now?: () => Date;
+  /** A 会话存档 reader, for a deployment licensed for WeCom's chat archive: its customer messages count as replies. */
+  chatArchive?: ChatArchiveSource;
 }
 
 export async function startSystem(config: Config, logger: Logger, options: SystemOptions = {}): Promise<System> {
@@ -103,6 +106,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     const demoReps = simulator ? [...simulator.state.reps.keys()] : null;
     const customerBot = await buildBot(config, { connection: store.connection, pool, contacts: contactModels, scripts, tasks }, logger);
     health.register(customerBot.status.probe());
+    const replies = new Replies({ pool, botEnabled: customerBot.bot !== null, chatArchive: options.chatArchive });
     const instance = instanceLeases(config, { connection: store.connection, logger, bot: customerBot.bot, botStopTimeoutMs: BOT_STOP_TIMEOUT_MS });
     const { plan } = instance;
     health.register(instance.probe);
@@ -161,6 +165,9 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     if (plan.runsWork) churn.start({ isLeader: () => churnLease?.isLeader() ?? false });
     cleanup.push(() => churn.stop());
     cleanup.push(() => sop.engine.stop());
+    // Every working instance reads the archive it is given; a message read twice is one reply (its msgid).
+    if (plan.runsWork) await replies.start();
+    cleanup.push(() => replies.stop());
     health.register(sop.engine.probe);
     // Every path an order enters by (import, demo seed) records it through the book.
     orders.onOrderPlaced((order) => sop.engine.onOrderPlaced(order));
@@ -260,6 +267,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
         bodyLimitKb: config.http.bodyLimitKb,
       }),
       identityModule({ identity, adminGuard }),
+      replySourcesModule({ replies, adminGuard }),
       analyticsModule({
         analytics,
         adminGuard,
@@ -274,6 +282,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
         contacts: contactModels,
         pool,
         tasks,
+        replies,
         scripts,
         sop: sop.models,
         client,

@@ -1,3 +1,4 @@
+import { Replies } from '../../server/src/replies/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../server/src/auth/index.ts';
 import type { ChurnRisk } from '../../server/src/churn/index.ts';
@@ -39,6 +40,7 @@ beforeAll(async () => {
         contacts: h.contacts,
         pool: h.pool,
         tasks: h.tasks,
+        replies: new Replies({ pool: h.pool, botEnabled: false }),
         scripts,
         sop: h.sop.models,
         client,

@@ -145,6 +145,8 @@ describe('a journey written on the console editor runs for a customer added thro
     branchId = await addStep('main', 'branch');
     await sidePanel().locator('[data-field="after-days"]').fill('2');
     await sidePanel().locator('[data-field="condition"]').selectOption('replied');
+    // The operator is told what "replied" counts here: the sidebar's tap always, no chat archive in the demo.
+    expect(await sidePanel().locator('[data-reply-sources]').textContent()).toMatch(/^「回复过」计入：.*侧边栏「客户已回复」.*；未接入：.*会话存档/);
     expect(await text(`[data-wait="${branchId}"]`)).toContain('2');
 
     // A different 群发 in each lane; the 否 lane's text is left empty for now.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authModule } from '../../server/src/auth/index.ts';
 import { Sessions } from '../../server/src/http/index.ts';
@@ -9,7 +10,8 @@ import { createWecomClient } from '../../server/src/wecom/index.ts';
 import { startWecomSimulator, type WecomSimulator } from '../../server/src/wecom-simulator/index.ts';
 import { openTestStore } from '../support/db.ts';
 import { serveModules, type ServedModules } from '../support/http.ts';
-import { buildSop, TestClock, type SopHarness } from '../sop/harness.ts';
+import { buildSop, planFromYaml, TestClock, type SopHarness } from '../sop/harness.ts';
+import { Replies } from '../../server/src/replies/index.ts';
 
 const logger = createLogger({ level: 'silent' });
 const clock = new TestClock(Date.parse('2026-06-01T02:00:00Z'));
@@ -41,6 +43,7 @@ beforeAll(async () => {
         contacts: harness.contacts,
         pool: harness.pool,
         tasks: harness.tasks,
+        replies: new Replies({ pool: harness.pool, botEnabled: false }),
         scripts,
         sop: harness.sop.models,
         client,
@@ -287,3 +290,33 @@ describe('sidebar API in a group chat', () => {
     expect(scripts.every((s) => !s.text.includes('{{'))).toBe(true);
   });
 });
+
+describe('客户已回复 from the sidebar', () => {
+  const DAY = 86_400_000;
+  it('records the reply on the timeline with the rep, once per tap, and the 7-day nurture takes the replied branch', async () => {
+    const plan = await planFromYaml(harness.sop, readFileSync(new URL('../../sop-templates/nurture-7d.yaml', import.meta.url), 'utf8'));
+    const linTao = (await harness.contacts.Contact.findOne({ name: '林涛' }).lean())!.externalUserId;
+    const tagId = (await harness.contacts.Tag.findOne({ name: 'B类-跟进中' }).lean())!.tagId;
+    await harness.sop.engine.onContactTagged({ externalUserId: linTao, userId: 'zhangwei', tagIds: [tagId], at: clock.now() });
+    clock.advance(DAY);
+    await harness.sop.engine.worker.drain();
+
+    // A WeCom-only customer: the bot never hears them, the rep taps 客户已回复 (twice: one reply).
+    const zhangwei = await as('zhangwei');
+    for (let i = 0; i < 2; i++) {
+      const res = await zhangwei(`/api/sidebar/customers/${linTao}/replied`, { method: 'POST', body: { key: 'tap-000001' } });
+      expect(res.status).toBe(201);
+    }
+    expect((await (await as('wangfang'))(`/api/sidebar/customers/${linTao}/replied`, { method: 'POST', body: { key: 'tap-000002' } })).status).toBe(403);
+    expect((await zhangwei(`/api/sidebar/customers/${linTao}/replied`, { method: 'POST', body: {} })).status).toBe(400);
+    const marks = await harness.contacts.TimelineEvent.find({ externalUserId: linTao, kind: 'replied' }).lean();
+    expect(marks).toEqual([expect.objectContaining({ userId: 'zhangwei', data: { source: 'sidebar_mark' } })]);
+
+    clock.advance(2 * DAY);
+    await harness.sop.engine.worker.drain();
+    const steps = (await harness.sop.models.Job.find({ planId: plan._id, targetId: linTao }).sort({ dueAt: 1 }).lean()).map((j) => j.stepId);
+    expect(steps).toContain('d3-case');
+    expect(steps).not.toContain('d3-nudge');
+  });
+});
+

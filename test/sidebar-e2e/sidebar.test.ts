@@ -38,6 +38,14 @@ describe('the sidebar in a real browser, demo mode', () => {
     await expect(page.locator('[data-test=profile]').textContent()).resolves.toContain(relation!.remark);
   });
 
+  it('records 客户已回复 with one tap, on the timeline with the rep', async () => {
+    const externalUserId = new URL(page.url()).searchParams.get('customer')!;
+    await page.click('[data-test=mark-replied]');
+    await page.locator('[data-test=replied-at]').waitFor();
+    expect(await page.locator('[data-test=replied-at]').textContent()).toMatch(/^已记录回复 /);
+    expect(await db().collection('timeline_events').findOne({ externalUserId, kind: 'replied' })).toMatchObject({ userId: 'zhangwei', data: { source: 'sidebar_mark' } });
+  });
+
   it('toggles a tag: written to WeCom with mark_tag and to the store', async () => {
     const externalUserId = new URL(page.url()).searchParams.get('customer')!;
     const douyin = (await db().collection('tags').findOne({ name: '抖音' }))!.tagId as string;

@@ -3,6 +3,7 @@ import type { ContactModels, ContactPool } from '../contacts/index.ts';
 import { requireRep, type HttpModule, type Sessions } from '../http/index.ts';
 import type { ScriptLibrary } from '../script-library/index.ts';
 import type { SopModels } from '../sop/index.ts';
+import type { Replies } from '../replies/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import { RepNames, type ContactTagged, type WecomClient } from '../wecom/index.ts';
 import { Catalog } from './catalog.ts';
@@ -28,6 +29,8 @@ export interface SidebarApiDeps {
   corp: { corpId: string; agentId: string };
   /** Tags a rep adds here reach contact_tagged SOPs (WeCom does not call back for API changes). */
   onContactTagged?: (event: ContactTagged) => Promise<void>;
+  /** Where a rep's 客户已回复 is recorded (the replies module). */
+  replies: Pick<Replies, 'markedByRep'>;
   /** The churn module's score for the customer card (main.ts); absent = risk null in the answer. */
   churnRisk?: ReadDeps['churnRisk'];
   now?: () => Date;

@@ -5,6 +5,7 @@ import type { ContactModels, ContactPool, FollowRelation } from '../contacts/ind
 import type { AppContext, AppRouter, Guard } from '../http/index.ts';
 import { scriptKey, type ScriptLibrary, type ScriptView } from '../script-library/index.ts';
 import { renderContent, STAGES, type SopModels } from '../sop/index.ts';
+import type { Replies } from '../replies/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { ContactTagged, WecomClient } from '../wecom/index.ts';
 import { activeSteps, fitFacts, profileOf, relationOf, setStageOverride, stageView, VISIBLE_STATUSES, type ReadDeps } from './customer.ts';
@@ -16,6 +17,7 @@ export interface RouteDeps extends ReadDeps {
   guard: Guard;
   pool: ContactPool;
   tasks: RepTaskModel;
+  replies: Pick<Replies, 'markedByRep'>;
   scripts: ScriptLibrary;
   client: Pick<WecomClient, 'tags' | 'jsapi'>;
   corp: { corpId: string; agentId: string };
@@ -44,6 +46,7 @@ const timelineQuery = z.object({
 });
 const taskParams = customerParams.extend({ taskId: objectId });
 const snoozeBody = z.object({ until: z.iso.datetime({ offset: true }) }).strict();
+const repliedBody = z.object({ key: clientKey }).strict();
 const noteBody = z.object({ key: clientKey, text: z.string().trim().min(1).max(2000) }).strict();
 const usageBody = z
   .object({
@@ -186,6 +189,17 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     const now = deps.now().getTime();
     if (until.getTime() <= now || until.getTime() > now + SNOOZE_MAX_MS) ctx.throw(400, 'until: must be in the next 90 days');
     return updateTask(ctx, { status: 'snoozed', dueAt: until });
+  });
+
+  // 客户已回复: the customer answered in WeCom, where this product cannot read the chat.
+  router.post('/api/sidebar/customers/:id/replied', guard, async (ctx) => {
+    const { externalUserId } = await followed(ctx);
+    const { key } = repliedBody.parse(ctx.request.body);
+    const at = deps.now();
+    await deps.replies.markedByRep({ externalUserId, userId: repOf(ctx), at, key });
+    ctx.state.log.info({ repId: repOf(ctx), externalUserId }, 'rep marked the customer as replied');
+    ctx.status = 201;
+    ctx.body = { externalUserId, at, source: 'sidebar_mark' };
   });
 
   router.get('/api/sidebar/customers/:id/notes', guard, async (ctx) => {

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import type { ContactModels } from '../contacts/index.ts';
+import { REPLY_KINDS, type ContactModels } from '../contacts/index.ts';
 import type { SopCondition } from './templates/schema.ts';
 
 export const STAGES = ['new', 'first_purchase', 'repeat', 'dormant', 'churn_risk'] as const;
@@ -69,7 +69,7 @@ export async function conditionHolds(
       at: mongoose.trusted({ $gte: since }),
     }).then((found) => found !== null);
 
-  if ('replied' in condition) return (await happenedSince(['message_in', 'replied'])) === condition.replied;
+  if ('replied' in condition) return (await happenedSince(REPLY_KINDS)) === condition.replied;
   if ('bought' in condition) return (await happenedSince(['order_paid'])) === condition.bought;
   if ('hasTag' in condition) {
     const tagId = (await tagIdsByName(contacts, [condition.hasTag])).get(condition.hasTag);

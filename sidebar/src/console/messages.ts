@@ -285,6 +285,12 @@ const zh = {
       savedAs: '已另存为模板「{name}」',
       steps: '{count} 个步骤',
     },
+    replySources: {
+      counts: '「回复过」计入：{active}；未接入：{inactive}',
+      bot: '机器人收到的消息',
+      sidebar_mark: '侧边栏「客户已回复」',
+      chat_archive: '会话存档',
+    },
     channels: {
       heading: '渠道活码',
       state: 'state',
@@ -686,6 +692,12 @@ const en: Shape = {
       saveAs: 'Save as template',
       savedAs: 'Saved as template "{name}"',
       steps: '{count} steps',
+    },
+    replySources: {
+      counts: '"Replied" counts: {active}; not connected: {inactive}',
+      bot: 'messages to the bot',
+      sidebar_mark: 'the sidebar\'s "Customer replied"',
+      chat_archive: 'the chat archive',
     },
     channels: {
       heading: 'Channel QR codes',
