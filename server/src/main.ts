@@ -15,12 +15,13 @@ import { botAdminModule, botPlaygroundModule, BotStatus, createBot, createDemoWo
 import { createSidebarApi } from './sidebar-api/index.ts';
 import { createApp, requireAdmin, Sessions, startHttpServer, type HttpModule } from './http/index.ts';
 import { Importer, importModule } from './import/index.ts';
+import { groupWelcomeModule, registerGroupWelcomeModels } from './group-welcome/index.ts';
 import { Identity, identityModule, registerIdentityModels } from './identity/index.ts';
 import { createMedia } from './media/index.ts';
 import { createMassSends } from './mass-sends/index.ts';
-import { audienceSource, createCustomers } from './customers/index.ts';
+import { audienceSource, createCustomers, type CustomersModule } from './customers/index.ts';
 import { Health, createLogger, createMetrics, type Logger, type Metrics } from './observability/index.ts';
-import { createSop, stagesOf, type Sop } from './sop/index.ts';
+import { createSop, type Sop } from './sop/index.ts';
 import { createChurnRisk } from './churn/index.ts';
 import { OrderBook, registerOrderModel } from './orders/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -129,6 +130,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
       // `customers` is built next, before the engine starts asking.
       segmentHas: (segmentId, externalUserId) => customers.has({ segmentId }, externalUserId),
       segmentAudience: (segmentId) => customers.audience({ segmentId }),
+      standing: (ids, at) => customers.standing(ids, at),
       isLeader: instance.leadsSopTick,
     });
     const customers = await createCustomers({
@@ -250,7 +252,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
         createContactWay: (request) => client.contactWay.add(request),
         lists: {
           now: () => new Date(),
-          describe: (ids) => describeCustomers(contactModels, orders, ids, new Date()),
+          describe: (ids) => describeCustomers(customers, orders, ids, new Date()),
           winBack: (input) => sop.actions.winBack(input),
           plansPushingTo: (chatIds) => sop.actions.plansPushingTo(chatIds),
         },
@@ -267,6 +269,7 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
         bodyLimitKb: config.http.bodyLimitKb,
       }),
       identityModule({ identity, adminGuard }),
+      groupWelcomeModule({ models: registerGroupWelcomeModels(store.connection), contacts: contactModels, client, adminGuard }),
       replySourcesModule({ replies, adminGuard }),
       analyticsModule({
         analytics,
@@ -329,10 +332,10 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
   }
 }
 
-/** Stage and value of some customers, for the churn list: the stage rule lives in sop, the totals in orders. */
-async function describeCustomers(contacts: ContactModels, orders: OrderBook, ids: string[], now: Date) {
-  const [stages, totals] = await Promise.all([stagesOf(contacts, ids, now), orders.totalsOf(ids)]);
-  return new Map(ids.map((id) => [id, { stage: stages.get(id) ?? 'new', orders: totals.get(id)?.orders ?? 0, spentFen: totals.get(id)?.spentFen ?? 0 }]));
+/** Stage (in force, as SOP audiences see it) and value of some customers, for the churn list. */
+async function describeCustomers(customers: Pick<CustomersModule, 'standing'>, orders: OrderBook, ids: string[], now: Date) {
+  const [standing, totals] = await Promise.all([customers.standing(ids, now), orders.totalsOf(ids)]);
+  return new Map(ids.map((id) => [id, { stage: standing.get(id)?.stage ?? 'new', orders: totals.get(id)?.orders ?? 0, spentFen: totals.get(id)?.spentFen ?? 0 }]));
 }
 
 /** Real WeCom from configuration, or in demo mode a simulator standing in for it (the caller closes it). */

@@ -56,10 +56,12 @@ describe('the operator console in a real browser, demo mode', () => {
     expect(await text('select[name=reentry] option[value=default]')).toBe('默认（每位客户只进入一次）');
     await page.selectOption('select[name=reentry]', 'per_days');
     await page.locator('input[name=reentryDays]').fill('90');
+    await page.locator('input[name=maxScore]').fill('100');
     await page.click('form[data-form=new-plan] button[type=submit]');
 
     expect(await text('[data-plan-name]')).toBe('E2E 培育计划');
     expect(await text('[data-field=reentry]')).toBe('每 90 天最多进入一次');
+    expect(await text('[data-field=audience]')).toBe('评分 ≤ 100');
     await page.click('[data-action=audience]');
     expect(await text('[data-audience-count]')).toMatch(/^受众人数：[1-9]\d*$/);
     await page.click('[data-action=dry-run]');
@@ -70,7 +72,7 @@ describe('the operator console in a real browser, demo mode', () => {
 
     const plans = await system.sop.models.Plan.find({ name: 'E2E 培育计划' }).lean();
     expect(plans).toHaveLength(1);
-    expect(plans[0]).toMatchObject({ templateId: 'nurture-7d', enabled: false, reentry: { mode: 'per_days', days: 90 } });
+    expect(plans[0]).toMatchObject({ templateId: 'nurture-7d', enabled: false, reentry: { mode: 'per_days', days: 90 }, audience: { minScore: null, maxScore: 100 } });
   });
 
   it('uploads a contacts CSV on the Import page and shows inserted and rejected rows', async () => {

@@ -15,7 +15,7 @@ const profile = {
   contact: { externalUserId: 'wm1', name: '周强', avatar: '', type: 1, corpName: '启明教育', position: '', phone: null },
   relation: { status: 'active', remark: '', description: '', state: null, channelName: null, addedAt: null },
   firstAddedBy: null,
-  stage: { computed: 'dormant', override: null, effective: 'dormant' },
+  stage: { computed: 'dormant', override: null, overriddenBy: null, effective: 'dormant' },
   score: { value: 20, reasons: [] },
   groups: [],
   risk: {

@@ -125,7 +125,7 @@ describe('sidebar API for the customer in front of the rep', () => {
     expect(profile.contact).toMatchObject({ name: '陈静', type: 1, corpName: '杭州云帆科技有限公司' });
     expect(profile.relation).toMatchObject({ remark: '陈静-云帆科技-CTO', state: 'expo_sh_2024', channelName: '上海零售展展位', status: 'active' });
     expect(profile.firstAddedBy).toMatchObject({ userId: 'zhangwei', name: '张伟' });
-    expect(profile.stage).toEqual({ computed: 'new', override: null, effective: 'new' });
+    expect(profile.stage).toEqual({ computed: 'new', override: null, overriddenBy: null, effective: 'new' });
     expect(profile.score.reasons.map((r: { code: string }) => r.code)).toEqual(['active_7d', 'replies', 'intent_tag', 'groups']);
     expect(profile.score.value).toBe(25 + 5 + 20 + 5);
     expect(profile.groups).toHaveLength(1);
@@ -134,10 +134,11 @@ describe('sidebar API for the customer in front of the rep', () => {
   it('lets the rep override the stage, and clear the override', async () => {
     const zhangwei = await as('zhangwei');
     const set = await zhangwei(`/api/sidebar/customers/${chenJing}/stage`, { method: 'PUT', body: { stage: 'repeat' } });
-    expect(await set.json()).toEqual({ computed: 'new', override: 'repeat', effective: 'repeat' });
+    // Who set it and when come with it (the SOP engine goes by the same stage).
+    expect(await set.json()).toEqual({ computed: 'new', override: 'repeat', overriddenBy: { userId: 'zhangwei', name: '张伟', at: clock.now().toISOString() }, effective: 'repeat' });
     expect(await zhangwei(`/api/sidebar/customers/${chenJing}/stage`, { method: 'PUT', body: { stage: 'vip' } }).then((r) => r.status)).toBe(400);
     const cleared = await zhangwei(`/api/sidebar/customers/${chenJing}/stage`, { method: 'PUT', body: { stage: null } });
-    expect(await cleared.json()).toMatchObject({ override: null, effective: 'new' });
+    expect(await cleared.json()).toMatchObject({ override: null, overriddenBy: null, effective: 'new' });
   });
 
   it('edits tags: mark_tag in WeCom, the relation in the store, and the timeline', async () => {

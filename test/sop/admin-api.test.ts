@@ -140,6 +140,21 @@ describe('SOP operator API', () => {
     expect(reset.body.plan).toMatchObject({ reentry: { mode: 'per_days', days: 180 }, reentryDefault: true });
   });
 
+  it('keeps score bounds in a plan’s audience and refuses crossed or out-of-range ones in Chinese', async () => {
+    const created = await call<{ plan: PlanView & { audience: { minScore?: number | null; maxScore?: number | null } } }>('POST', '/plans', {
+      name: '高分客户',
+      templateId: 'renewal',
+      audience: { tags: [], channels: [], reps: [], groups: [], stages: ['repeat'], minScore: 60, maxScore: 100 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.plan.audience).toMatchObject({ stages: ['repeat'], minScore: 60, maxScore: 100 });
+    const crossed = await call<{ issues: Array<{ path: string; message: string }> }>('PATCH', `/plans/${created.body.plan.id}`, { audience: { minScore: 80, maxScore: 20 } });
+    expect(crossed.status).toBe(400);
+    expect(crossed.body.issues[0]).toEqual({ path: 'audience.maxScore', message: '评分上限不能低于下限' });
+    const outOfRange = await call<{ issues: Array<{ path: string; message: string }> }>('PATCH', `/plans/${created.body.plan.id}`, { audience: { minScore: 120 } });
+    expect(outOfRange.body.issues[0]).toEqual({ path: 'audience.minScore', message: '评分下限须在 0–100 之间' });
+  });
+
   it('names the field in every invalid request', async () => {
     const unknownTemplate = await call<{ message: string }>('POST', '/plans', { name: 'x', templateId: 'nope' });
     expect(unknownTemplate.status).toBe(400);

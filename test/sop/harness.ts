@@ -42,7 +42,7 @@ export async function buildSop(
   connection: Connection,
   sim: WecomSimulator,
   clock: TestClock,
-  options: { sync?: boolean; media?: boolean; bot?: SopDeps['bot']; testSend?: SopDeps['testSend']; segments?: { has: NonNullable<SopDeps['segmentHas']>; audience: NonNullable<SopDeps['segmentAudience']> } } = {},
+  options: { sync?: boolean; media?: boolean; bot?: SopDeps['bot']; testSend?: SopDeps['testSend']; segments?: { has: NonNullable<SopDeps['segmentHas']>; audience: NonNullable<SopDeps['segmentAudience']> }; standing?: SopDeps['standing'] } = {},
 ): Promise<SopHarness> {
   const logger = createLogger({ level: 'silent' });
   const contacts = registerContactModels(connection);
@@ -73,6 +73,7 @@ export async function buildSop(
     worker: { pollMs: 20, concurrency: 3 },
     ...(media ? { media: media.cache } : {}),
     ...(options.testSend ? { testSend: options.testSend } : {}),
+    ...(options.standing ? { standing: options.standing } : {}),
     ...(options.segments ? { segmentHas: options.segments.has, segmentAudience: options.segments.audience } : {}),
   });
   return { sop, contacts, pool, tasks, client, media, metrics };

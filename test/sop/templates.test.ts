@@ -84,7 +84,7 @@ describe('broken templates name the file, line and field', () => {
     const base = [...HEAD, '  - id: a', '    type: mass_send', '    content: { text: hi }'];
     expect(await errorsOf(lines(...base, 'exitWhen: { bought: "yes" }'))).toEqual(['t.yaml:9:13 exitWhen.bought: must be true or false, not text "yes"']);
     expect(await errorsOf(lines(...base, 'exitWhen: { replied: true, bought: true }'))).toEqual([
-      't.yaml:9:1 exitWhen: must be exactly one of: replied, hasTag, bought, stage',
+      't.yaml:9:1 exitWhen: must be exactly one of: replied, hasTag, bought, stage, score',
     ]);
   });
 

@@ -4,7 +4,7 @@ import type { Guard, HttpModule } from '../http/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { OrderModel } from '../orders/index.ts';
 import { registerSidebarModels } from '../sidebar-api/index.ts';
-import type { SopModels } from '../sop/index.ts';
+import type { SopModels, StandingOf } from '../sop/index.ts';
 import { Customers, type FilterOrSegment } from './customers.ts';
 import { customerFilterSchema, type ChurnSource, type CustomerFilter } from './filter.ts';
 import { registerCustomerModels, type CustomerModels } from './models.ts';
@@ -41,6 +41,8 @@ export interface CustomersModule {
   audience(source: CustomerFilter | FilterOrSegment): AsyncIterable<{ externalUserId: string; userIds: string[] }>;
   count(source: CustomerFilter | FilterOrSegment): Promise<number>;
   has(source: CustomerFilter | FilterOrSegment, externalUserId: string): Promise<boolean>;
+  /** Each contact's stage in force (override, else computed) and lead score now: the one notion SOP audiences and branches use. */
+  standing: StandingOf;
   http: HttpModule;
   models: CustomerModels;
   indexer: CustomerIndexer;
@@ -60,6 +62,7 @@ export async function createCustomers(deps: CustomersDeps): Promise<CustomersMod
     audience: (source) => customers.audience(source),
     count: (source) => customers.count(source),
     has: (source, externalUserId) => customers.has(source, externalUserId),
+    standing: (ids, at) => indexer.standingOf(ids, at),
     http: customersAdminModule({ customers, adminGuard: deps.adminGuard, sidebar, pool: deps.pool, contacts: deps.contacts, orders: deps.orders, sop: deps.sop, models, indexer, now }),
     models,
     indexer,

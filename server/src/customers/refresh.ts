@@ -3,6 +3,7 @@ import { REPLY_KINDS, type ContactModels } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { OrderModel } from '../orders/index.ts';
 import type { SidebarModels } from '../sidebar-api/index.ts';
+import type { Stage, Standing } from '../sop/index.ts';
 import type { CustomerModels } from './models.ts';
 import { rowOf, type ContactFactsIn } from './row.ts';
 
@@ -170,6 +171,24 @@ export class CustomerIndexer {
       );
     }
     if (gone.length > 0) await this.deps.models.CustomerIndex.deleteMany({ externalUserId: inList(gone) });
+  }
+
+  /**
+   * The stage in force (a rep's override, else the computed one) and the lead score of these
+   * contacts now, from the source collections (not the index, which may lag a refresh behind): what
+   * SOP audiences and conditions decide by. A contact unknown to the pool is left out.
+   */
+  async standingOf(externalUserIds: string[], now: Date): Promise<Map<string, Standing>> {
+    const out = new Map<string, Standing>();
+    for (let i = 0; i < externalUserIds.length; i += BATCH) {
+      const { facts, tagNames } = await this.factsOf(externalUserIds.slice(i, i + BATCH), now);
+      for (const f of facts) {
+        const row = rowOf(f, tagNames, now);
+        // The stored override is one of STAGES (the sidebar and console validate it), as the computed stage is.
+        out.set(f.externalUserId, { stage: row.stage as Stage, score: row.score });
+      }
+    }
+    return out;
   }
 
   /** The facts of up to a thousand contacts (those with neither a contact nor a relation are left out), and the tag names. */

@@ -45,8 +45,14 @@ export async function stageView(deps: ReadDeps, externalUserId: string, now: Dat
     stageOf(deps.contacts, externalUserId, now),
     deps.sidebar.StageOverride.findOne({ externalUserId }).lean(),
   ]);
+  return stageOut(deps, computed, override);
+}
+
+/** The stage as the sidebar shows it: computed, the override in force with who set it and when, and the effective one. */
+async function stageOut(deps: Pick<ReadDeps, 'repNames'>, computed: Stage, override: { stage: string; userId: string; at: Date } | null) {
   const overridden = (override?.stage as Stage | undefined) ?? null;
-  return { computed, override: overridden, effective: overridden ?? computed };
+  const overriddenBy = override ? { userId: override.userId, name: await deps.repNames.name(override.userId), at: override.at } : null;
+  return { computed, override: overridden, overriddenBy, effective: overridden ?? computed };
 }
 
 /** Sets (or with null clears) a contact's stage override, on the timeline too; the sidebar and the console both write it. */
@@ -85,7 +91,6 @@ export async function profileOf(deps: ReadDeps, repId: string, externalUserId: s
   const recentReplies = activity.filter((e) => e.kind !== 'order_paid' && e.at.getTime() >= monthAgo).length;
   const lastActivityAt = contact?.lastActivityAt ?? null;
   const computed = stageFrom({ activeRelations: relations.filter((r) => r.status === 'active').length, orders, lastActivityAt }, now);
-  const overridden = (override?.stage as Stage | undefined) ?? null;
   const first = relations
     .filter((r) => r.addedAt ?? r.enteredAt)
     .sort((a, b) => (a.addedAt ?? a.enteredAt)!.getTime() - (b.addedAt ?? b.enteredAt)!.getTime())[0];
@@ -108,7 +113,7 @@ export async function profileOf(deps: ReadDeps, repId: string, externalUserId: s
       addedAt: relation.addedAt ?? relation.enteredAt ?? null,
     },
     firstAddedBy: first ? { userId: first.userId, name: await deps.repNames.name(first.userId), at: first.addedAt ?? first.enteredAt } : null,
-    stage: { computed, override: overridden, effective: overridden ?? computed },
+    stage: await stageOut(deps, computed, override),
     score: scoreContact({ lastActivityAt, recentReplies, orders, tagNames: [...tagNames.values()], groupCount: groups.length }, now),
     groups: groups.map((g) => ({ chatId: g.chatId, name: g.name })),
     risk: risk ? { score: risk.score, reasons: risk.reasons, computedAt: risk.computedAt } : null,

@@ -20,9 +20,12 @@ const audience = z
     reps: z.array(z.string().min(1)).max(1000).default([]),
     groups: z.array(z.string().min(1)).max(1000).default([]),
     stages: z.array(z.enum(STAGES)).max(STAGES.length).default([]),
+    minScore: z.number().min(0, '评分下限须在 0–100 之间').max(100, '评分下限须在 0–100 之间').nullable().optional(),
+    maxScore: z.number().min(0, '评分上限须在 0–100 之间').max(100, '评分上限须在 0–100 之间').nullable().optional(),
     segment: z.string().regex(/^[0-9a-f]{24}$/, 'expected a segment id').nullable().optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.minScore == null || a.maxScore == null || a.minScore <= a.maxScore, { path: ['maxScore'], message: '评分上限不能低于下限' });
 /** What a marketing step the frequency cap stops does: wait for the next allowed day, or not send. */
 const capPolicy = z.enum(['defer', 'drop']);
 /** A plan's own re-entry rule; null = its journey's (see reentryRule). */

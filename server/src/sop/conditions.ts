@@ -55,12 +55,39 @@ export function stageChangesAt(facts: { activeRelations: number; lastActivityAt:
   return dormantFrom > now.getTime() ? new Date(dormantFrom) : null;
 }
 
+/** A contact's stage in force (a rep's override, else the computed one) and lead score (0–100). */
+export interface Standing {
+  stage: Stage;
+  score: number;
+}
+/** The standing of these contacts now; contacts unknown to the pool are left out. */
+export type StandingOf = (externalUserIds: string[], now: Date) => Promise<Map<string, Standing>>;
+
+/**
+ * Where no customers module is wired (SOP-only tests): the computed stage and a score of 0. main.ts
+ * always wires the customers module's, which applies overrides and scores like the sidebar does.
+ */
+export const computedStanding =
+  (contacts: ContactModels): StandingOf =>
+  async (ids, now) =>
+    new Map([...(await stagesOf(contacts, ids, now))].map(([id, stage]) => [id, { stage, score: 0 }]));
+
+/** Whether a standing meets an audience's or a condition's stage and score bounds (absent = any). */
+export function standingMatches(standing: Standing | undefined, bounds: { stages?: readonly string[] | undefined; minScore?: number | null | undefined; maxScore?: number | null | undefined }): boolean {
+  if (!standing) return false;
+  if (bounds.stages?.length && !bounds.stages.includes(standing.stage)) return false;
+  if (bounds.minScore != null && standing.score < bounds.minScore) return false;
+  if (bounds.maxScore != null && standing.score > bounds.maxScore) return false;
+  return true;
+}
+
 /** Whether a condition holds for a contact, counting behaviour since `since` (the enrolment). */
 export async function conditionHolds(
-  contacts: ContactModels,
+  deps: { contacts: ContactModels; standing: StandingOf },
   condition: SopCondition,
   target: { externalUserId: string; since: Date; now: Date },
 ): Promise<boolean> {
+  const { contacts } = deps;
   const { externalUserId, since, now } = target;
   const happenedSince = (kinds: string[]) =>
     contacts.TimelineEvent.exists({
@@ -76,5 +103,7 @@ export async function conditionHolds(
     if (!tagId) return false;
     return (await contacts.FollowRelation.exists({ externalUserId, tagIds: tagId })) !== null;
   }
-  return (await stageOf(contacts, externalUserId, now)) === condition.stage;
+  const standing = (await deps.standing([externalUserId], now)).get(externalUserId);
+  if ('score' in condition) return standingMatches(standing, { minScore: condition.score.gte, maxScore: condition.score.lte });
+  return standingMatches(standing, { stages: [condition.stage] });
 }

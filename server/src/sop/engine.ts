@@ -6,7 +6,7 @@ import type { HealthProbe, Logger, Metrics } from '../observability/index.ts';
 import { DeferWork, PermanentFailure, QueueWorker, workFieldsFor } from '../queue/index.ts';
 import type { ContactAdded, NewContactFacts } from '../wecom/index.ts';
 import { insertAbsent } from './bulk-insert.ts';
-import { conditionHolds, stagesOf, tagIdsByName } from './conditions.ts';
+import { computedStanding, conditionHolds, standingMatches, tagIdsByName, type StandingOf } from './conditions.ts';
 import { planSettings, type Enrollment, type Plan, type SopJob } from './models.ts';
 import { StepRunner, type KnownContact, type StepDeps } from './steps.ts';
 import { applyDelay, scheduleSlots } from './time.ts';
@@ -40,6 +40,10 @@ const MINUTE = 60_000;
 /** Enrolments (and then jobs) per unordered bulk write. */
 const BULK = 5_000;
 const SOP_CONCURRENCY = 16;
+
+/** Whether an audience asks for a stage or a score, which only the contact's standing answers. */
+const byStanding = (audience: { stages?: string[] | null; minScore?: number | null; maxScore?: number | null }) =>
+  (audience.stages?.length ?? 0) > 0 || audience.minScore != null || audience.maxScore != null;
 
 /** A step job's unique key: one job per (plan, step, target, occurrence). */
 const jobKey = (planId: Types.ObjectId, stepId: string, targetId: string, occurrence: string) => `${planId}:${stepId}:${targetId}:${occurrence}`;
@@ -90,6 +94,7 @@ export class SopEngine {
   private readonly now: () => Date;
   private readonly log: Logger;
   private readonly plans: PlanCache;
+  private readonly standing: StandingOf;
   /** What prepare() read for claimed jobs, by job id, taken by handle(). */
   private readonly prepared = new Map<string, { enrollment: HydratedDocument<Enrollment>; known: KnownContact | undefined }>();
   private readonly outcomes: Counter<'plan' | 'step' | 'outcome'>;
@@ -100,7 +105,8 @@ export class SopEngine {
   constructor(private readonly opts: EngineOptions) {
     this.now = opts.now ?? (() => new Date());
     this.log = opts.logger.child({ module: 'sop' });
-    this.runner = new StepRunner(opts);
+    this.standing = opts.standing ?? computedStanding(opts.contacts);
+    this.runner = new StepRunner({ ...opts, standing: this.standing });
     this.versions = new JourneyVersions(opts.models);
     this.plans = new PlanCache(opts.models.Plan);
     this.outcomes = new Counter({
@@ -444,7 +450,7 @@ export class SopEngine {
     if (!journey) throw new PermanentFailure(`version ${enrollment.version} of the plan was never recorded`);
     const exitWhen = journey.exitWhen;
     if (exitWhen && enrollment.targetKind === 'contact' &&
-      (await conditionHolds(this.opts.contacts, exitWhen, { externalUserId: enrollment.targetId, since: enrollment.enrolledAt, now }))) {
+      (await conditionHolds({ contacts: this.opts.contacts, standing: this.standing }, exitWhen, { externalUserId: enrollment.targetId, since: enrollment.enrolledAt, now }))) {
       await Enrollment.updateOne({ _id: enrollment._id }, { $set: { status: 'exited' } });
       return finish('exited', { reason: 'exit condition' });
     }
@@ -493,6 +499,7 @@ export class SopEngine {
     const audience = plan.audience;
     if (audience?.reps?.length && (!userId || !audience.reps.includes(userId))) return false;
     if (audience?.segment && !(await this.inSegment(audience.segment, externalUserId))) return false;
+    if (audience && byStanding(audience) && !standingMatches((await this.standing([externalUserId], this.now())).get(externalUserId), audience)) return false;
     const tagNames = [...(audience?.tags ?? []), ...extraTags];
     const channels = audience?.channels ?? [];
     if (tagNames.length === 0 && channels.length === 0) return true;
@@ -534,9 +541,9 @@ export class SopEngine {
     const seen = new Set<string>();
     let batch: Target[] = [];
     const filtered = async (targets: Target[]) => {
-      if (!audience.stages?.length || targets.length === 0) return targets;
-      const stages = await stagesOf(this.opts.contacts, targets.map((t) => t.id), this.now());
-      return targets.filter((t) => audience.stages.includes(stages.get(t.id)!));
+      if (!byStanding(audience) || targets.length === 0) return targets;
+      const standings = await this.standing(targets.map((t) => t.id), this.now());
+      return targets.filter((t) => standingMatches(standings.get(t.id), audience));
     };
     for await (const r of relations) {
       if (seen.has(r.externalUserId) || (members && !members.has(r.externalUserId))) continue;

@@ -4,6 +4,7 @@ import type { Guard, HttpModule } from '../http/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { RepTaskModel } from '../tasks/index.ts';
 import type { WecomClient } from '../wecom/index.ts';
+import type { StandingOf } from './conditions.ts';
 import { sopAdminModule } from './admin-routes.ts';
 import type { MediaIds } from './attachments.ts';
 import { sopAuthoringModule } from './authoring-routes.ts';
@@ -23,7 +24,7 @@ export { capSlotsUsed, optedOutAmong, recordSend, type LedgerEntry } from './gua
 export { toWecomAttachments, type MediaIds } from './attachments.ts';
 export { deliveryOf, findCreatedTask, sendResults, type Delivery } from './tracking.ts';
 export type { SendRecord } from './models.ts';
-export { STAGES, stageChangesAt, stageFrom, stageOf, stagesOf, type Stage } from './conditions.ts';
+export { STAGES, stageChangesAt, stageFrom, stageOf, stagesOf, type Stage, type Standing, type StandingOf } from './conditions.ts';
 export * from './templates/index.ts';
 
 export interface SopDeps {
@@ -50,6 +51,8 @@ export interface SopDeps {
   /** Segment membership for plans whose audience names a segment (the customers module). */
   segmentHas?: (segmentId: string, externalUserId: string) => Promise<boolean>;
   segmentAudience?: (segmentId: string) => AsyncIterable<{ externalUserId: string }>;
+  /** Stage in force (a rep's override, else computed) and lead score, for audiences and conditions (the customers module). */
+  standing?: StandingOf;
 }
 
 export interface Sop {

@@ -16,6 +16,9 @@ const audienceSchema = new Schema(
     groups: { type: [String], default: [] },
     /** Lifecycle stages (new, first_purchase, repeat, dormant, churn_risk) at enrolment time. */
     stages: { type: [String], default: [] },
+    /** Lead score bounds (0–100, inclusive), as the sidebar computes it; null = no bound. */
+    minScore: { type: Number, default: null },
+    maxScore: { type: Number, default: null },
     /** A saved customer segment (its id): asked when a slot enrols and again before each step, never frozen. */
     segment: { type: String, default: null },
   },

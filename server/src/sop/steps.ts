@@ -5,7 +5,7 @@ import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import { MediaSourceError } from '../media/index.ts';
 import { RepNames, WecomApiError, type WecomClient } from '../wecom/index.ts';
 import { toWecomAttachments, type MediaIds } from './attachments.ts';
-import { conditionHolds, tagIdsByName } from './conditions.ts';
+import { computedStanding, conditionHolds, tagIdsByName, type StandingOf } from './conditions.ts';
 import { optedOutAmong, recordSend } from './guardrails.ts';
 import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
 import { localDay, nextLocalDay, quietUntil } from './time.ts';
@@ -51,6 +51,8 @@ export interface StepDeps {
   logger: Logger;
   /** WeCom media_ids for images and mini-program covers; without it images go by pic_url and mini-programs are skipped. */
   media?: MediaIds | null;
+  /** Stage in force and lead score (the customers module, main.ts); absent = computed stage, score 0. */
+  standing?: StandingOf;
 }
 
 export interface StepRun {
@@ -86,9 +88,11 @@ export type StepResult =
 /** Executes one step for one target. Sends are recorded before they leave, so a resumed job never sends twice. */
 export class StepRunner {
   private readonly repNames: RepNames;
+  private readonly conditionDeps: { contacts: ContactModels; standing: StandingOf };
 
   constructor(private readonly deps: StepDeps) {
     this.repNames = new RepNames((userId) => deps.client.user.get(userId));
+    this.conditionDeps = { contacts: deps.contacts, standing: deps.standing ?? computedStanding(deps.contacts) };
   }
 
   async run(run: StepRun): Promise<StepResult> {
@@ -122,7 +126,7 @@ export class StepRunner {
         return { outcome: 'task_created', detail: { created } };
       }
       case 'branch': {
-        const holds = await conditionHolds(this.deps.contacts, step.if, {
+        const holds = await conditionHolds(this.conditionDeps, step.if, {
           externalUserId: run.enrollment.targetId,
           since: run.enrollment.enrolledAt,
           now: run.now,

@@ -14,6 +14,7 @@ import type {
   SimTagGroup,
   SimWelcomeCode,
 } from './model.ts';
+import type { SimGroupWelcomeTemplate } from './routes/group-welcome.ts';
 
 const TOKEN_LIFETIME_S = 7200;
 const WELCOME_CODE_VALIDITY_MS = 20_000;
@@ -52,6 +53,7 @@ export class SimState {
   readonly groupChats = new Map<string, SimGroupChat>();
   readonly contactWays = new Map<string, SimContactWay>();
   readonly massTasks = new Map<string, SimMassTask>();
+  readonly groupWelcomeTemplates = new Map<string, SimGroupWelcomeTemplate>();
   private readonly tokens = new Map<string, { expiresAt: number }>();
   private readonly welcomeCodes = new Map<string, SimWelcomeCode>();
   private readonly oauthCodes = new Map<string, { userid: string; expiresAt: number }>();

@@ -44,6 +44,23 @@ export interface Audience {
   channels: string[];
   reps: string[];
   groups: string[];
+  stages?: string[];
+  minScore?: number | null;
+  maxScore?: number | null;
+}
+
+/** The audience in words: its tags, channels, reps, groups, stages and score bounds. */
+export function audienceWords(a: Audience, t: Translate): string {
+  const score =
+    a.minScore != null && a.maxScore != null
+      ? t('console.sop.scoreRange', { min: a.minScore, max: a.maxScore })
+      : a.minScore != null
+        ? t('console.sop.scoreMin', { min: a.minScore })
+        : a.maxScore != null
+          ? t('console.sop.scoreMax', { max: a.maxScore })
+          : '';
+  const stages = (a.stages ?? []).map((s) => t(`common.stage.${s}`));
+  return [...a.tags, ...a.channels, ...a.reps, ...a.groups, ...stages, score].filter(Boolean).join(', ') || '—';
 }
 
 export interface PlanView {

@@ -13,7 +13,7 @@ export interface Content { text: string; attachments: Attachment[] }
 
 export interface Delay { days?: number; hours?: number; minutes?: number; at?: string }
 
-export type Condition = { replied: boolean } | { hasTag: string } | { bought: boolean } | { stage: string };
+export type Condition = { replied: boolean } | { hasTag: string } | { bought: boolean } | { stage: string } | { score: { gte?: number; lte?: number } };
 
 interface StepBase { id: string; name?: string; after?: Delay }
 export interface ContentStep extends StepBase { type: 'send_welcome' | 'mass_send' | 'bot_send'; content: Content }

@@ -18,6 +18,8 @@ export interface CustomerSummary {
 export interface StageView {
   computed: Stage;
   override: Stage | null;
+  /** Who set the override and when (null without one). */
+  overriddenBy: { userId: string; name: string; at: string } | null;
   effective: Stage;
 }
 

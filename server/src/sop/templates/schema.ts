@@ -48,6 +48,16 @@ export const conditionSchema = z.union([
   z.object({ hasTag: z.string().min(1) }).strict(),
   z.object({ bought: z.boolean() }).strict(),
   z.object({ stage: z.enum(['new', 'first_purchase', 'repeat', 'dormant', 'churn_risk']) }).strict(),
+  /** The lead score (0–100, as the sidebar shows it) within bounds: `{ score: { gte: 60 } }`. */
+  z
+    .object({
+      score: z
+        .object({ gte: z.number().min(0).max(100).optional(), lte: z.number().min(0).max(100).optional() })
+        .strict()
+        .refine((b) => b.gte !== undefined || b.lte !== undefined, 'give gte, lte or both')
+        .refine((b) => b.gte === undefined || b.lte === undefined || b.gte <= b.lte, 'gte must not exceed lte'),
+    })
+    .strict(),
 ]);
 
 const stepBase = {

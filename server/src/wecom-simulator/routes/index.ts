@@ -1,6 +1,7 @@
 import { contactWayRoutes } from './contact-way.ts';
 import { externalContactRoutes } from './external-contact.ts';
 import { groupChatRoutes } from './group-chat.ts';
+import { groupWelcomeRoutes } from './group-welcome.ts';
 import { identityRoutes } from './identity.ts';
 import { massSendRoutes } from './mass-send.ts';
 import { mediaRoutes } from './media.ts';
@@ -15,6 +16,7 @@ export const routes: ReadonlyMap<string, Route> = new Map(
     ...externalContactRoutes,
     ...tagRoutes,
     ...groupChatRoutes,
+    ...groupWelcomeRoutes,
     ...contactWayRoutes,
     ...massSendRoutes,
     ...mediaRoutes,

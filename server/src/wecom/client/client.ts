@@ -4,6 +4,7 @@ import { authApi } from './api/auth.ts';
 import { contactWayApi } from './api/contact-way.ts';
 import { externalContactApi } from './api/external-contact.ts';
 import { groupChatApi } from './api/group-chat.ts';
+import { groupWelcomeApi } from './api/group-welcome.ts';
 import { jsapiApi } from './api/jsapi.ts';
 import { massSendApi } from './api/mass-send.ts';
 import { mediaApi } from './api/media.ts';
@@ -86,6 +87,7 @@ export function createWecomClient(options: WecomClientOptions) {
     welcome: welcomeApi(call),
     massSend: massSendApi(call),
     groupChat: groupChatApi(call),
+    groupWelcome: groupWelcomeApi(call),
     contactWay: contactWayApi(call),
     user: userApi(call),
     jsapi: jsapiApi(call, clock),

@@ -48,6 +48,7 @@ export type {
   GroupChatDetail,
   GroupMember,
 } from './api/group-chat.ts';
+export type { GroupWelcomeTemplate, AddGroupWelcomeRequest, EditGroupWelcomeRequest, GroupWelcomeTemplateDetail } from './api/group-welcome.ts';
 export type { AddContactWayRequest, ContactWay } from './api/contact-way.ts';
 export type { Member } from './api/user.ts';
 export type { OAuthIdentity } from './api/auth.ts';

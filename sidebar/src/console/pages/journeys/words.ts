@@ -9,13 +9,17 @@ export function delayWords(after: Delay | undefined, t: Translate): string {
   return [`${t('console.journey.wait.prefix')} ${parts.join(' ')}`, at].filter(Boolean).join(' · ');
 }
 
-export type ConditionKind = 'replied' | 'notReplied' | 'bought' | 'notBought' | 'hasTag' | 'stage';
+export type ConditionKind = 'replied' | 'notReplied' | 'bought' | 'notBought' | 'hasTag' | 'stage' | 'scoreAtLeast' | 'scoreAtMost';
 
 export function conditionKind(c: Condition): ConditionKind {
   if ('replied' in c) return c.replied ? 'replied' : 'notReplied';
   if ('bought' in c) return c.bought ? 'bought' : 'notBought';
+  if ('score' in c) return c.score.gte !== undefined ? 'scoreAtLeast' : 'scoreAtMost';
   return 'hasTag' in c ? 'hasTag' : 'stage';
 }
+
+/** The score a score condition compares with (the lower bound when it has both). */
+export const conditionScore = (c: Condition): number | undefined => ('score' in c ? (c.score.gte ?? c.score.lte) : undefined);
 
 export function conditionOf(kind: ConditionKind, value: string): Condition {
   switch (kind) {
@@ -29,6 +33,11 @@ export function conditionOf(kind: ConditionKind, value: string): Condition {
       return { hasTag: value };
     case 'stage':
       return { stage: value || 'new' };
+    case 'scoreAtLeast':
+    case 'scoreAtMost': {
+      const n = Math.min(100, Math.max(0, Math.round(Number(value)) || 60));
+      return { score: kind === 'scoreAtLeast' ? { gte: n } : { lte: n } };
+    }
   }
 }
 
@@ -37,6 +46,11 @@ export function conditionWords(c: Condition, t: Translate): string {
   const label = t(`console.journey.conditions.${kind}`);
   if ('hasTag' in c) return `${label}「${c.hasTag}」`;
   if ('stage' in c) return `${label}「${t(`common.stage.${c.stage}`)}」`;
+  if ('score' in c) {
+    const { gte, lte } = c.score;
+    if (gte !== undefined && lte !== undefined) return t('console.journey.scoreBetween', { gte, lte });
+    return `${label} ${gte ?? lte}`;
+  }
   return label;
 }
 
