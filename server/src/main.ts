@@ -28,7 +28,7 @@ import { openStore, type Store } from './store/index.ts';
 import { DEMO_SCRIPTS, ScriptLibrary, registerScriptModels, scriptsAdminModule } from './script-library/index.ts';
 import { createTagLibrary } from './tag-library/index.ts';
 import { Replies, replySourcesModule, type ChatArchiveSource } from './replies/index.ts';
-import { registerRepTasks } from './tasks/index.ts';
+import { registerRepTasks, TaskReminders } from './tasks/index.ts';
 import { buildWebIfStale, webModule } from './web/index.ts';
 import { instanceLeases } from './instance.ts';
 import { startWorkThreads, workThreadConfig, type WorkThreads } from './work-threads/index.ts';
@@ -167,6 +167,19 @@ export async function startSystem(config: Config, logger: Logger, options: Syste
     if (plan.runsWork) churn.start({ isLeader: () => churnLease?.isLeader() ?? false });
     cleanup.push(() => churn.stop());
     cleanup.push(() => sop.engine.stop());
+    // Every working instance runs the pass; each reminder is claimed by one of them.
+    const reminders = new TaskReminders({
+      tasks,
+      client,
+      agentId: Number(corp.agentId),
+      customerNames: (ids) => pool.namesOf(ids),
+      registry: metrics.registry,
+      logger,
+      timeZone: config.timeZone,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    if (plan.runsWork) reminders.start();
+    cleanup.push(() => reminders.stop());
     // Every working instance reads the archive it is given; a message read twice is one reply (its msgid).
     if (plan.runsWork) await replies.start();
     cleanup.push(() => replies.stop());

@@ -214,6 +214,27 @@ describe('sidebar API for the customer in front of the rep', () => {
     expect((await zhangwei(`/api/sidebar/customers/${chenJing}/tasks/${String(other._id)}/done`, { method: 'POST' })).status).toBe(404);
   });
 
+  it("lists the rep's open tasks across customers in 我的待办, soonest first, with the customer's name", async () => {
+    const wangfangCustomer = (await harness.contacts.FollowRelation.findOne({ userId: 'wangfang', externalUserId: zhaoLei }).lean())!;
+    const day = 86_400_000;
+    await createRepTask(harness.tasks, { key: 'inbox-later', externalUserId: chenJing, userId: 'zhangwei', title: '发报价单', dueAt: new Date(clock.ms() + 2 * day) });
+    await createRepTask(harness.tasks, { key: 'inbox-sooner', externalUserId: chenJing, userId: null, title: '机器人转人工', dueAt: new Date(clock.ms() + day) });
+    await createRepTask(harness.tasks, { key: 'inbox-done', externalUserId: chenJing, userId: 'zhangwei', title: '已完成的', dueAt: clock.now() });
+    await harness.tasks.updateOne({ key: 'inbox-done' }, { $set: { status: 'done' } });
+    await createRepTask(harness.tasks, { key: 'inbox-not-mine', externalUserId: wangfangCustomer.externalUserId, userId: null, title: '别人客户的', dueAt: clock.now() });
+    const zhangwei = await as('zhangwei');
+    const res = await zhangwei('/api/sidebar/tasks');
+    expect(res.status).toBe(200);
+    const inbox = (await res.json()) as Array<{ title: string; externalUserId: string; customer: { name: string } }>;
+    const titles = inbox.map((t) => t.title);
+    expect(titles.indexOf('机器人转人工')).toBeLessThan(titles.indexOf('发报价单'));
+    expect(titles).not.toContain('已完成的');
+    expect(titles).not.toContain('别人客户的');
+    expect(titles).not.toContain('别人的任务');
+    expect(inbox.find((t) => t.title === '发报价单')).toMatchObject({ externalUserId: chenJing, customer: { name: '陈静' } });
+    expect((await fetch(`${base}/api/sidebar/tasks`)).status).toBe(401);
+  });
+
   it('saves notes once per client key, also on the timeline', async () => {
     const zhangwei = await as('zhangwei');
     const body = { key: 'note-0123456789', text: '周五前给报价单' };

@@ -111,4 +111,36 @@ describe('the sidebar in a real browser, demo mode', () => {
     await eventually(() => db().collection('script_usages').findOne({ chatId: group.chatId, action: 'send' }), 'group script usage');
     await page.screenshot({ path: 'test-results/sidebar-group.png' });
   });
+
+  it("shows 我的待办 across the rep's customers, opens a task's customer and finishes a task", async () => {
+    // The demo gives zhangwei one task; one more, later, on another of his customers.
+    const demoTask = (await db().collection('rep_tasks').findOne({ userId: 'zhangwei', status: 'open' }))!;
+    const other = (await db().collection('follow_relations').findOne({ userId: 'zhangwei', externalUserId: { $ne: demoTask.externalUserId } }))!;
+    const later = new Date(demoTask.dueAt.getTime() + 86_400_000);
+    await db().collection('rep_tasks').insertOne({ key: 'e2e-inbox', externalUserId: other.externalUserId, userId: 'zhangwei', title: '约下周演示', detail: '', dueAt: later, status: 'open', source: {}, remindAt: later });
+    const open = await db().collection('rep_tasks').find({ userId: 'zhangwei', status: 'open' }).sort({ dueAt: 1 }).toArray();
+    expect(open.length).toBe(2);
+    await page.goto(`${system.url}/sidebar/`);
+    await page.locator('[data-test=customer-name]').waitFor();
+    await page.click('[data-test=inbox-toggle]');
+    const items = page.locator('[data-test=inbox] [data-test=tasks] > li');
+    await items.first().waitFor();
+    expect(new URL(page.url()).searchParams.get('view')).toBe('tasks');
+    expect(await items.count()).toBe(open.length);
+    const first = open[0]!;
+    const customer = (await db().collection('contacts').findOne({ externalUserId: first.externalUserId }))!;
+    expect(await items.first().textContent()).toContain(customer.name);
+    expect(await items.first().textContent()).toContain(first.title);
+    await page.screenshot({ path: 'test-results/sidebar-inbox.png' });
+
+    await items.first().locator('button.primary').click();
+    await eventually(async () => (await db().collection('rep_tasks').findOne({ _id: first._id }))?.status === 'done' || null, 'task done from the inbox');
+    await eventually(async () => ((await items.count()) === open.length - 1) || null, 'finished task leaves the inbox');
+
+    const next = open[1]!;
+    await items.first().locator('[data-test=open-customer]').click();
+    await page.locator('[data-test=customer-name]').waitFor();
+    expect(new URL(page.url()).searchParams.get('customer')).toBe(next.externalUserId);
+    expect(await page.locator('[data-test=inbox]').count()).toBe(0);
+  });
 });

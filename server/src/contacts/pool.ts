@@ -110,6 +110,12 @@ export class ContactPool {
     this.identityListeners.push(listener);
   }
 
+  /** The customers' own names (never a rep's remark), by external_userid; unknown ids are absent. */
+  async namesOf(externalUserIds: string[]): Promise<Map<string, string>> {
+    const people = await this.models.Contact.find({ externalUserId: mongoose.trusted({ $in: externalUserIds }) }, { externalUserId: 1, name: 1 }).lean();
+    return new Map(people.map((p) => [p.externalUserId, p.name]));
+  }
+
   /** Upserts the contact and each listed follow relation; returns the reps whose relation is new or re-activated. */
   async upsertFromWecom(snapshot: ContactSnapshot, at: Date): Promise<{ created: boolean; newFollows: string[] }> {
     const { Contact, FollowRelation } = this.models;

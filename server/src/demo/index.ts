@@ -48,11 +48,11 @@ const DEMO_LEADS: Array<[leadId: string, name: string, phone: string | null, com
   ['demo-lead-3', '钱多多', '+86 137 5555 0101', '宁波甬上贸易有限公司', '采购经理', 1],
 ];
 
-const DEMO_HISTORY: Record<string, { messages: Array<[number, string]>; orders: Array<[number, number]>; task?: string }> = {
-  陈静: { messages: [[3, '私有化部署大概多久能上线？'], [1, '预算已经批了，想看下报价']], orders: [[2, 12_800]] },
+const DEMO_HISTORY: Record<string, { messages: Array<[number, string]>; orders: Array<[number, number]>; task?: { title: string; dueInHours: number } }> = {
+  陈静: { messages: [[3, '私有化部署大概多久能上线？'], [1, '预算已经批了，想看下报价']], orders: [[2, 12_800]], task: { title: '发报价单：陈静（杭州云帆科技）预算已批', dueInHours: 3 } },
   赵磊: { messages: [[9, '直播间说的优惠还有吗？多少钱']], orders: [] },
-  孙丽: { messages: [[6, '12 家门店能一起用吗'], [2, '有没有餐饮行业的案例']], orders: [] },
-  周强: { messages: [[20, '续费有优惠吗'], [4, '发票怎么开']], orders: [[350, 12_800], [25, 3_980]], task: '续费沟通：周强（启明教育）服务下月到期' },
+  孙丽: { messages: [[6, '12 家门店能一起用吗'], [2, '有没有餐饮行业的案例']], orders: [], task: { title: '给孙丽发餐饮行业案例', dueInHours: 26 } },
+  周强: { messages: [[20, '续费有优惠吗'], [4, '发票怎么开']], orders: [[350, 12_800], [25, 3_980]], task: { title: '续费沟通：周强（启明教育）服务下月到期', dueInHours: 24 } },
   吴敏: { messages: [[8, '试用账号怎么加员工']], orders: [] },
   郑浩: { messages: [], orders: [] },
   黄婷: { messages: [[1, '体验包收到了，想了解专业版价格']], orders: [[4, 3_980]] },
@@ -109,7 +109,7 @@ async function seedDemoHistory(deps: { pool: ContactPool; models: ContactModels;
       history.orders.map(([daysAgo, yuan], i) => ({ orderId: `demo-${externalUserId}-${i}`, externalUserId, amountFen: yuan * 100, paidAt: new Date(now - daysAgo * DAY) })),
     );
     if (history.task) {
-      await createRepTask(deps.tasks, { key: `demo:${externalUserId}:task`, externalUserId, userId: relation.userId, title: history.task, dueAt: new Date(now + DAY), source: { demo: true } });
+      await createRepTask(deps.tasks, { key: `demo:${externalUserId}:task`, externalUserId, userId: relation.userId, title: history.task.title, dueAt: new Date(now + history.task.dueInHours * 3_600_000), source: { demo: true } });
     }
     await deps.pool.addTimeline({ externalUserId, userId: relation.userId, at: relation.addedAt ?? new Date(now), kind: 'added', key: doneKey, data: { state: relation.state } });
   }

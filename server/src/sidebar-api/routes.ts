@@ -6,7 +6,7 @@ import type { AppContext, AppRouter, Guard } from '../http/index.ts';
 import { scriptKey, type ScriptLibrary, type ScriptView } from '../script-library/index.ts';
 import { renderContent, STAGES, type SopModels } from '../sop/index.ts';
 import type { Replies } from '../replies/index.ts';
-import type { RepTaskModel } from '../tasks/index.ts';
+import { snoozedUntil, type RepTaskModel } from '../tasks/index.ts';
 import type { ContactTagged, WecomClient } from '../wecom/index.ts';
 import { activeSteps, fitFacts, profileOf, relationOf, setStageOverride, stageView, VISIBLE_STATUSES, type ReadDeps } from './customer.ts';
 import type { Catalog } from './catalog.ts';
@@ -61,6 +61,9 @@ const usageBody = z
 
 const SNOOZE_MAX_MS = 90 * 86_400_000;
 const CUSTOMER_LIST_LIMIT = 200;
+const TASK_INBOX_LIMIT = 200;
+const OPEN_TASK: Array<'open' | 'snoozed'> = ['open', 'snoozed'];
+const TASK_FIELDS = { externalUserId: 1, title: 1, detail: 1, dueAt: 1, status: 1, source: 1 };
 
 export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
   const { contacts, guard } = deps;
@@ -157,12 +160,29 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     ctx.body = await timelinePage(deps, externalUserId, timelineQuery.parse(ctx.query));
   });
 
+  // 我的待办: every open task of the rep's, and the unassigned ones on customers they follow, soonest first.
+  router.get('/api/sidebar/tasks', guard, async (ctx) => {
+    const rep = repOf(ctx);
+    const followedIds = await contacts.FollowRelation.distinct('externalUserId', { userId: rep, status: mongoose.trusted({ $in: VISIBLE_STATUSES }) });
+    const tasks = await deps.tasks
+      .find(
+        { externalUserId: mongoose.trusted({ $in: followedIds }), status: mongoose.trusted({ $in: OPEN_TASK }), userId: mongoose.trusted({ $in: [rep, null] }) },
+        TASK_FIELDS,
+      )
+      .sort({ dueAt: 1 })
+      .limit(TASK_INBOX_LIMIT)
+      .lean();
+    const people = await contacts.Contact.find({ externalUserId: mongoose.trusted({ $in: [...new Set(tasks.map((t) => t.externalUserId))] }) }, { externalUserId: 1, name: 1, avatar: 1 }).lean();
+    const byId = new Map(people.map((p) => [p.externalUserId, p]));
+    ctx.body = tasks.map((task) => ({ ...task, customer: { name: byId.get(task.externalUserId)?.name ?? '', avatar: byId.get(task.externalUserId)?.avatar ?? '' } }));
+  });
+
   router.get('/api/sidebar/customers/:id/tasks', guard, async (ctx) => {
     const { externalUserId } = await followed(ctx);
     ctx.body = await deps.tasks
       .find(
-        { externalUserId, status: mongoose.trusted({ $in: ['open', 'snoozed'] }), userId: mongoose.trusted({ $in: [repOf(ctx), null] }) },
-        { title: 1, detail: 1, dueAt: 1, status: 1, source: 1 },
+        { externalUserId, status: mongoose.trusted({ $in: OPEN_TASK }), userId: mongoose.trusted({ $in: [repOf(ctx), null] }) },
+        TASK_FIELDS,
       )
       .sort({ dueAt: 1 })
       .lean();
@@ -175,7 +195,7 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
       .findOneAndUpdate(
         { _id: taskId, externalUserId, userId: mongoose.trusted({ $in: [repOf(ctx), null] }) },
         { $set: update },
-        { returnDocument: 'after', projection: { title: 1, detail: 1, dueAt: 1, status: 1 } },
+        { returnDocument: 'after', projection: TASK_FIELDS },
       )
       .lean();
     if (!task) return ctx.throw(404, 'sidebar: no such task for this customer');
@@ -188,7 +208,7 @@ export function mountSidebarRoutes(router: AppRouter, deps: RouteDeps): void {
     const until = new Date(snoozeBody.parse(ctx.request.body).until);
     const now = deps.now().getTime();
     if (until.getTime() <= now || until.getTime() > now + SNOOZE_MAX_MS) ctx.throw(400, 'until: must be in the next 90 days');
-    return updateTask(ctx, { status: 'snoozed', dueAt: until });
+    return updateTask(ctx, snoozedUntil(until));
   });
 
   // 客户已回复: the customer answered in WeCom, where this product cannot read the chat.

@@ -50,10 +50,13 @@ export interface TimelineEvent {
 
 export interface RepTask {
   _id: string;
+  externalUserId: string;
   title: string;
   detail: string;
   dueAt: string;
   status: 'open' | 'snoozed' | 'done';
+  /** In 我的待办 (GET /api/sidebar/tasks): whose task it is. */
+  customer?: { name: string; avatar: string };
 }
 
 export interface Note {
