@@ -90,43 +90,39 @@ export function groupWelcomeModule(deps: GroupWelcomeDeps): HttpModule {
         if (group.origin !== 'wecom') return ctx.throw(400, `chatId：${chatId} 是机器人所在的微信群，入群欢迎语由机器人发送，不能使用企业微信入群欢迎语`);
         const text = { content: body.text };
         const existing = await GroupWelcome.findOne({ chatId }).lean();
+        /** WeCom refused: the reason is kept on a stored welcome, and the operator gets it as a 502. */
+        const refused = async (err: unknown, doing: string) => {
+          if (existing && err instanceof WecomError) await noteFailure(chatId, err);
+          answerWecomFailure(ctx, err, doing);
+        };
+
+        let templateId = existing?.templateId;
+        if (templateId !== undefined) {
+          try {
+            await wecom.edit({ template_id: templateId, text });
+          } catch (err) {
+            // Deleted in the WeCom admin console: created again below, under a new template_id.
+            if (!isUnknownTemplate(err)) return refused(err, '修改入群欢迎语');
+            templateId = undefined;
+          }
+        }
+        const creating = templateId === undefined;
+        if (templateId === undefined) {
+          try {
+            templateId = await wecom.add({ text, notify: body.notify ? 1 : 0 });
+          } catch (err) {
+            return refused(err, existing ? '重新创建入群欢迎语' : '创建入群欢迎语');
+          }
+        }
 
         if (existing) {
-          try {
-            await wecom.edit({ template_id: existing.templateId, text });
-          } catch (err) {
-            // Deleted in the WeCom admin console: create it again below, under a new template_id.
-            if (!isUnknownTemplate(err)) {
-              if (err instanceof WecomError) await noteFailure(chatId, err);
-              return answerWecomFailure(ctx, err, '修改入群欢迎语');
-            }
-            let templateId: string;
-            try {
-              templateId = await wecom.add({ text, notify: body.notify ? 1 : 0 });
-            } catch (addErr) {
-              if (addErr instanceof WecomError) await noteFailure(chatId, addErr);
-              return answerWecomFailure(ctx, addErr, '重新创建入群欢迎语');
-            }
-            const saved = await GroupWelcome.findOneAndUpdate(
-              { chatId },
-              { $set: { text: body.text, templateId, notify: body.notify, updatedAt: now(), lastError: null } },
-              { returnDocument: 'after' },
-            ).lean();
-            ctx.body = { welcome: welcomeOut(saved!) };
-            return;
-          }
-          const saved = await GroupWelcome.findOneAndUpdate({ chatId }, { $set: { text: body.text, updatedAt: now(), lastError: null } }, { returnDocument: 'after' }).lean();
+          // notify is recorded for the template it was asked for: a re-created one, not an edit.
+          const fields = { text: body.text, templateId, updatedAt: now(), lastError: null, ...(creating ? { notify: body.notify } : {}) };
+          const saved = await GroupWelcome.findOneAndUpdate({ chatId }, { $set: fields }, { returnDocument: 'after' }).lean();
           ctx.body = { welcome: welcomeOut(saved!) };
           return;
         }
-
-        // First save: the template is created in WeCom first; nothing is stored unless WeCom took it.
-        let templateId: string;
-        try {
-          templateId = await wecom.add({ text, notify: body.notify ? 1 : 0 });
-        } catch (err) {
-          return answerWecomFailure(ctx, err, '创建入群欢迎语');
-        }
+        // First save: nothing is stored unless WeCom took the template.
         try {
           const created = await GroupWelcome.create({ chatId, text: body.text, templateId, notify: body.notify, updatedAt: now(), lastError: null });
           ctx.status = 201;

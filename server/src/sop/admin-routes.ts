@@ -13,6 +13,7 @@ import { objectId, planView, timeZone, type PlanLookup } from './plan-view.ts';
 import type { StepRunner } from './steps.ts';
 import { catchUpSchema, quietHoursSchema, reentrySchema, type SopJourney, type SopTemplate, type TemplateError } from './templates/index.ts';
 
+const scoreBound = (label: string) => z.number().min(0, `${label}须在 0–100 之间`).max(100, `${label}须在 0–100 之间`).nullable().optional();
 const audience = z
   .object({
     tags: z.array(z.string().min(1)).max(50).default([]),
@@ -20,8 +21,8 @@ const audience = z
     reps: z.array(z.string().min(1)).max(1000).default([]),
     groups: z.array(z.string().min(1)).max(1000).default([]),
     stages: z.array(z.enum(STAGES)).max(STAGES.length).default([]),
-    minScore: z.number().min(0, '评分下限须在 0–100 之间').max(100, '评分下限须在 0–100 之间').nullable().optional(),
-    maxScore: z.number().min(0, '评分上限须在 0–100 之间').max(100, '评分上限须在 0–100 之间').nullable().optional(),
+    minScore: scoreBound('评分下限'),
+    maxScore: scoreBound('评分上限'),
     segment: z.string().regex(/^[0-9a-f]{24}$/, 'expected a segment id').nullable().optional(),
   })
   .strict()

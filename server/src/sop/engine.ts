@@ -17,7 +17,9 @@ import type { SopStep } from './templates/schema.ts';
 import { JourneyVersions } from './versions.ts';
 import { PlanCache } from './plan-cache.ts';
 
-export interface EngineOptions extends StepDeps {
+export interface EngineOptions extends Omit<StepDeps, 'standing'> {
+  /** Stage in force and lead score (the customers module, main.ts); absent = computed stage, score 0. */
+  standing?: StandingOf;
   metrics: Metrics;
   now?: () => Date;
   /** How far back a schedule trigger catches up after downtime. */

@@ -5,7 +5,7 @@ import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import { MediaSourceError } from '../media/index.ts';
 import { RepNames, WecomApiError, type WecomClient } from '../wecom/index.ts';
 import { toWecomAttachments, type MediaIds } from './attachments.ts';
-import { computedStanding, conditionHolds, tagIdsByName, type StandingOf } from './conditions.ts';
+import { conditionHolds, tagIdsByName, type StandingOf } from './conditions.ts';
 import { optedOutAmong, recordSend } from './guardrails.ts';
 import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
 import { localDay, nextLocalDay, quietUntil } from './time.ts';
@@ -51,8 +51,8 @@ export interface StepDeps {
   logger: Logger;
   /** WeCom media_ids for images and mini-program covers; without it images go by pic_url and mini-programs are skipped. */
   media?: MediaIds | null;
-  /** Stage in force and lead score (the customers module, main.ts); absent = computed stage, score 0. */
-  standing?: StandingOf;
+  /** Stage in force and lead score: the engine's (the customers module's, or its computed fallback). */
+  standing: StandingOf;
 }
 
 export interface StepRun {
@@ -92,7 +92,7 @@ export class StepRunner {
 
   constructor(private readonly deps: StepDeps) {
     this.repNames = new RepNames((userId) => deps.client.user.get(userId));
-    this.conditionDeps = { contacts: deps.contacts, standing: deps.standing ?? computedStanding(deps.contacts) };
+    this.conditionDeps = { contacts: deps.contacts, standing: deps.standing };
   }
 
   async run(run: StepRun): Promise<StepResult> {

@@ -35,11 +35,13 @@ export class TaskReminders {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly outcomes: Counter<'outcome'>;
+  private readonly dueTime: Intl.DateTimeFormat;
   private ticker: ScheduledTask | undefined;
 
   constructor(private readonly deps: TaskRemindersDeps) {
     this.log = deps.logger.child({ module: 'task-reminders' });
     this.now = deps.now ?? (() => new Date());
+    this.dueTime = new Intl.DateTimeFormat('zh-CN', { timeZone: deps.timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
     this.outcomes = new Counter({
       name: 'task_reminders_total',
       help: 'Due-task app messages to reps, by outcome (sent, retrying after a busy WeCom, failed, not_delivered to an unknown or unlicensed rep)',
@@ -80,14 +82,14 @@ export class TaskReminders {
   }
 
   private async send(task: { _id: unknown; userId: string; title: string; detail: string; dueAt: Date; remindAt: Date | null; reminderAttempts: number; customer: string }): Promise<Outcome> {
-    const done = (error: string | null) => this.deps.tasks.updateOne({ _id: task._id }, { $set: { reminderError: error } });
+    const recordError = (error: string | null) => this.deps.tasks.updateOne({ _id: task._id }, { $set: { reminderError: error } });
     try {
       const sent = await this.deps.client.message.send({ touser: [task.userId], agentid: this.deps.agentId, msgtype: 'text', text: { content: this.text(task) } });
       if (sent.invalidUsers.includes(task.userId.toLowerCase())) {
-        await done('企业微信未送达：该成员不在应用可见范围或未获得许可');
+        await recordError('企业微信未送达：该成员不在应用可见范围或未获得许可');
         return 'not_delivered';
       }
-      await done(null);
+      await recordError(null);
       return 'sent';
     } catch (err) {
       const busy = err instanceof WecomApiError && BUSY_ERRCODES.has(err.errcode);
@@ -98,13 +100,13 @@ export class TaskReminders {
         await this.deps.tasks.updateOne({ _id: task._id, remindAt: null, dueAt: task.dueAt }, { $set: { remindAt: task.remindAt, reminderError: message } });
         return 'retrying';
       }
-      await done(message);
+      await recordError(message);
       return 'failed';
     }
   }
 
   private text(task: { title: string; detail: string; dueAt: Date; customer: string }): string {
-    const due = new Intl.DateTimeFormat('zh-CN', { timeZone: this.deps.timeZone, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }).format(task.dueAt);
+    const due = this.dueTime.format(task.dueAt);
     return [
       `【待办到期】${task.title}`,
       ...(task.customer ? [`客户：${task.customer}`] : []),
@@ -120,7 +122,7 @@ export class TaskReminders {
       '* * * * *',
       () =>
         this.tick().then(
-          (counts) => void (counts.sent + counts.failed + counts.retrying + counts.not_delivered > 0 && this.log.info(counts, 'task reminders')),
+          (counts) => void (Object.values(counts).some(Boolean) && this.log.info(counts, 'task reminders')),
           (err: unknown) => this.log.error({ err }, 'task reminder pass failed'),
         ),
       { noOverlap: true, suppressMissedWarning: true, name: 'task-reminders' },

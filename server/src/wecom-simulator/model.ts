@@ -119,6 +119,18 @@ export interface SimMassTask {
   deliveries: SimMassDelivery[];
 }
 
+export type GroupWelcomeAttachmentKind = 'image' | 'link' | 'miniprogram' | 'file' | 'video';
+
+/** A 入群欢迎语 template in the simulated 素材库. */
+export interface SimGroupWelcomeTemplate {
+  templateId: string;
+  text?: { content: string };
+  /** At most one, kept as sent (image, link, miniprogram, file or video). */
+  attachment?: { msgtype: GroupWelcomeAttachmentKind; [key: string]: unknown };
+  notify: 0 | 1;
+  createTime: number;
+}
+
 export interface SimWelcomeCode {
   code: string;
   userid: string;

@@ -13,8 +13,8 @@ import type {
   SimTag,
   SimTagGroup,
   SimWelcomeCode,
+  SimGroupWelcomeTemplate,
 } from './model.ts';
-import type { SimGroupWelcomeTemplate } from './routes/group-welcome.ts';
 
 const TOKEN_LIFETIME_S = 7200;
 const WELCOME_CODE_VALIDITY_MS = 20_000;

@@ -49,16 +49,15 @@ export interface Audience {
   maxScore?: number | null;
 }
 
+function scoreWords(min: number | null, max: number | null, t: Translate): string {
+  if (min !== null && max !== null) return t('console.sop.scoreRange', { min, max });
+  if (min !== null) return t('console.sop.scoreMin', { min });
+  return max !== null ? t('console.sop.scoreMax', { max }) : '';
+}
+
 /** The audience in words: its tags, channels, reps, groups, stages and score bounds. */
 export function audienceWords(a: Audience, t: Translate): string {
-  const score =
-    a.minScore != null && a.maxScore != null
-      ? t('console.sop.scoreRange', { min: a.minScore, max: a.maxScore })
-      : a.minScore != null
-        ? t('console.sop.scoreMin', { min: a.minScore })
-        : a.maxScore != null
-          ? t('console.sop.scoreMax', { max: a.maxScore })
-          : '';
+  const score = scoreWords(a.minScore ?? null, a.maxScore ?? null, t);
   const stages = (a.stages ?? []).map((s) => t(`common.stage.${s}`));
   return [...a.tags, ...a.channels, ...a.reps, ...a.groups, ...stages, score].filter(Boolean).join(', ') || '—';
 }

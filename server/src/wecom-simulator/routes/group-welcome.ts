@@ -1,18 +1,9 @@
 import { z } from 'zod';
 import { SimError } from '../errors.ts';
+import type { GroupWelcomeAttachmentKind, SimGroupWelcomeTemplate } from '../model.ts';
 import type { SimState } from '../state.ts';
 import { checkAttachmentMedia } from './attachments.ts';
 import { route, type Route } from './route.ts';
-
-/** A 入群欢迎语 template in the simulated 素材库. */
-export interface SimGroupWelcomeTemplate {
-  templateId: string;
-  text?: { content: string };
-  /** At most one, kept as sent (image, link, miniprogram, file or video). */
-  attachment?: { msgtype: AttachmentKind; [key: string]: unknown };
-  notify: 0 | 1;
-  createTime: number;
-}
 
 /** The 素材库 holds at most 100 group welcome templates. */
 export const GROUP_WELCOME_TEMPLATE_LIMIT = 100;
@@ -25,8 +16,7 @@ const MAX_TEXT_BYTES = 4000;
 export const UNKNOWN_TEMPLATE_ERRCODE = 41057;
 export const TEMPLATE_LIMIT_ERRCODE = 41058;
 
-const ATTACHMENT_KINDS = ['image', 'link', 'miniprogram', 'file', 'video'] as const;
-type AttachmentKind = (typeof ATTACHMENT_KINDS)[number];
+const ATTACHMENT_KINDS: readonly GroupWelcomeAttachmentKind[] = ['image', 'link', 'miniprogram', 'file', 'video'];
 
 const Content = z.object({
   text: z.object({ content: z.string() }).optional(),
