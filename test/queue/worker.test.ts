@@ -1,5 +1,5 @@
 import { Schema, type Model } from 'mongoose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../server/src/observability/index.ts';
 import {
   PermanentFailure,
@@ -171,6 +171,44 @@ describe('QueueWorker', () => {
     await worker.drain();
     expect(outcomes).toEqual(['lost_lease']);
     expect(await Items.findOne({ key: 'stalled' }).lean()).toMatchObject({ status: 'running', leaseOwner: 'other' });
+  });
+
+  it('records items finishing together in one write, and still tells a lost lease among them', async () => {
+    const outcomes: Array<[string, WorkOutcome]> = [];
+    let release!: () => void;
+    const together = new Promise<void>((r) => (release = r));
+    const started: string[] = [];
+    const worker = new QueueWorker<Item>({
+      name: 'test',
+      model: Items,
+      logger,
+      concurrency: 8,
+      claimBatch: 8,
+      pollMs: 60_000,
+      handle: async (item) => {
+        started.push(item.key);
+        if (started.length === 8) release();
+        await together;
+        if (item.key === 'i7') {
+          // Another instance reclaimed this one while it ran; it finishes last, inside the shared write.
+          await Items.updateOne({ _id: item._id }, { $set: { leaseOwner: 'other' } });
+        }
+      },
+      onOutcome: (o, item) => outcomes.push([item.key, o]),
+    });
+    await Items.insertMany(Array.from({ length: 8 }, (_, i) => ({ key: `i${i}` })));
+    const writes = vi.spyOn(Items, 'bulkWrite');
+    worker.start();
+    worker.kick();
+    await eventually(async () => outcomes.length === 8 || null, 'eight outcomes');
+    await worker.stop();
+    // Fewer writes than items: the outcomes shared round trips.
+    expect(writes.mock.calls.length).toBeGreaterThan(0);
+    expect(writes.mock.calls.length).toBeLessThan(8);
+    writes.mockRestore();
+    expect(Object.fromEntries(outcomes)).toEqual({ i0: 'done', i1: 'done', i2: 'done', i3: 'done', i4: 'done', i5: 'done', i6: 'done', i7: 'lost_lease' });
+    expect(await Items.countDocuments({ status: 'done' })).toBe(7);
+    expect(await Items.findOne({ key: 'i7' }).lean()).toMatchObject({ status: 'running', leaseOwner: 'other' });
   });
 
   it('keeps operator filters internal: user-supplied objects cannot inject operators', async () => {

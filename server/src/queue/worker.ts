@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type HydratedDocument, type Model } from 'mongoose';
 import type { Logger } from '../observability/index.ts';
+import { UpdateBatches } from '../store/index.ts';
 import { claimBatch } from './claim.ts';
 import type { WorkFields } from './fields.ts';
 
@@ -87,6 +88,8 @@ export class QueueWorker<T extends WorkFields> {
    * second on an idle queue instead of one).
    */
   private lastEmpty = { at: 0, kicks: -1 };
+  /** Outcomes of the items finishing together go to the store together (group commit). */
+  private readonly records: UpdateBatches<T>;
 
   constructor(options: WorkerOptions<T>) {
     this.opts = {
@@ -99,6 +102,7 @@ export class QueueWorker<T extends WorkFields> {
       now: () => new Date(),
       ...options,
     };
+    this.records = new UpdateBatches(this.opts.model);
   }
 
   start(): void {
@@ -289,8 +293,12 @@ export class QueueWorker<T extends WorkFields> {
 
   /** Only the lease holder may record the outcome: a worker that stalled past its lease lost the item. */
   private async record(item: HydratedDocument<T>, outcome: WorkOutcome, update: Record<string, unknown>): Promise<WorkOutcome> {
-    const result = await this.opts.model.updateOne({ _id: item._id, leaseOwner: this.owner, status: 'running' }, { $set: update });
-    const recorded = result.matchedCount === 0 ? 'lost_lease' : outcome;
+    const matched =
+      (await this.records.updateOne({ _id: item._id, leaseOwner: this.owner, status: 'running' }, { $set: update })) ??
+      // Its batch only counted: ours if it still names this worker and no longer runs. (Recorded as due
+      // again it is pending with a runAt ahead, so no other worker can have taken it in between.)
+      (await this.opts.model.exists({ _id: item._id, leaseOwner: this.owner, status: mongoose.trusted({ $ne: 'running' }) })) !== null;
+    const recorded = matched ? outcome : 'lost_lease';
     this.opts.onOutcome?.(recorded, item);
     return recorded;
   }

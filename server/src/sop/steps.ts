@@ -1,13 +1,14 @@
 import mongoose, { type HydratedDocument } from 'mongoose';
 import { botRoomOf, type ContactModels, type ContactPool } from '../contacts/index.ts';
 import type { Logger } from '../observability/index.ts';
+import { UpdateBatches } from '../store/index.ts';
 import { createRepTask, type RepTaskModel } from '../tasks/index.ts';
 import { MediaSourceError } from '../media/index.ts';
 import { RepNames, WecomApiError, type WecomClient } from '../wecom/index.ts';
 import { toWecomAttachments, type MediaIds } from './attachments.ts';
 import { conditionHolds, tagIdsByName, type StandingOf } from './conditions.ts';
 import { optedOutAmong, recordSend } from './guardrails.ts';
-import { planSettings, type Enrollment, type JobOutcome, type Plan, type SopJob, type SopModels } from './models.ts';
+import { planSettings, type Enrollment, type JobOutcome, type Plan, type SendRecord, type SopJob, type SopModels } from './models.ts';
 import { localDay, nextLocalDay, quietUntil } from './time.ts';
 import { findCreatedTask } from './tracking.ts';
 import { renderContent } from './templates/content.ts';
@@ -89,8 +90,11 @@ export type StepResult =
 export class StepRunner {
   private readonly repNames: RepNames;
   private readonly conditionDeps: { contacts: ContactModels; standing: StandingOf };
+  /** A send's ledger state after the call: a campaign's sends finish together, so their writes go together. */
+  private readonly ledgerUpdates: UpdateBatches<SendRecord>;
 
   constructor(private readonly deps: StepDeps) {
+    this.ledgerUpdates = new UpdateBatches(deps.models.Send);
     this.repNames = new RepNames((userId) => deps.client.user.get(userId));
     this.conditionDeps = { contacts: deps.contacts, standing: deps.standing };
   }
@@ -285,10 +289,9 @@ export class StepRunner {
   }
 
   private async deliver(run: StepRun, deliver: () => Promise<Delivered>): Promise<StepResult> {
-    const { Send } = this.deps.models;
     try {
       const { msgid, awaitsConfirmation, skipped } = await deliver();
-      await Send.updateOne(
+      await this.ledgerUpdates.updateOne(
         { key: run.job.key },
         { $set: { state: 'sent', msgid: msgid ?? null, ...(awaitsConfirmation ? { delivery: 'pending' } : {}) } },
       );
@@ -296,7 +299,7 @@ export class StepRunner {
     } catch (err) {
       const known = knownRefusal(err);
       if (!known) throw err; // retryable: the ledger stays 'sending' and the retry resumes from it
-      await Send.updateOne({ key: run.job.key }, { $set: { state: 'failed' } });
+      await this.ledgerUpdates.updateOne({ key: run.job.key }, { $set: { state: 'failed' } });
       return { outcome: known, detail: { error: err instanceof Error ? err.message : String(err) } };
     }
   }

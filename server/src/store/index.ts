@@ -3,6 +3,8 @@ import type { Config } from '../config/index.ts';
 import type { HealthProbe, Logger } from '../observability/index.ts';
 import { startEmbeddedMongo, startEmbeddedMongoThread, type EmbeddedMongo } from './embedded/index.ts';
 
+export { UpdateBatches } from './update-batches.ts';
+
 export interface Store {
   kind: 'embedded' | 'external';
   /** Modules register their models on this connection (never on mongoose's global default). */

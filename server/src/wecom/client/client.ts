@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Logger } from '../../observability/index.ts';
 import { authApi } from './api/auth.ts';
@@ -27,7 +28,8 @@ export interface WecomClientOptions {
   /** The secret of the app the client acts as. */
   secret: string;
   logger: Logger;
-  fetch?: typeof fetch;
+  /** The HTTP connection pool (undici's global one by default). */
+  dispatcher?: Dispatcher;
   /** Client-side budget per API (WeCom's documented limit is 1,000/min per API per corp). */
   rateLimitPerMinute?: number;
   now?: () => number;
@@ -56,7 +58,7 @@ export function createWecomClient(options: WecomClientOptions) {
   const clock: Clock = { now: options.now ?? systemClock.now, sleep: options.sleep ?? systemClock.sleep };
   const request = createRequest({
     apiBase: options.apiBase ?? DEFAULT_API_BASE,
-    fetch: options.fetch ?? globalThis.fetch,
+    dispatcher: options.dispatcher,
     clock,
     logger: options.logger.child({ module: 'wecom-client' }),
     retry: { ...DEFAULT_RETRY, ...options.retry },

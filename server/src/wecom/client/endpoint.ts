@@ -1,3 +1,4 @@
+import type { FormData } from 'undici';
 import type { z } from 'zod';
 
 /** One qyapi operation: where it lives and what a successful answer must contain. */
@@ -19,7 +20,7 @@ export interface CallInput {
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
-  /** Sent as multipart/form-data instead of `body` (media/upload); fetch writes the boundary. */
+  /** Sent as multipart/form-data instead of `body` (media/upload); undici writes the boundary. */
   form?: FormData;
 }
 

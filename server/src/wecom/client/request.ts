@@ -1,3 +1,4 @@
+import { request as httpRequest, type Dispatcher, type FormData } from 'undici';
 import { z } from 'zod';
 import type { Logger } from '../../observability/index.ts';
 import type { CachedCredential } from './cached-credential.ts';
@@ -25,7 +26,8 @@ export type CallObserver = (api: string, outcome: 'ok' | 'error', errcode: numbe
 
 export interface RequestDeps {
   apiBase: string;
-  fetch: typeof fetch;
+  /** undici's request rather than fetch: a campaign's mass sends spend a third of the CPU per call on it. */
+  dispatcher?: Dispatcher | undefined;
   clock: Clock;
   logger: Logger;
   retry: RetryPolicy;
@@ -135,9 +137,14 @@ async function send<T>(
   let text: string;
   let status: number;
   try {
-    const response = await deps.fetch(url, { method: endpoint.method, ...requestBody(input), signal: AbortSignal.timeout(deps.timeoutMs) });
-    status = response.status;
-    text = await response.text();
+    const response = await httpRequest(url, {
+      method: endpoint.method,
+      ...requestBody(input),
+      signal: AbortSignal.timeout(deps.timeoutMs),
+      ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
+    });
+    status = response.statusCode;
+    text = await response.body.text();
   } catch (err) {
     return transportFailure(describeNetworkError(err), undefined);
   }

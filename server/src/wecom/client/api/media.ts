@@ -1,3 +1,4 @@
+import { FormData } from 'undici';
 import { z } from 'zod';
 import { post, type Call } from '../endpoint.ts';
 import { UnixSeconds } from './common.ts';
