@@ -99,7 +99,7 @@ export async function main(): Promise<Record<string, string>> {
     const sent = await sop.models.Job.countDocuments({ planId: plan._id, outcome: 'sent' });
     // Anything but a send (a cap, quiet hours, a refusal) would make the rate meaningless: say so.
     const others = await sop.models.Job.aggregate<{ _id: string; n: number }>([
-      { $match: { planId: plan._id, enrollmentId: mongoose.trusted({ $ne: plan._id }), outcome: mongoose.trusted({ $nin: ['sent', 'plan_disabled'] }) } },
+      { $match: { planId: plan._id, outcome: mongoose.trusted({ $nin: ['sent', 'plan_disabled'] }) } },
       { $group: { _id: { $ifNull: ['$outcome', '$status'] }, n: { $sum: 1 } } },
     ]);
     rows.push({

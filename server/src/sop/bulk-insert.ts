@@ -1,4 +1,5 @@
-import type { Collection, Document, MongoBulkWriteError } from 'mongodb';
+import type { Collection, Document } from 'mongodb';
+import { bulkWriteErrors } from '../store/index.ts';
 
 /**
  * Inserts documents whose unique key may already be taken, unordered, straight through the driver:
@@ -20,8 +21,7 @@ export async function insertAbsent(collection: Pick<Collection, 'insertMany'>, d
 
 /** The indexes of an unordered bulk write's statements that hit a unique key; any other error is rethrown. */
 export function duplicateKeyIndexes(err: unknown): Set<number> {
-  const errors = (err as Partial<MongoBulkWriteError>).writeErrors;
-  const list = errors === undefined ? [] : Array.isArray(errors) ? errors : [errors];
-  if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err;
+  const list = bulkWriteErrors(err);
+  if (!list || list.some((e) => e.code !== 11000)) throw err;
   return new Set(list.map((e) => e.index));
 }

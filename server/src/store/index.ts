@@ -3,6 +3,7 @@ import type { Config } from '../config/index.ts';
 import type { HealthProbe, Logger } from '../observability/index.ts';
 import { startEmbeddedMongo, startEmbeddedMongoThread, type EmbeddedMongo } from './embedded/index.ts';
 
+export { bulkWriteErrors, GroupCommit, type Settled } from './group-commit.ts';
 export { UpdateBatches } from './update-batches.ts';
 
 export interface Store {

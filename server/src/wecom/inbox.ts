@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ContactSnapshot } from '../contacts/index.ts';
 import { withWorkFields, workFieldsFor, type WorkFields } from '../queue/index.ts';
+import { bulkWriteErrors, GroupCommit, type Settled } from '../store/index.ts';
 import { textField, type XmlFields } from './callback/xml.ts';
 
 /** A decrypted callback, stored before we answer WeCom so nothing acknowledged is ever lost. */
@@ -91,67 +92,40 @@ function canonical(value: unknown): string {
 }
 
 type StoreOutcome = 'stored' | 'duplicate';
-interface PendingStore {
-  doc: Record<string, unknown>;
-  resolve: (outcome: StoreOutcome) => void;
-  reject: (err: unknown) => void;
-}
 
 /** The most events one insert carries; a burst beyond it is written in several. */
 const MAX_BATCH = 256;
 
 /**
- * Stores each event once; a duplicate delivery is reported, not stored again. Events that arrive
- * while a write is in flight go out together in the next one (an unordered insertMany), so under
- * a burst the driver and store cost is paid per batch rather than per callback, and a single
- * callback still waits no longer than one round trip.
+ * Stores each event once; a duplicate delivery is reported, not stored again. Events go to the
+ * store by group commit (an unordered insertMany per batch), so under a burst the driver and store
+ * cost is paid per batch rather than per callback, and a single callback still waits no longer
+ * than one round trip.
  */
 export class InboxWriter {
-  private queue: PendingStore[] = [];
-  private writing = false;
+  private readonly commits: GroupCommit<Record<string, unknown>, StoreOutcome>;
 
-  constructor(private readonly inbox: InboxModel) {}
+  constructor(inbox: InboxModel) {
+    this.commits = new GroupCommit(async (docs) => {
+      try {
+        // The acknowledgement path: a plain driver insert of complete documents we build right here
+        // costs a fraction of mongoose's create (no hydration, casting or validation).
+        await inbox.collection.insertMany(docs, { ordered: false });
+        return docs.map(() => ({ ok: true, value: 'stored' }));
+      } catch (err) {
+        const failed = bulkWriteErrors(err);
+        if (!failed) throw err;
+        const byIndex = new Map(failed.map((e) => [e.index, e.code]));
+        return docs.map((_, i): Settled<StoreOutcome> => {
+          if (!byIndex.has(i)) return { ok: true, value: 'stored' };
+          return byIndex.get(i) === 11000 ? { ok: true, value: 'duplicate' } : { ok: false, error: err };
+        });
+      }
+    }, { maxBatch: MAX_BATCH, gatherFirst: true });
+  }
 
   store(fields: XmlFields, receivedAt: Date): Promise<StoreOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ doc: inboxDocument(fields, receivedAt), resolve, reject });
-      if (!this.writing) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.writing = true;
-    // Let the callbacks already parsed in this turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) await this.write(this.queue.splice(0, MAX_BATCH));
-    this.writing = false;
-  }
-
-  private async write(batch: PendingStore[]): Promise<void> {
-    const failed = new Map<number, unknown>();
-    try {
-      // The acknowledgement path: a plain driver insert of complete documents we build right here
-      // costs a fraction of mongoose's create (no hydration, casting or validation).
-      await this.inbox.collection.insertMany(
-        batch.map((item) => item.doc),
-        { ordered: false },
-      );
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: unknown }).writeErrors;
-      if (!writeErrors) {
-        for (const item of batch) item.reject(err);
-        return;
-      }
-      for (const writeError of [writeErrors].flat() as Array<{ index: number; code?: number }>) {
-        failed.set(writeError.index, writeError.code === 11000 ? 'duplicate' : err);
-      }
-    }
-    batch.forEach((item, index) => {
-      const failure = failed.get(index);
-      if (failure === undefined) item.resolve('stored');
-      else if (failure === 'duplicate') item.resolve('duplicate');
-      else item.reject(failure);
-    });
+    return this.commits.submit(inboxDocument(fields, receivedAt));
   }
 }
 
